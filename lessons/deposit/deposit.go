@@ -1,0 +1,76 @@
+// Package deposit defines the records that flow through a run's pipeline and
+// their wire format, so that any Kafka client can audit a run (API.md,
+// "Records on the run's topics").
+package deposit
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Amount is what every deposit credits; the expected balance of a run of N
+// deposits is therefore N.
+const Amount = 1
+
+// ID returns the deposit id of the seq-th deposit (1-based): d-000042.
+func ID(seq int) string { return fmt.Sprintf("d-%06d", seq) }
+
+// ParseID returns the sequence number of a deposit id, or false if id is not
+// of the form ID produces.
+func ParseID(id string) (int, bool) {
+	digits, ok := strings.CutPrefix(id, "d-")
+	if !ok || len(digits) < 6 || len(digits) > 9 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n <= 0 || ID(n) != id {
+		return 0, false
+	}
+	return n, true
+}
+
+// Deposit is the value of a record on a run's input topic; the key is ID.
+type Deposit struct {
+	ID     string `json:"id"`
+	Amount int64  `json:"amount"`
+	Run    string `json:"run"`
+}
+
+// Credit is the value of a record on a run's ledger topic; the key is the
+// deposit id. One record per credit, so a deposit credited twice is two
+// records with the same key.
+type Credit struct {
+	Deposit   string `json:"deposit"`
+	Amount    int64  `json:"amount"`
+	Processor string `json:"processor"`
+}
+
+// Encode returns the JSON value of d.
+func (d Deposit) Encode() []byte { return mustJSON(d) }
+
+// Encode returns the JSON value of c.
+func (c Credit) Encode() []byte { return mustJSON(c) }
+
+// DecodeDeposit parses an input-topic record value.
+func DecodeDeposit(b []byte) (Deposit, error) {
+	var d Deposit
+	err := json.Unmarshal(b, &d)
+	return d, err
+}
+
+// DecodeCredit parses a ledger-topic record value.
+func DecodeCredit(b []byte) (Credit, error) {
+	var c Credit
+	err := json.Unmarshal(b, &c)
+	return c, err
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only strings and integers: cannot fail
+	}
+	return b
+}
