@@ -6,7 +6,6 @@ package deposit
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -24,11 +23,20 @@ func ParseID(id string) (int, bool) {
 	if !ok || len(digits) < 6 || len(digits) > 9 {
 		return 0, false
 	}
-	n, err := strconv.Atoi(digits)
-	if err != nil || n <= 0 || ID(n) != id {
+	// Exactly the canonical form: ASCII digits only, zero-padded to six and
+	// no leading zero beyond that, so every deposit has one id.
+	if len(digits) > 6 && digits[0] == '0' {
 		return 0, false
 	}
-	return n, true
+	n := 0
+	for i := 0; i < len(digits); i++ {
+		d := digits[i]
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + int(d-'0')
+	}
+	return n, n > 0
 }
 
 // Deposit is the value of a record on a run's input topic; the key is ID.
