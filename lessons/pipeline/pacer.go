@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Pacer sets the tempo of a run: a delay between sends, so a run can be
+// followed at human speed, and pause / step / resume for teaching. The
+// producer and the processor wait on it before each deposit's next stage.
+type Pacer struct {
+	mu     sync.Mutex
+	pace   time.Duration
+	paused bool
+	steps  int           // stages allowed to advance while paused
+	wake   chan struct{} // closed whenever any of the above changes
+}
+
+// NewPacer returns a running pacer with the given delay between sends.
+func NewPacer(pace time.Duration) *Pacer {
+	return &Pacer{pace: pace, wake: make(chan struct{})}
+}
+
+func (p *Pacer) changed() {
+	close(p.wake)
+	p.wake = make(chan struct{})
+}
+
+// SetPace changes the delay between sends.
+func (p *Pacer) SetPace(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pace = d
+	p.changed()
+}
+
+// Pace is the current delay between sends.
+func (p *Pacer) Pace() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pace
+}
+
+// Pause stops every stage at its next wait.
+func (p *Pacer) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused, p.steps = true, 0
+	p.changed()
+}
+
+// Resume lets the run go on at its pace.
+func (p *Pacer) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused, p.steps = false, 0
+	p.changed()
+}
+
+// Step lets one waiting stage advance while paused.
+func (p *Pacer) Step() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.steps++
+	p.changed()
+}
+
+// Paused reports whether the run is paused.
+func (p *Pacer) Paused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+// Send waits until the producer may send its next deposit: the pace, or a
+// step while paused.
+func (p *Pacer) Send(ctx context.Context) error { return p.wait(ctx, true) }
+
+// Stage waits until the processor may take a deposit through its next
+// stage: immediately unless paused.
+func (p *Pacer) Stage(ctx context.Context) error { return p.wait(ctx, false) }
+
+func (p *Pacer) wait(ctx context.Context, paced bool) error {
+	for {
+		p.mu.Lock()
+		wake := p.wake
+		if p.paused && p.steps > 0 {
+			p.steps--
+			p.mu.Unlock()
+			return nil
+		}
+		if !p.paused {
+			d := p.pace
+			p.mu.Unlock()
+			if !paced || d == 0 {
+				return nil
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+				return nil
+			case <-wake: // re-read the pace or the pause
+				t.Stop()
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

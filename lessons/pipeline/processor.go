@@ -1,0 +1,293 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+const (
+	// linger is how long a processor waits to fill a batch once it has
+	// the first record of it.
+	linger = 5 * time.Millisecond
+	// idle is how long a processor waits for a record before it checks
+	// whether the run is processed.
+	idle = 250 * time.Millisecond
+	// closeWait bounds how long a crashed instance may take to let go of
+	// its resources; its connections are already severed.
+	closeWait = 5 * time.Second
+)
+
+// commitOrder is where a kafka-go processor commits its offsets.
+type commitOrder int
+
+const (
+	// commitFirst is at-most-once: commit the batch, then credit it. A
+	// crash between the two loses the uncredited rest of the batch.
+	commitFirst commitOrder = iota
+	// creditFirst is at-least-once: credit the batch, then commit it. A
+	// crash between the two credits the batch again after the restart.
+	creditFirst
+	// creditEach is the seed's at-least-once consumer: credit one record,
+	// commit it, next. Correct, and slow: a commit round trip per deposit.
+	creditEach
+)
+
+// kafkaGoProcessor is the at-most-once and at-least-once processor.
+type kafkaGoProcessor struct {
+	r        *Run
+	instance string
+	dialer   *faultconn.Dialer
+	reader   *kafka.Reader
+	writer   *kafka.Writer
+	order    commitOrder
+}
+
+func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
+	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+	acks, tries := kafka.RequireAll, 10
+	commitEvery := time.Duration(0) // synchronous commits
+	switch {
+	case r.Spec.Guarantee == lessons.AtMostOnce:
+		p.order, acks, tries = commitFirst, kafka.RequireOne, 1
+		if r.Spec.Preset == lessons.Common {
+			// enable_auto_commit=True: offsets of what was read are
+			// committed on a timer, whatever was processed. Whether a
+			// crash loses or repeats deposits depends on the timing.
+			commitEvery = time.Second
+		}
+	case r.Spec.Preset == lessons.Common:
+		p.order = creditEach
+	default:
+		p.order = creditFirst
+	}
+	st := r.env.Tuning.SessionTimeout
+	p.reader = kafka.NewReader(kafka.ReaderConfig{
+		Brokers:           r.env.Brokers,
+		GroupID:           r.Names.Group,
+		Topic:             r.Names.Input,
+		Dialer:            &kafka.Dialer{DialFunc: p.dialer.DialContext, Timeout: 5 * time.Second},
+		MinBytes:          1,
+		MaxBytes:          4 << 20,
+		MaxWait:           100 * time.Millisecond,
+		QueueCapacity:     r.env.Tuning.Batch,
+		SessionTimeout:    st,
+		RebalanceTimeout:  st,
+		HeartbeatInterval: st / 4,
+		JoinGroupBackoff:  100 * time.Millisecond,
+		ReadBackoffMin:    10 * time.Millisecond,
+		ReadBackoffMax:    100 * time.Millisecond,
+		StartOffset:       kafka.FirstOffset,
+		CommitInterval:    commitEvery,
+	})
+	p.writer = &kafka.Writer{
+		Addr:            kafka.TCP(r.env.Brokers...),
+		Topic:           r.Names.Ledger,
+		RequiredAcks:    acks,
+		MaxAttempts:     tries,
+		BatchSize:       r.env.Tuning.Batch,
+		BatchTimeout:    time.Millisecond,
+		WriteBackoffMin: 10 * time.Millisecond,
+		WriteBackoffMax: 200 * time.Millisecond,
+		Transport:       &kafka.Transport{Dial: p.dialer.DialContext},
+	}
+	return p
+}
+
+func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
+	defer func() {
+		if errors.Is(err, errCrashed) {
+			p.crash()
+			return
+		}
+		p.writer.Close()
+		p.reader.Close()
+	}()
+	for {
+		batch, err := p.collect(ctx)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			if p.r.caughtUp(ctx) {
+				return nil
+			}
+			continue
+		}
+		done, err := p.handle(ctx, batch)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// collect returns the next batch: what arrives within linger of its first
+// record, at most Tuning.Batch. Empty means nothing arrived for idle.
+func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error) {
+	first, err := fetch(ctx, p.reader, idle)
+	if err != nil || first == nil {
+		return nil, err
+	}
+	batch := []kafka.Message{*first}
+	lc, cancel := context.WithTimeout(ctx, linger)
+	defer cancel()
+	for len(batch) < p.r.env.Tuning.Batch {
+		m, err := p.reader.FetchMessage(lc)
+		if err != nil {
+			break
+		}
+		batch = append(batch, m)
+	}
+	// A crash due in this batch must leave work on both sides of it, so
+	// that it can strike mid-batch: wait for the record after it.
+	if p.crashIndex(batch) == len(batch)-1 {
+		if m, err := p.reader.FetchMessage(ctx); err == nil {
+			batch = append(batch, m)
+		} else {
+			return nil, err
+		}
+	}
+	return batch, ctx.Err()
+}
+
+// fetch waits up to wait for the next record; nil when none came.
+func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Message, error) {
+	c, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	m, err := rd.FetchMessage(c)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &m, nil
+}
+
+// crashIndex is the index of the record after whose credit the processor
+// must crash, or -1.
+func (p *kafkaGoProcessor) crashIndex(batch []kafka.Message) int {
+	for i, m := range batch {
+		if seq, ok := deposit.ParseID(string(m.Key)); ok && p.r.nemesis.crashDue(seq) {
+			return i
+		}
+	}
+	return -1
+}
+
+// handle processes one batch in the guarantee's order. done is true once
+// the end marker has been processed.
+func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (done bool, err error) {
+	for _, m := range batch {
+		p.r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(m.Key), Instance: p.instance,
+			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset})
+		done = done || string(m.Key) == endKey
+	}
+	crashAt := p.crashIndex(batch)
+	switch p.order {
+	case commitFirst:
+		if err := p.commit(ctx, batch); err != nil {
+			return false, err
+		}
+		return done, p.credit(ctx, batch, crashAt)
+	case creditFirst:
+		if err := p.credit(ctx, batch, crashAt); err != nil {
+			return false, err
+		}
+		return done, p.commit(ctx, batch)
+	default:
+		for i := range batch {
+			at := -1
+			if i == crashAt {
+				at = 0
+			}
+			if err := p.credit(ctx, batch[i:i+1], at); err != nil {
+				return false, err
+			}
+			if err := p.commit(ctx, batch[i:i+1]); err != nil {
+				return false, err
+			}
+		}
+		return done, nil
+	}
+}
+
+// credit writes one ledger record per deposit in batch; with crashAt ≥ 0
+// it writes those up to crashAt and then crashes.
+func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, crashAt int) error {
+	upTo := len(batch)
+	if crashAt >= 0 {
+		upTo = crashAt + 1
+	}
+	var credits []kafka.Message
+	var seqs []int
+	for _, m := range batch[:upTo] {
+		if err := p.r.Pacer.Stage(ctx); err != nil {
+			return err
+		}
+		seq, ok := deposit.ParseID(string(m.Key))
+		if !ok {
+			continue // the end marker
+		}
+		seqs = append(seqs, seq)
+		credits = append(credits, kafka.Message{Key: m.Key,
+			Value: deposit.Credit{Deposit: string(m.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()})
+	}
+	if len(credits) > 0 {
+		if err := p.writer.WriteMessages(ctx, credits...); err != nil {
+			return fmt.Errorf("crediting the ledger: %w", err)
+		}
+	}
+	for _, seq := range seqs {
+		p.r.credited(seq)
+		p.r.emit(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1})
+	}
+	if crashAt >= 0 {
+		p.r.nemesis.crashed()
+		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(batch[crashAt].Key), Instance: p.instance, Offset: -1,
+			Detail: fmt.Sprintf("crashed after crediting %s, before its next commit", batch[crashAt].Key)})
+		return errCrashed
+	}
+	return nil
+}
+
+func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) error {
+	if err := p.reader.CommitMessages(ctx, batch...); err != nil {
+		return fmt.Errorf("committing offsets: %w", err)
+	}
+	last := batch[len(batch)-1]
+	p.r.Progress.Committed.Store(last.Offset + 1)
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(last.Key), Instance: p.instance,
+		Topic: last.Topic, Partition: int32(last.Partition), Offset: last.Offset + 1})
+	return nil
+}
+
+// crash kills this instance the way a dead process goes: its connections
+// reset, no LeaveGroup, no final commit.
+func (p *kafkaGoProcessor) crash() {
+	p.dialer.Sever()
+	closeBounded(func() { p.writer.Close() })
+	closeBounded(func() { p.reader.Close() })
+}
+
+// closeBounded runs a client's Close, waiting at most closeWait: a dead
+// instance's clients may retry into severed connections for a while.
+func closeBounded(closeFn func()) {
+	done := make(chan struct{})
+	go func() { closeFn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+	}
+}

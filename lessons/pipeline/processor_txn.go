@@ -1,0 +1,273 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// txnProcessor is the exactly-once processor: it reads read_committed and
+// writes a batch's credits and commits its offsets in one transaction, so
+// either both become visible or neither does. A new instance with the same
+// transactional id fences a crashed one: InitProducerID bumps the epoch and
+// the broker aborts the old instance's open transaction.
+type txnProcessor struct {
+	r        *Run
+	instance string
+	dialer   *faultconn.Dialer
+	sess     *kgo.GroupTransactSession
+}
+
+func newTxnProcessor(r *Run, instance string) *txnProcessor {
+	return &txnProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+}
+
+func (p *txnProcessor) run(ctx context.Context) (err error) {
+	st := p.r.env.Tuning.SessionTimeout
+	p.sess, err = kgo.NewGroupTransactSession(append(fastRecovery(),
+		kgo.SeedBrokers(p.r.env.Brokers...),
+		kgo.Dialer(p.dialer.DialContext),
+		kgo.TransactionalID(p.r.Names.ProcessorTxnID),
+		kgo.TransactionTimeout(30*time.Second),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumerGroup(p.r.Names.Group),
+		kgo.ConsumeTopics(p.r.Names.Input),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Do not read offsets a transaction has not finished committing.
+		kgo.RequireStableFetchOffsets(),
+		kgo.SessionTimeout(st),
+		kgo.RebalanceTimeout(st),
+		kgo.HeartbeatInterval(st/4),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.DefaultProduceTopic(p.r.Names.Ledger),
+		kgo.MaxBufferedRecords(inFlight),
+	)...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if errors.Is(err, errCrashed) {
+			p.dialer.Sever()
+			closeBounded(p.sess.Close)
+			return
+		}
+		p.sess.Close()
+	}()
+	for {
+		recs, err := poll(ctx, p.sess.PollRecords, p.r.env.Tuning.Batch)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			if p.r.caughtUp(ctx) {
+				return nil
+			}
+			continue
+		}
+		done, err := p.handle(ctx, recs)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// poll waits up to idle for records, at most max of them.
+func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, max int) ([]*kgo.Record, error) {
+	c, cancel := context.WithTimeout(ctx, idle)
+	defer cancel()
+	fs := pollFn(c, max)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var err error
+	fs.EachError(func(_ string, _ int32, e error) {
+		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
+			err = e
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fs.Records(), nil
+}
+
+func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done bool, err error) {
+	if err := p.sess.Begin(); err != nil {
+		return false, err
+	}
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1})
+	var seqs []int
+	for _, rec := range recs {
+		p.r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(rec.Key), Instance: p.instance,
+			Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset})
+		if string(rec.Key) == endKey {
+			done = true
+			continue
+		}
+		if err := p.r.Pacer.Stage(ctx); err != nil {
+			return false, err
+		}
+		seq, ok := deposit.ParseID(string(rec.Key))
+		if !ok {
+			continue
+		}
+		seqs = append(seqs, seq)
+		p.sess.Produce(ctx, &kgo.Record{Key: rec.Key,
+			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()}, nil)
+		if p.r.nemesis.crashDue(seq) {
+			// The credits so far are in the log, inside a transaction
+			// that will never be committed by this instance.
+			if err := p.sess.Client().Flush(ctx); err != nil {
+				return false, err
+			}
+			p.r.nemesis.crashed()
+			p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(rec.Key), Instance: p.instance, Offset: -1,
+				Detail: fmt.Sprintf("crashed after crediting %s inside an open transaction; the next instance's InitProducerID fences this one and the broker aborts its transaction", rec.Key)})
+			return false, errCrashed
+		}
+	}
+	committed, err := p.sess.End(ctx, kgo.TryCommit)
+	if err != nil {
+		return false, fmt.Errorf("ending the transaction: %w", err)
+	}
+	if !committed {
+		// A rebalance or a fenced epoch: the group will hand these
+		// records out again, so nothing here was credited.
+		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnAbort, Instance: p.instance, Offset: -1,
+			Detail: strconv.Itoa(len(seqs)) + " credits aborted; the records will be read again"})
+		return false, nil
+	}
+	last := recs[len(recs)-1]
+	p.r.Progress.Committed.Store(last.Offset + 1)
+	for _, seq := range seqs {
+		p.r.credited(seq)
+		p.r.emit(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1})
+	}
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnCommit, ID: string(last.Key), Instance: p.instance,
+		Topic: last.Topic, Partition: last.Partition, Offset: last.Offset + 1,
+		Detail: strconv.Itoa(len(seqs)) + " credits and the offset committed together"})
+	return done, nil
+}
+
+// autoCommitProcessor is the exactly-once lesson's common mistake: the
+// deposits come from a transactional producer, but the processor is a
+// read_uncommitted consumer that auto-commits offsets on a timer and writes
+// credits outside any transaction. Consumption is not part of a
+// transaction, so a crash loses or repeats credits.
+type autoCommitProcessor struct {
+	r        *Run
+	instance string
+	dialer   *faultconn.Dialer
+}
+
+func newAutoCommitProcessor(r *Run, instance string) *autoCommitProcessor {
+	return &autoCommitProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+}
+
+func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
+	st := p.r.env.Tuning.SessionTimeout
+	cl, err := kgo.NewClient(append(fastRecovery(),
+		kgo.SeedBrokers(p.r.env.Brokers...),
+		kgo.Dialer(p.dialer.DialContext),
+		kgo.ConsumerGroup(p.r.Names.Group),
+		kgo.ConsumeTopics(p.r.Names.Input),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AutoCommitInterval(time.Second),
+		kgo.SessionTimeout(st),
+		kgo.RebalanceTimeout(st),
+		kgo.HeartbeatInterval(st/4),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.DefaultProduceTopic(p.r.Names.Ledger),
+		kgo.MaxBufferedRecords(inFlight),
+	)...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if errors.Is(err, errCrashed) {
+			p.dialer.Sever()
+			closeBounded(cl.Close)
+			return
+		}
+		cl.Close()
+	}()
+	for {
+		recs, err := poll(ctx, cl.PollRecords, p.r.env.Tuning.Batch)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			if p.r.caughtUp(ctx) {
+				return nil
+			}
+			continue
+		}
+		if p.crashDueAtLast(recs) {
+			// Leave work on both sides of the crash: wait for one more.
+			more := cl.PollRecords(ctx, 1)
+			if err := more.Err0(); err != nil {
+				return err
+			}
+			recs = append(recs, more.Records()...)
+		}
+		done := false
+		var seqs []int
+		for _, rec := range recs {
+			p.r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(rec.Key), Instance: p.instance,
+				Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset})
+			if string(rec.Key) == endKey {
+				done = true
+				continue
+			}
+			if err := p.r.Pacer.Stage(ctx); err != nil {
+				return err
+			}
+			seq, ok := deposit.ParseID(string(rec.Key))
+			if !ok {
+				continue
+			}
+			seqs = append(seqs, seq)
+			cl.Produce(ctx, &kgo.Record{Key: rec.Key,
+				Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()}, nil)
+			if p.r.nemesis.crashDue(seq) {
+				if err := cl.Flush(ctx); err != nil {
+					return err
+				}
+				p.r.nemesis.crashed()
+				p.markCredited(seqs)
+				p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(rec.Key), Instance: p.instance, Offset: -1,
+					Detail: fmt.Sprintf("crashed after crediting %s; the auto-committed offset, not the credits, decides where the next instance starts", rec.Key)})
+				return errCrashed
+			}
+		}
+		if err := cl.Flush(ctx); err != nil {
+			return err
+		}
+		p.markCredited(seqs)
+		if done {
+			// What a clean shutdown does with auto-commit on: commit
+			// what was polled.
+			return cl.CommitUncommittedOffsets(ctx)
+		}
+	}
+}
+
+func (p *autoCommitProcessor) crashDueAtLast(recs []*kgo.Record) bool {
+	seq, ok := deposit.ParseID(string(recs[len(recs)-1].Key))
+	return ok && p.r.nemesis.crashDue(seq)
+}
+
+func (p *autoCommitProcessor) markCredited(seqs []int) {
+	for _, seq := range seqs {
+		p.r.credited(seq)
+		p.r.emit(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1})
+	}
+}

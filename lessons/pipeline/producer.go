@@ -1,0 +1,205 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// inFlight bounds the deposits handed to a client and not yet settled, so a
+// million-deposit run holds a bounded number of records in memory.
+const inFlight = 10_000
+
+type producer interface {
+	send(ctx context.Context, seq int) error
+	flush(ctx context.Context) error
+	close()
+}
+
+func depositRecord(r *Run, seq int) (key, value []byte) {
+	id := deposit.ID(seq)
+	return []byte(id), deposit.Deposit{ID: id, Amount: deposit.Amount, Run: r.Spec.RunID}.Encode()
+}
+
+// kafkaGoProducer is the at-most-once and at-least-once producer. kafka-go
+// has no idempotent producer: a retry after a lost ack writes the deposit
+// again.
+type kafkaGoProducer struct {
+	r     *Run
+	w     *kafka.Writer
+	slots chan struct{}
+	tries int
+}
+
+func newKafkaGoProducer(r *Run) *kafkaGoProducer {
+	acks, tries := kafka.RequireAll, 10
+	if r.Spec.Guarantee == lessons.AtMostOnce {
+		// At-most-once: the leader's ack and no retry, so a send is never
+		// repeated (MaxAttempts counts the first try).
+		acks, tries = kafka.RequireOne, 1
+	}
+	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault})
+	p := &kafkaGoProducer{r: r, slots: make(chan struct{}, inFlight), tries: tries}
+	p.w = &kafka.Writer{
+		Addr:         kafka.TCP(r.env.Brokers...),
+		Topic:        r.Names.Input,
+		RequiredAcks: acks,
+		MaxAttempts:  tries,
+		// A zero Writer waits up to 1 s to fill a batch of 100; a run
+		// wants batches as soon as deposits are there.
+		BatchSize:       1000,
+		BatchTimeout:    2 * time.Millisecond,
+		WriteBackoffMin: 10 * time.Millisecond,
+		WriteBackoffMax: 200 * time.Millisecond,
+		Async:           true,
+		Completion:      p.completed,
+		Transport:       &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second},
+	}
+	return p
+}
+
+func (p *kafkaGoProducer) send(ctx context.Context, seq int) error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	key, value := depositRecord(p.r, seq)
+	p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: string(key), Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
+	return p.w.WriteMessages(ctx, kafka.Message{Key: key, Value: value})
+}
+
+// completed is kafka-go's per-batch callback: the producer's only word on
+// whether its deposits were written.
+func (p *kafkaGoProducer) completed(msgs []kafka.Message, err error) {
+	for _, m := range msgs {
+		if seq, ok := deposit.ParseID(string(m.Key)); ok {
+			p.r.settle(seq, err, p.tries)
+		}
+		<-p.slots
+	}
+}
+
+func (p *kafkaGoProducer) flush(ctx context.Context) error {
+	// Close waits for every Completion call.
+	return p.w.Close()
+}
+
+func (p *kafkaGoProducer) close() { p.w.Close() }
+
+// txnProducer is the exactly-once producer: idempotent, so the broker drops
+// a retried batch by producer id and sequence number, and transactional, so
+// a batch of deposits becomes visible to read_committed readers all at once
+// or not at all.
+type txnProducer struct {
+	r       *Run
+	cl      *kgo.Client
+	err     error
+	pending []int // deposits in the open transaction
+	size    int
+}
+
+func newTxnProducer(r *Run) *txnProducer {
+	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault})
+	p := &txnProducer{r: r, size: r.env.Tuning.TxnSize}
+	p.cl, p.err = kgo.NewClient(append(fastRecovery(),
+		kgo.SeedBrokers(r.env.Brokers...),
+		kgo.Dialer(dialer.DialContext),
+		kgo.DefaultProduceTopic(r.Names.Input),
+		// kgo calls InitProducerID itself before the first transaction:
+		// the step kafka-python needs as init_transactions().
+		kgo.TransactionalID(r.Names.ProducerTxnID),
+		kgo.TransactionTimeout(30*time.Second),
+		kgo.MaxBufferedRecords(inFlight),
+		// franz-go compresses with snappy by default; uncompressed
+		// batches let the fault injector see which deposits a request
+		// carries, as kafka-go's do.
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
+	)...)
+	return p
+}
+
+func (p *txnProducer) send(ctx context.Context, seq int) error {
+	if p.err != nil {
+		return p.err
+	}
+	if len(p.pending) == 0 {
+		if err := p.cl.BeginTransaction(); err != nil {
+			return err
+		}
+		p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.TxnBegin, Topic: p.r.Names.Input, Offset: -1})
+	}
+	key, value := depositRecord(p.r, seq)
+	p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: string(key), Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
+	p.cl.Produce(ctx, &kgo.Record{Key: key, Value: value}, nil)
+	p.pending = append(p.pending, seq)
+	// A paced run commits every deposit on its own so each can be watched.
+	if len(p.pending) >= p.size || p.r.Pacer.Pace() > 0 || p.r.Pacer.Paused() {
+		return p.commit(ctx)
+	}
+	return nil
+}
+
+// commit ends the open transaction: committed if every record was written,
+// aborted otherwise. Either way each deposit's outcome is then known.
+func (p *txnProducer) commit(ctx context.Context) error {
+	if len(p.pending) == 0 {
+		return nil
+	}
+	flushErr := p.cl.Flush(ctx)
+	commit := kgo.TryCommit
+	if flushErr != nil {
+		commit = kgo.TryAbort
+	}
+	endErr := p.cl.EndTransaction(ctx, commit)
+	kind, settleErr := trace.TxnCommit, error(nil)
+	if flushErr != nil || endErr != nil || commit == kgo.TryAbort {
+		kind, settleErr = trace.TxnAbort, errors.Join(flushErr, endErr, errors.New("transaction aborted"))
+	}
+	p.r.emit(trace.Event{Actor: trace.Producer, Kind: kind, Topic: p.r.Names.Input, Offset: -1,
+		Detail: strconv.Itoa(len(p.pending)) + " deposits"})
+	for _, seq := range p.pending {
+		p.r.settle(seq, settleErr, 1)
+	}
+	p.pending = p.pending[:0]
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return endErr
+}
+
+func (p *txnProducer) flush(ctx context.Context) error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.commit(ctx)
+}
+
+func (p *txnProducer) close() {
+	if p.cl != nil {
+		p.cl.Close()
+	}
+}
+
+// fastRecovery makes franz-go notice a broken connection and retry within
+// a fraction of a second, so a demo with a lost ack stays snappy. Its
+// defaults suit production, where backing off protects the cluster.
+func fastRecovery() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.RetryBackoffFn(func(tries int) time.Duration {
+			return min(time.Duration(tries)*20*time.Millisecond, 250*time.Millisecond)
+		}),
+		kgo.RequestTimeoutOverhead(2 * time.Second),
+		kgo.ProduceRequestTimeout(5 * time.Second),
+		kgo.RetryTimeout(10 * time.Second),
+	}
+}

@@ -1,0 +1,301 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/checker"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// endKey marks the record the lab appends to a run's topic when its writer
+// is done: to the input after the producer, so a processor that committed
+// past it has processed every deposit; to the ledger after the processor, so
+// the auditor knows where the ledger ends. One partition, so it is last.
+const endKey = "end"
+
+// Env is where runs happen: the cluster's addresses and an admin client.
+// Nothing here ever comes from a user.
+type Env struct {
+	Brokers []string
+	Admin   *kadm.Client
+	Tuning  Tuning
+}
+
+// Result is the checker's result plus what was measured.
+type Result struct {
+	checker.Result
+	InLog      int       `json:"in_log"`
+	Throughput float64   `json:"throughput_msgs_per_s"`
+	LatencyMs  Latencies `json:"latency_ms"`
+	DurationMs int64     `json:"duration_ms"`
+}
+
+// Latencies are percentiles of the time from a deposit's send to its first
+// credit becoming visible in the ledger.
+type Latencies struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+}
+
+// Run is one execution of the pipeline. Its exported fields are live
+// handles for whoever drives or watches it.
+type Run struct {
+	Spec     Spec
+	Names    Names
+	Log      *trace.Log
+	Pacer    *Pacer
+	Progress Progress
+
+	env     Env
+	claim   checker.Claim
+	nemesis *nemesis
+	start   time.Time
+
+	// Per deposit (index seq-1), written by one stage at a time.
+	outcomes []checker.Outcome
+	sentAt   []uint32 // µs since start + 1; 0 = not sent
+	credAt   []uint32 // µs since start + 1 of the first visible credit
+
+	endOffset atomic.Int64 // offset of the end marker, -1 until written
+}
+
+// New prepares a run. Execute starts it.
+func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
+	g, ok := lessons.LookupGuarantee(spec.Guarantee)
+	if !ok {
+		return nil, fmt.Errorf("unknown guarantee %q", spec.Guarantee)
+	}
+	if !g.HasPreset(spec.Preset) {
+		return nil, fmt.Errorf("guarantee %s has no preset %q", spec.Guarantee, spec.Preset)
+	}
+	if _, ok := lessons.LookupFault(spec.Fault); !ok {
+		return nil, fmt.Errorf("unknown fault %q", spec.Fault)
+	}
+	if spec.Messages < 1 {
+		return nil, errors.New("a run needs at least one deposit")
+	}
+	if env.Tuning == (Tuning{}) {
+		env.Tuning = DefaultTuning()
+	}
+	names := NamesFor(spec.RunID)
+	log := trace.New()
+	r := &Run{
+		Spec: spec, Names: names, Log: log, Pacer: pacer,
+		env: env, claim: g.Claim, nemesis: newNemesis(log, names.Input),
+		outcomes: make([]checker.Outcome, spec.Messages),
+		sentAt:   make([]uint32, spec.Messages),
+		credAt:   make([]uint32, spec.Messages),
+	}
+	r.endOffset.Store(-1)
+	return r, nil
+}
+
+// Inject arms fault f now: it strikes at the next chance (the next Produce,
+// or right after the processor's next credit).
+func (r *Run) Inject(f lessons.FaultID) {
+	r.Log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1, Detail: string(f) + " armed: strikes at the next chance"})
+	r.nemesis.arm(f, 1)
+}
+
+func (r *Run) since() uint32 { return uint32(time.Since(r.start).Microseconds()) + 1 }
+
+func (r *Run) emit(e trace.Event) { r.Log.Emit(e) }
+
+// Execute runs the pipeline to the end and judges it. It fails only when the
+// run could not be completed (broker down, deadline); a violated guarantee
+// is a result, not an error.
+func (r *Run) Execute(ctx context.Context) (Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.start = time.Now()
+	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
+		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages)})
+	if err := createTopics(ctx, r.env.Admin, r.Names.Input, r.Names.Ledger); err != nil {
+		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
+	}
+	k := (r.Spec.Messages + 1) / 2 // faults strike in the middle of the run
+	if r.Spec.Fault == lessons.ProcessorCrash {
+		r.nemesis.arm(lessons.ProcessorCrash, k)
+	}
+
+	processed := make(chan error, 1)
+	go func() { processed <- r.supervise(ctx) }()
+
+	began := time.Now()
+	if err := r.produce(ctx, k); err != nil {
+		cancel(err)
+		<-processed
+		return Result{}, fmt.Errorf("producer: %w", err)
+	}
+	end, err := r.writeEnd(ctx, r.Names.Input)
+	if err != nil {
+		cancel(err)
+		<-processed
+		return Result{}, fmt.Errorf("writing the end marker: %w", err)
+	}
+	r.endOffset.Store(end)
+	if err := <-processed; err != nil {
+		return Result{}, fmt.Errorf("processor: %w", err)
+	}
+	elapsed := time.Since(began)
+
+	res, err := r.audit(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("auditor: %w", err)
+	}
+	res.DurationMs = time.Since(r.start).Milliseconds()
+	res.Throughput = float64(r.Spec.Messages) / elapsed.Seconds()
+	res.LatencyMs = r.latencies()
+	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
+		Detail: fmt.Sprintf("verdict: %s (lost %d, duplicated %d, recovered %d, balance %d of %d)", res.Verdict, res.Lost, res.Duplicated, res.Recovered, res.Balance, res.ExpectedBalance)})
+	return res, nil
+}
+
+// produce sends every deposit with the guarantee's producer, arming a
+// planned network fault when deposit k is sent.
+func (r *Run) produce(ctx context.Context, k int) error {
+	var p producer
+	if r.Spec.Guarantee == lessons.ExactlyOnce {
+		p = newTxnProducer(r)
+	} else {
+		p = newKafkaGoProducer(r)
+	}
+	defer p.close()
+	for seq := 1; seq <= r.Spec.Messages; seq++ {
+		if err := r.Pacer.Send(ctx); err != nil {
+			return err
+		}
+		if seq == k && (r.Spec.Fault == lessons.ProduceRequestLost || r.Spec.Fault == lessons.ProduceAckLost) {
+			r.nemesis.arm(r.Spec.Fault, seq)
+		}
+		r.sentAt[seq-1] = r.since()
+		r.Progress.Sent.Add(1)
+		if err := p.send(ctx, seq); err != nil {
+			return err
+		}
+	}
+	return p.flush(ctx)
+}
+
+// settle records the producer's final belief about deposit seq.
+func (r *Run) settle(seq int, err error, attempt int) {
+	id := deposit.ID(seq)
+	if err != nil {
+		r.outcomes[seq-1] = checker.Failed
+		r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Error, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1,
+			Detail: "send failed, not retried: " + err.Error()})
+		return
+	}
+	r.outcomes[seq-1] = checker.Acked
+	r.Progress.Acked.Add(1)
+	r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Ack, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1})
+}
+
+// writeEnd appends the end marker to topic with a plain client, outside any
+// fault, and returns its offset. Records outside transactions are visible
+// to read_committed readers too.
+func (r *Run) writeEnd(ctx context.Context, topic string) (int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	rec, err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(endKey), Value: fmt.Appendf(nil, `{"end":true,"run":%q}`, r.Spec.RunID)}).First()
+	if err != nil {
+		return 0, err
+	}
+	return rec.Offset, nil
+}
+
+// supervise runs processor instances until one has processed the end
+// marker; an instance that crashed is replaced by a new one, as a real
+// deployment would restart it.
+func (r *Run) supervise(ctx context.Context) error {
+	for instance := 1; ; instance++ {
+		name := fmt.Sprintf("p-%d", instance)
+		if instance > 1 {
+			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Restart, Instance: name, Offset: -1,
+				Detail: "a new processor instance joins the group and resumes from the committed offset"})
+		}
+		err := r.process(ctx, name)
+		if !errors.Is(err, errCrashed) {
+			return err
+		}
+	}
+}
+
+var errCrashed = errors.New("processor crashed (injected)")
+
+func (r *Run) process(ctx context.Context, instance string) error {
+	switch {
+	case r.Spec.Guarantee != lessons.ExactlyOnce:
+		return newKafkaGoProcessor(r, instance).run(ctx)
+	case r.Spec.Preset == lessons.Strict:
+		return newTxnProcessor(r, instance).run(ctx)
+	default:
+		return newAutoCommitProcessor(r, instance).run(ctx)
+	}
+}
+
+// caughtUp reports whether the group has committed past the end marker: a
+// processor that finds nothing to read then knows the run is processed.
+func (r *Run) caughtUp(ctx context.Context) bool {
+	end := r.endOffset.Load()
+	if end < 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	offs, err := r.env.Admin.FetchOffsets(ctx, r.Names.Group)
+	if err != nil {
+		return false
+	}
+	o, ok := offs.Lookup(r.Names.Input, 0)
+	return ok && o.Err == nil && o.At > end
+}
+
+// credited records that deposit seq's credit is visible in the ledger.
+func (r *Run) credited(seq int) {
+	if seq >= 1 && seq <= len(r.credAt) {
+		if r.credAt[seq-1] == 0 {
+			r.credAt[seq-1] = r.since()
+		}
+	}
+	r.Progress.Credited.Add(1)
+}
+
+func (r *Run) latencies() Latencies {
+	var ds []uint32
+	for i, c := range r.credAt {
+		if c != 0 && r.sentAt[i] != 0 && c >= r.sentAt[i] {
+			ds = append(ds, c-r.sentAt[i])
+		}
+	}
+	if len(ds) == 0 {
+		return Latencies{}
+	}
+	slices.Sort(ds)
+	at := func(q float64) float64 {
+		i := min(len(ds)-1, int(q*float64(len(ds))))
+		return float64(ds[i]) / 1000
+	}
+	return Latencies{P50: at(0.50), P99: at(0.99)}
+}
+
+func createTopics(ctx context.Context, admin *kadm.Client, topics ...string) error {
+	resp, err := admin.CreateTopics(ctx, 1, -1, nil, topics...)
+	if err != nil {
+		return err
+	}
+	return resp.Error()
+}

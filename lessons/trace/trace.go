@@ -1,0 +1,178 @@
+// Package trace records what every deposit went through during a run, as
+// typed events, in bounded memory whatever the size of the run.
+package trace
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Actor is the part of the pipeline an event comes from: one lane of the
+// live trace.
+type Actor string
+
+const (
+	Producer  Actor = "producer"
+	Broker    Actor = "broker"
+	Processor Actor = "processor"
+	Ledger    Actor = "ledger"
+	Auditor   Actor = "auditor"
+	Nemesis   Actor = "nemesis" // the fault injector
+)
+
+// Kind is what happened.
+type Kind string
+
+const (
+	Send      Kind = "send"
+	Ack       Kind = "ack"
+	Retry     Kind = "retry"
+	Error     Kind = "error"
+	Append    Kind = "append"
+	Fetch     Kind = "fetch"
+	Credit    Kind = "credit"
+	Commit    Kind = "commit"
+	TxnBegin  Kind = "txn-begin"
+	TxnCommit Kind = "txn-commit"
+	TxnAbort  Kind = "txn-abort"
+	Fenced    Kind = "fenced"
+	Crash     Kind = "crash"
+	Restart   Kind = "restart"
+	FaultKind Kind = "fault"
+	Audit     Kind = "audit"
+	Lifecycle Kind = "run"
+)
+
+// Anomalous reports whether events of kind k are always kept: they are what
+// a learner needs to see to understand a run's outcome.
+func (k Kind) Anomalous() bool {
+	switch k {
+	case Retry, Error, TxnAbort, Fenced, Crash, Restart, FaultKind, Audit, Lifecycle:
+		return true
+	}
+	return false
+}
+
+// Event is one step of one deposit (or of the pipeline, when ID is empty).
+type Event struct {
+	Seq       int64  `json:"seq"`
+	TUs       int64  `json:"t_us"` // microseconds since the run started, monotonic
+	Actor     Actor  `json:"actor"`
+	Kind      Kind   `json:"kind"`
+	ID        string `json:"id,omitempty"` // deposit id
+	Attempt   int    `json:"attempt,omitempty"`
+	Instance  string `json:"instance,omitempty"` // processor instance: p-1, p-2…
+	Topic     string `json:"topic,omitempty"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"` // -1 when not known
+	Detail    string `json:"detail,omitempty"`
+}
+
+// Bounds of a Log. A snapshot holds at most Head+Recent+Anomalies events.
+const (
+	// Head keeps a run's first events: for a small run, all of them.
+	Head = 2000
+	// Recent is the window live viewers read from; a viewer further behind
+	// than this gets a snapshot instead.
+	Recent = 4096
+	// Anomalies bounds the always-kept events; past it they are counted.
+	Anomalies = 4096
+)
+
+// Log is one run's bounded event log. Emit never blocks on readers: viewers
+// poll it with Since on their own clock, so a stalled browser cannot slow a run.
+type Log struct {
+	start time.Time
+
+	mu        sync.Mutex
+	seq       int64
+	head      []Event
+	anomalies []Event
+	dropped   int64   // anomalies past the bound
+	recent    []Event // ring, recent[seq % Recent]
+}
+
+// New returns an empty log whose clock starts now.
+func New() *Log {
+	return &Log{
+		start:  time.Now(),
+		recent: make([]Event, Recent),
+	}
+}
+
+// Emit stamps e with the next sequence number and the run's clock and keeps
+// it within the log's bounds.
+func (l *Log) Emit(e Event) {
+	t := time.Since(l.start).Microseconds()
+	l.mu.Lock()
+	l.seq++
+	e.Seq, e.TUs = l.seq, t
+	if len(l.head) < Head {
+		l.head = append(l.head, e)
+	} else if e.Kind.Anomalous() {
+		if len(l.anomalies) < Anomalies {
+			l.anomalies = append(l.anomalies, e)
+		} else {
+			l.dropped++
+		}
+	}
+	l.recent[e.Seq%Recent] = e
+	l.mu.Unlock()
+}
+
+// Last is the sequence number of the latest event.
+func (l *Log) Last() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seq
+}
+
+// Since returns up to max events after seq, in order. behind is true when
+// events after seq have already left the recent window: the caller should
+// take a Snapshot instead.
+func (l *Log) Since(seq int64, max int) (events []Event, behind bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	oldest := l.seq - Recent + 1
+	if seq+1 < oldest {
+		return nil, true
+	}
+	for s := seq + 1; s <= l.seq && len(events) < max; s++ {
+		events = append(events, l.recent[s%Recent])
+	}
+	return events, false
+}
+
+// Snapshot returns what the log holds, in order, and the sequence number it
+// is complete up to: the first events, every kept anomaly, and the recent
+// window.
+func (l *Log) Snapshot() (events []Event, last int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := make(map[int64]bool, len(l.head)+len(l.anomalies)+Recent)
+	add := func(e Event) {
+		if e.Seq > 0 && !seen[e.Seq] {
+			seen[e.Seq] = true
+			events = append(events, e)
+		}
+	}
+	for _, e := range l.head {
+		add(e)
+	}
+	for _, e := range l.anomalies {
+		add(e)
+	}
+	for s := max(1, l.seq-Recent+1); s <= l.seq; s++ {
+		add(l.recent[s%Recent])
+	}
+	sort.Slice(events, func(i, j int) bool { return events[i].Seq < events[j].Seq })
+	return events, l.seq
+}
+
+// DroppedAnomalies counts anomalies past the Anomalies bound.
+func (l *Log) DroppedAnomalies() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
