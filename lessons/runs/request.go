@@ -1,0 +1,76 @@
+package runs
+
+import (
+	"fmt"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+)
+
+// Bounds of a run request (API.md, "Runs").
+const (
+	MinMessages     = 1
+	MaxMessages     = 1_000_000
+	DefaultMessages = 100
+	MaxPaceMs       = 5000
+)
+
+// Request asks for one run. Zero values take the documented defaults.
+type Request struct {
+	Guarantee lessons.GuaranteeID `json:"guarantee"`
+	Preset    lessons.PresetID    `json:"preset"`
+	Fault     lessons.FaultID     `json:"fault"`
+	Messages  *int                `json:"messages"`
+	PaceMs    *int                `json:"pace_ms"`
+	Seed      int64               `json:"seed"`
+	Presenter bool                `json:"presenter"`
+}
+
+// FieldError says which input is wrong and what to do about it.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Msg }
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// normalize checks r and fills in defaults.
+func (r *Request) normalize() *FieldError {
+	if r.Guarantee == "" {
+		return fieldErr("guarantee", "guarantee is required: one of at-most-once, at-least-once, exactly-once")
+	}
+	g, ok := lessons.LookupGuarantee(r.Guarantee)
+	if !ok {
+		return fieldErr("guarantee", "unknown guarantee %q: use at-most-once, at-least-once or exactly-once", r.Guarantee)
+	}
+	if r.Preset == "" {
+		r.Preset = lessons.Strict
+	}
+	if !g.HasPreset(r.Preset) {
+		return fieldErr("preset", "unknown preset %q: use strict or common", r.Preset)
+	}
+	if r.Fault == "" {
+		return fieldErr("fault", "fault is required: one of none, produce-request-lost, produce-ack-lost, processor-crash")
+	}
+	if _, ok := lessons.LookupFault(r.Fault); !ok {
+		return fieldErr("fault", "unknown fault %q: see GET /api/faults for the list", r.Fault)
+	}
+	if r.Messages == nil {
+		n := DefaultMessages
+		r.Messages = &n
+	}
+	if *r.Messages < MinMessages || *r.Messages > MaxMessages {
+		return fieldErr("messages", "messages must be a whole number from %d to %d", MinMessages, MaxMessages)
+	}
+	if r.PaceMs == nil {
+		p := 0
+		r.PaceMs = &p
+	}
+	if *r.PaceMs < 0 || *r.PaceMs > MaxPaceMs {
+		return fieldErr("pace_ms", "pace_ms must be a whole number of milliseconds from 0 to %d", MaxPaceMs)
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/web"
+)
+
+// maxBody bounds every request body; run requests are a few hundred bytes.
+const maxBody = 64 << 10
+
+// BrokerInfo is what the handlers need to know about the cluster.
+type BrokerInfo interface {
+	Mode() broker.Mode
+	Addrs() []string
+	Reachable(ctx context.Context) error
+}
+
+// app is the web application: routes and the handlers' dependencies.
+type app struct {
+	*echo.Echo
+	broker BrokerInfo
+	runs   *runs.Registry
+}
+
+func newApp(b BrokerInfo, registry *runs.Registry) *app {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	a := &app{Echo: e, broker: b, runs: registry}
+	e.HTTPErrorHandler = a.handleError
+	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
+	e.Use(limitBody)
+	a.routes()
+	return a
+}
+
+// routes lists every route of the app.
+func (a *app) routes() {
+	a.GET("/", a.homeShow)
+	a.GET("/healthz", a.healthShow)
+	a.GET("/api/guarantees", a.guaranteesList)
+	a.GET("/api/faults", a.faultsList)
+	a.POST("/api/runs", a.runCreate)
+	a.GET("/api/runs/:id", a.runShow)
+	a.POST("/api/compare", a.compareCreate)
+	a.GET(web.Prefix+"*", echo.WrapHandler(web.Handler()))
+}
+
+// securityHeaders sets a strict Content-Security-Policy (no inline script
+// or style) and friends on every response.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// limitBody caps every request body at maxBody; reading past it fails with
+// an *http.MaxBytesError that decodeJSON turns into a 413.
+func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBody)
+		return next(c)
+	}
+}

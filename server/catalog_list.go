@@ -1,0 +1,19 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+)
+
+// guaranteesList answers GET /api/guarantees.
+func (a *app) guaranteesList(c echo.Context) error {
+	return c.JSON(http.StatusOK, lessons.Guarantees())
+}
+
+// faultsList answers GET /api/faults.
+func (a *app) faultsList(c echo.Context) error {
+	return c.JSON(http.StatusOK, lessons.Faults())
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Config is the app's configuration (API.md, "Configuration"). Each flag
+// has an environment variable; a flag given on the command line wins.
+type Config struct {
+	Addr          string
+	Brokers       []string // empty: the embedded broker
+	EmbeddedPort  int
+	DataDir       string
+	MaxConcurrent int
+}
+
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", env("LAB_ADDR", "127.0.0.1:8080"), "where the web app listens (env LAB_ADDR)")
+	brokers := fs.String("brokers", env("KAFKA_BROKERS", ""), "comma-separated external Kafka bootstrap addresses; empty runs the embedded broker (env KAFKA_BROKERS)")
+	port := fs.String("embedded-port", env("LAB_EMBEDDED_PORT", "9092"), "embedded broker port on 127.0.0.1; 0 picks any free port (env LAB_EMBEDDED_PORT)")
+	dataDir := fs.String("data-dir", env("LAB_DATA_DIR", ""), "embedded broker persistence directory; empty keeps data in memory (env LAB_DATA_DIR)")
+	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "runs at once; more are refused with 429 (env LAB_MAX_RUNS)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: every setting is a -flag", fs.Arg(0))
+	}
+	c := Config{Addr: *addr, DataDir: *dataDir}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return Config{}, fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr)
+	}
+	for _, b := range strings.Split(*brokers, ",") {
+		if b = strings.TrimSpace(b); b == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return Config{}, fmt.Errorf("-brokers: %q is not host:port", b)
+		}
+		c.Brokers = append(c.Brokers, b)
+	}
+	var err error
+	if c.EmbeddedPort, err = strconv.Atoi(*port); err != nil || c.EmbeddedPort < 0 || c.EmbeddedPort > 65535 {
+		return Config{}, errors.New("-embedded-port: want a port number from 0 to 65535 (0 = any free port)")
+	}
+	if c.MaxConcurrent, err = strconv.Atoi(*maxRuns); err != nil || c.MaxConcurrent < 1 || c.MaxConcurrent > 64 {
+		return Config{}, errors.New("-max-runs: want a number from 1 to 64")
+	}
+	return c, nil
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// apiError is the body of every error response (API.md): a sentence that
+// says what to do, and the input at fault if there is one.
+type apiError struct {
+	Status int    `json:"-"`
+	Msg    string `json:"error"`
+	Field  string `json:"field,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Msg }
+
+func badRequest(field, format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...), Field: field}
+}
+
+// handleError answers every failed request with a JSON error. Anything that
+// is not an *apiError or an echo error is a bug: it is logged and answered
+// with a 500 that leaks nothing.
+func (a *app) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var ae *apiError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &he):
+		ae = &apiError{Status: he.Code, Msg: httpErrorText(he)}
+	default:
+		c.Logger().Error(err)
+		ae = &apiError{Status: http.StatusInternalServerError, Msg: "something went wrong inside the lab; the error has been logged"}
+	}
+	_ = c.JSON(ae.Status, ae)
+}
+
+func httpErrorText(he *echo.HTTPError) string {
+	switch he.Code {
+	case http.StatusNotFound:
+		return "no such page or endpoint: see / for the lessons and API.md for the API"
+	case http.StatusMethodNotAllowed:
+		return "this endpoint does not take that method"
+	}
+	if m, ok := he.Message.(string); ok {
+		return m
+	}
+	return http.StatusText(he.Code)
+}
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
+// wrong types and trailing data, with an error that names the field.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return badRequest("", "the body has data after its JSON object: send exactly one object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("the body is larger than %d KiB: send a small JSON object", maxBody>>10)}
+	case errors.Is(err, io.EOF):
+		return badRequest("", "the body is empty: send a JSON object")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "the body is not valid JSON: send one JSON object, e.g. {\"guarantee\":\"at-least-once\",\"fault\":\"none\"}")
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return badRequest("", "the body must be a JSON object")
+		}
+		want := typ.Type.String()
+		switch want {
+		case "*int", "int", "int64":
+			want = "a whole number"
+		case "lessons.GuaranteeID", "lessons.PresetID", "lessons.FaultID", "string":
+			want = "a string"
+		case "bool":
+			want = "true or false"
+		}
+		return badRequest(typ.Field, "%s must be %s", typ.Field, want)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		field := strings.Trim(name, `"`)
+		return badRequest(field, "unknown field %s: remove it (see API.md for the fields)", name)
+	}
+	return badRequest("", "the body could not be read as JSON: %s", err)
+}

@@ -1,0 +1,100 @@
+// Command server runs Kafka Delivery Lab: the web app and, unless told to
+// use an external cluster, an embedded Kafka-protocol broker.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+)
+
+// shutdownWait bounds a graceful stop: runs are cancelled, viewers
+// disconnected and the broker closed within it.
+const shutdownWait = 5 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kafka-delivery-lab:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the lab and serves until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	b, err := openBroker(cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	tuning := pipeline.DefaultTuning()
+	if b.Mode() == broker.External {
+		// Kafka's default group.min.session.timeout.ms.
+		tuning.SessionTimeout = 6 * time.Second
+		if v := getenv("LAB_SESSION_TIMEOUT_MS"); v != "" {
+			if d, err := time.ParseDuration(v + "ms"); err == nil && d > 0 {
+				tuning.SessionTimeout = d
+			}
+		}
+	}
+	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
+		runs.Config{MaxConcurrent: cfg.MaxConcurrent})
+	app := newApp(b, registry)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("web app: cannot listen on %s (%w); set -addr or LAB_ADDR to another address", cfg.Addr, err)
+	}
+	fmt.Fprintf(stdout, "web:    http://%s/\n", ln.Addr())
+	for _, a := range b.Addrs() {
+		fmt.Fprintf(stdout, "broker: %s (%s)\n", a, b.Mode())
+	}
+
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	if err := registry.Shutdown(sctx); err != nil {
+		fmt.Fprintln(stderr, "some runs did not stop in time:", err)
+	}
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func openBroker(cfg Config) (*broker.Broker, error) {
+	if len(cfg.Brokers) > 0 {
+		return broker.Connect(cfg.Brokers)
+	}
+	return broker.StartEmbedded(broker.EmbeddedOptions{Port: cfg.EmbeddedPort, DataDir: cfg.DataDir})
+}

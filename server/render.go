@@ -1,0 +1,53 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons/text"
+	"github.com/kafka-delivery-lab/lab/views"
+)
+
+// langCookie remembers the language a visitor chose with ?lang=.
+const langCookie = "lang"
+
+// render writes a templ component as the response.
+func render(c echo.Context, status int, t templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return t.Render(c.Request().Context(), c.Response())
+}
+
+// lang picks the page language: ?lang= (remembered in a cookie), then the
+// cookie, then Accept-Language.
+func lang(c echo.Context) text.Lang {
+	if l, ok := text.Parse(c.QueryParam("lang")); ok {
+		c.SetCookie(&http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+			SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		return l
+	}
+	if ck, err := c.Cookie(langCookie); err == nil {
+		if l, ok := text.Parse(ck.Value); ok {
+			return l
+		}
+	}
+	return text.FromAcceptLanguage(c.Request().Header.Get("Accept-Language"))
+}
+
+// page fills in what every page's layout needs.
+func (a *app) page(c echo.Context, title string) views.Page {
+	l := lang(c)
+	return views.Page{
+		Lang: l, Title: l.T(title), Path: c.Request().URL.Path,
+		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
+		BrokerUp: a.broker.Reachable(c.Request().Context()) == nil,
+	}
+}
+
+// homeShow answers GET /.
+func (a *app) homeShow(c echo.Context) error {
+	return render(c, http.StatusOK, views.Home(a.page(c, "home.title")))
+}

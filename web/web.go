@@ -1,0 +1,78 @@
+// Package web holds the lab's static assets (CSS, JS modules), embedded in
+// the binary and served under content-hashed URLs so that browsers may
+// cache them forever: a changed file gets a new URL.
+package web
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed static
+var files embed.FS
+
+// Prefix is where assets are served: /static/<hash>/<name>.
+const Prefix = "/static/"
+
+var (
+	static  fs.FS
+	hashOf  = map[string]string{} // name → first 12 hex digits of its SHA-256
+	content = map[string][]byte{}
+)
+
+func init() {
+	static, _ = fs.Sub(files, "static")
+	_ = fs.WalkDir(static, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		hashOf[name] = hex.EncodeToString(sum[:6])
+		content[name] = b
+		return nil
+	})
+}
+
+// URL returns the content-hashed URL of asset name ("css/lab.css"). It
+// panics on a name that does not exist: a typo in a view must fail tests,
+// not ship a broken page.
+func URL(name string) string {
+	h, ok := hashOf[name]
+	if !ok {
+		panic("web: no asset " + name)
+	}
+	return Prefix + h + "/" + name
+}
+
+// Handler serves assets under Prefix. A request whose hash is current is
+// cacheable for a year; an old hash still gets the current file, uncached.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest := strings.TrimPrefix(r.URL.Path, Prefix)
+		hash, name, ok := strings.Cut(rest, "/")
+		b, found := content[name]
+		if !ok || !found {
+			http.NotFound(w, r)
+			return
+		}
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		if hash == hashOf[name] {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		_, _ = w.Write(b)
+	})
+}
