@@ -311,7 +311,7 @@ func TestEmbeddedPortTaken(t *testing.T) {
 	defer taken.Close()
 	port := strings.Split(taken.Addrs()[0], ":")[1]
 	env := map[string]string{"LAB_EMBEDDED_PORT": port, "LAB_ADDR": freeAddr(t)}
-	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err = run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "-embedded-port 0") {
 		t.Fatalf("want a one-line error naming the flag, got %v", err)
 	}
