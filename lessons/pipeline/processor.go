@@ -48,11 +48,13 @@ type kafkaGoProcessor struct {
 	dialer   *faultconn.Dialer
 	reader   *kafka.Reader
 	writer   *kafka.Writer
+	tr       *kafka.Transport
 	order    commitOrder
 }
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+	p.tr = &kafka.Transport{Dial: p.dialer.DialContext}
 	acks, tries := kafka.RequireAll, 10
 	commitEvery := time.Duration(0) // synchronous commits
 	switch {
@@ -97,7 +99,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		BatchTimeout:    time.Millisecond,
 		WriteBackoffMin: 10 * time.Millisecond,
 		WriteBackoffMax: 200 * time.Millisecond,
-		Transport:       &kafka.Transport{Dial: p.dialer.DialContext},
+		Transport:       p.tr,
 	}
 	return p
 }
@@ -109,6 +111,7 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 			return
 		}
 		p.writer.Close()
+		p.tr.CloseIdleConnections()
 		p.reader.Close()
 	}()
 	for {
@@ -277,7 +280,7 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 // reset, no LeaveGroup, no final commit.
 func (p *kafkaGoProcessor) crash() {
 	p.dialer.Sever()
-	closeBounded(func() { p.writer.Close() })
+	closeBounded(func() { p.writer.Close(); p.tr.CloseIdleConnections() })
 	closeBounded(func() { p.reader.Close() })
 }
 

@@ -36,9 +36,15 @@ func depositRecord(r *Run, seq int) (key, value []byte) {
 type kafkaGoProducer struct {
 	r     *Run
 	w     *kafka.Writer
+	tr    *kafka.Transport
 	slots chan struct{}
 	tries int
+	buf   []kafka.Message // handed to the writer together: one call per batch, not per deposit
 }
+
+// handOver is how many deposits an unpaced producer hands to kafka-go per
+// WriteMessages call; each call costs a partition lookup and a lock.
+const handOver = 1000
 
 func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	acks, tries := kafka.RequireAll, 10
@@ -48,7 +54,8 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		acks, tries = kafka.RequireOne, 1
 	}
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault})
-	p := &kafkaGoProducer{r: r, slots: make(chan struct{}, inFlight), tries: tries}
+	p := &kafkaGoProducer{r: r, slots: make(chan struct{}, inFlight), tries: tries,
+		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
 		Topic:        r.Names.Input,
@@ -62,7 +69,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		WriteBackoffMax: 200 * time.Millisecond,
 		Async:           true,
 		Completion:      p.completed,
-		Transport:       &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second},
+		Transport:       p.tr,
 	}
 	return p
 }
@@ -75,7 +82,20 @@ func (p *kafkaGoProducer) send(ctx context.Context, seq int) error {
 	}
 	key, value := depositRecord(p.r, seq)
 	p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: string(key), Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
-	return p.w.WriteMessages(ctx, kafka.Message{Key: key, Value: value})
+	p.buf = append(p.buf, kafka.Message{Key: key, Value: value})
+	if len(p.buf) >= handOver || p.r.Pacer.Pace() > 0 || p.r.Pacer.Paused() {
+		return p.handOver(ctx)
+	}
+	return nil
+}
+
+func (p *kafkaGoProducer) handOver(ctx context.Context) error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	err := p.w.WriteMessages(ctx, p.buf...)
+	p.buf = make([]kafka.Message, 0, handOver) // the writer keeps the slice
+	return err
 }
 
 // completed is kafka-go's per-batch callback: the producer's only word on
@@ -90,11 +110,19 @@ func (p *kafkaGoProducer) completed(msgs []kafka.Message, err error) {
 }
 
 func (p *kafkaGoProducer) flush(ctx context.Context) error {
+	if err := p.handOver(ctx); err != nil {
+		return err
+	}
 	// Close waits for every Completion call.
 	return p.w.Close()
 }
 
-func (p *kafkaGoProducer) close() { p.w.Close() }
+// close closes the writer and its connections: a Writer given its own
+// Transport leaves the Transport's connections open.
+func (p *kafkaGoProducer) close() {
+	p.w.Close()
+	p.tr.CloseIdleConnections()
+}
 
 // txnProducer is the exactly-once producer: idempotent, so the broker drops
 // a retried batch by producer id and sequence number, and transactional, so

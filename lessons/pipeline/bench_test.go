@@ -1,0 +1,211 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+)
+
+// benchDeposits is the size of a benchmarked run (the engine issue's target
+// is measured at 100,000 deposits).
+const benchDeposits = 100_000
+
+// BenchmarkRun times the app's run of each guarantee against the bare
+// pipeline: the same produce / consume / credit / commit with the same
+// client library and the same batching, without tracing, fault wrappers or
+// checking. It reports both throughputs and app÷bare, measured in the same
+// process, interleaved so that drift affects both alike.
+//
+//	go test -run XXX -bench BenchmarkRun -benchtime 3x ./lessons/pipeline/
+func BenchmarkRun(b *testing.B) {
+	for _, g := range []lessons.GuaranteeID{lessons.AtMostOnce, lessons.AtLeastOnce, lessons.ExactlyOnce} {
+		b.Run(string(g), func(b *testing.B) {
+			var app, appPipe, bare time.Duration
+			for b.Loop() {
+				t := time.Now()
+				res := runOnce(b, g, lessons.Strict, lessons.NoFault, benchDeposits)
+				app += time.Since(t)
+				appPipe += time.Duration(float64(time.Second) * benchDeposits / res.Throughput)
+				if res.Balance != benchDeposits {
+					b.Fatalf("app run balance %d", res.Balance)
+				}
+				d, err := runBare(g, benchDeposits)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bare += d
+			}
+			n := float64(b.N * benchDeposits)
+			// app÷bare compares the same window: first send to the last
+			// deposit processed. e2e÷bare adds what only the app does:
+			// creating topics, the end markers, auditing and checking.
+			b.ReportMetric(n/appPipe.Seconds(), "app-msgs/s")
+			b.ReportMetric(n/bare.Seconds(), "bare-msgs/s")
+			b.ReportMetric(bare.Seconds()/appPipe.Seconds(), "app÷bare")
+			b.ReportMetric(bare.Seconds()/app.Seconds(), "e2e÷bare")
+		})
+	}
+}
+
+// runBare runs the bare pipeline and returns the time from its first send
+// to its last deposit processed.
+func runBare(g lessons.GuaranteeID, n int) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	names := NamesFor(fmt.Sprintf("r-bare%d", runCounter.Add(1)))
+	if err := createTopics(ctx, testEnv.Admin, names.Input, names.Ledger); err != nil {
+		return 0, err
+	}
+	t := time.Now()
+	var err error
+	// Producer and processor run at once, as in the app.
+	produce, process := bareKafkaGoProduce, bareKafkaGoProcess
+	if g == lessons.ExactlyOnce {
+		produce, process = bareTxnProduce, bareTxnProcess
+	}
+	produced := make(chan error, 1)
+	go func() { produced <- produce(ctx, names, n, g == lessons.AtMostOnce) }()
+	err = process(ctx, names, n, g == lessons.AtMostOnce)
+	return time.Since(t), errors.Join(err, <-produced)
+}
+
+func bareKafkaGoAcks(commitFirst bool) (kafka.RequiredAcks, int) {
+	if commitFirst {
+		return kafka.RequireOne, 1
+	}
+	return kafka.RequireAll, 10
+}
+
+func bareKafkaGoProduce(ctx context.Context, names Names, n int, commitFirst bool) error {
+	acks, tries := bareKafkaGoAcks(commitFirst)
+	w := &kafka.Writer{Addr: kafka.TCP(testEnv.Brokers...), Topic: names.Input, RequiredAcks: acks, MaxAttempts: tries,
+		BatchSize: 1000, BatchTimeout: 2 * time.Millisecond, Async: true, Transport: &kafka.Transport{}}
+	msgs := make([]kafka.Message, 0, 1000)
+	for seq := 1; seq <= n; seq++ {
+		id := deposit.ID(seq)
+		msgs = append(msgs, kafka.Message{Key: []byte(id), Value: deposit.Deposit{ID: id, Amount: 1, Run: "bare"}.Encode()})
+		if len(msgs) == cap(msgs) || seq == n {
+			if err := w.WriteMessages(ctx, msgs...); err != nil {
+				return err
+			}
+			msgs = make([]kafka.Message, 0, 1000)
+		}
+	}
+	return w.Close()
+}
+
+func bareKafkaGoProcess(ctx context.Context, names Names, n int, commitFirst bool) error {
+	acks, tries := bareKafkaGoAcks(commitFirst)
+	batch := DefaultTuning().Batch
+	rd := kafka.NewReader(kafka.ReaderConfig{Brokers: testEnv.Brokers, GroupID: names.Group, Topic: names.Input,
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: batch, StartOffset: kafka.FirstOffset,
+		SessionTimeout: time.Second, RebalanceTimeout: time.Second, HeartbeatInterval: 250 * time.Millisecond, JoinGroupBackoff: 100 * time.Millisecond})
+	defer rd.Close()
+	lw := &kafka.Writer{Addr: kafka.TCP(testEnv.Brokers...), Topic: names.Ledger, RequiredAcks: acks, MaxAttempts: tries,
+		BatchSize: batch, BatchTimeout: time.Millisecond, Transport: &kafka.Transport{}}
+	defer lw.Close()
+	for done := 0; done < n; {
+		first, err := rd.FetchMessage(ctx)
+		if err != nil {
+			return err
+		}
+		in := []kafka.Message{first}
+		lc, cancel := context.WithTimeout(ctx, linger)
+		for len(in) < batch {
+			m, err := rd.FetchMessage(lc)
+			if err != nil {
+				break
+			}
+			in = append(in, m)
+		}
+		cancel()
+		credits := make([]kafka.Message, len(in))
+		for i, m := range in {
+			credits[i] = kafka.Message{Key: m.Key, Value: deposit.Credit{Deposit: string(m.Key), Amount: 1, Processor: "bare"}.Encode()}
+		}
+		if commitFirst {
+			if err := rd.CommitMessages(ctx, in...); err != nil {
+				return err
+			}
+		}
+		if err := lw.WriteMessages(ctx, credits...); err != nil {
+			return err
+		}
+		if !commitFirst {
+			if err := rd.CommitMessages(ctx, in...); err != nil {
+				return err
+			}
+		}
+		done += len(in)
+	}
+	return nil
+}
+
+func bareTxnProduce(ctx context.Context, names Names, n int, _ bool) error {
+	tuning := DefaultTuning()
+	p, err := kgo.NewClient(kgo.SeedBrokers(testEnv.Brokers...), kgo.DefaultProduceTopic(names.Input),
+		kgo.TransactionalID(names.ProducerTxnID), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		return err
+	}
+	for seq := 1; seq <= n; {
+		if err := p.BeginTransaction(); err != nil {
+			return err
+		}
+		for end := min(n, seq+tuning.TxnSize-1); seq <= end; seq++ {
+			id := deposit.ID(seq)
+			p.Produce(ctx, &kgo.Record{Key: []byte(id), Value: deposit.Deposit{ID: id, Amount: 1, Run: "bare"}.Encode()}, nil)
+		}
+		if err := p.Flush(ctx); err != nil {
+			return err
+		}
+		if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			return err
+		}
+	}
+	p.Close()
+	return nil
+}
+
+func bareTxnProcess(ctx context.Context, names Names, n int, _ bool) error {
+	tuning := DefaultTuning()
+	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(testEnv.Brokers...), kgo.TransactionalID(names.ProcessorTxnID),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumerGroup(names.Group), kgo.ConsumeTopics(names.Input),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequireStableFetchOffsets(), kgo.DefaultProduceTopic(names.Ledger),
+		kgo.SessionTimeout(time.Second), kgo.RebalanceTimeout(time.Second), kgo.HeartbeatInterval(250*time.Millisecond),
+		kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	for done := 0; done < n; {
+		fs := sess.PollRecords(ctx, tuning.Batch)
+		if err := fs.Err0(); err != nil {
+			return err
+		}
+		if err := sess.Begin(); err != nil {
+			return err
+		}
+		recs := fs.Records()
+		for _, r := range recs {
+			sess.Produce(ctx, &kgo.Record{Key: r.Key, Value: deposit.Credit{Deposit: string(r.Key), Amount: 1, Processor: "bare"}.Encode()}, nil)
+		}
+		committed, err := sess.End(ctx, kgo.TryCommit)
+		if err != nil {
+			return err
+		}
+		if !committed {
+			return errors.New("bare transaction aborted")
+		}
+		done += len(recs)
+	}
+	return nil
+}
