@@ -1,0 +1,85 @@
+package trace
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestLogIsBounded: a run of a million deposits keeps at most
+// Head+Recent+Anomalies events, every anomaly up to the bound, and the
+// first and the last events.
+func TestLogIsBounded(t *testing.T) {
+	l := New()
+	const n = 1_000_000
+	for i := 1; i <= n; i++ {
+		k := Send
+		if i%1000 == 0 {
+			k = Retry
+		}
+		l.Emit(Event{Actor: Producer, Kind: k, ID: fmt.Sprint(i)})
+	}
+	events, last := l.Snapshot()
+	if last != n {
+		t.Fatalf("last seq %d, want %d", last, n)
+	}
+	if len(events) > Head+Recent+Anomalies {
+		t.Fatalf("snapshot holds %d events, bound is %d", len(events), Head+Recent+Anomalies)
+	}
+	if events[0].Seq != 1 || events[len(events)-1].Seq != n {
+		t.Fatalf("first/last seq %d/%d", events[0].Seq, events[len(events)-1].Seq)
+	}
+	retries := 0
+	for i, e := range events {
+		if i > 0 && e.Seq <= events[i-1].Seq {
+			t.Fatalf("snapshot out of order at %d", i)
+		}
+		if e.Kind == Retry {
+			retries++
+		}
+	}
+	if retries != n/1000 {
+		t.Fatalf("kept %d of %d anomalies", retries, n/1000)
+	}
+	if l.DroppedAnomalies() != 0 {
+		t.Fatalf("dropped %d anomalies under the bound", l.DroppedAnomalies())
+	}
+}
+
+func TestSinceAndFallingBehind(t *testing.T) {
+	l := New()
+	for i := 0; i < 10; i++ {
+		l.Emit(Event{Kind: Send})
+	}
+	evs, behind := l.Since(4, 3)
+	if behind || len(evs) != 3 || evs[0].Seq != 5 || evs[2].Seq != 7 {
+		t.Fatalf("Since(4,3) = %v, behind %v", evs, behind)
+	}
+	for i := 0; i < Recent; i++ {
+		l.Emit(Event{Kind: Send})
+	}
+	if _, behind := l.Since(4, 10); !behind {
+		t.Fatal("a reader whose next event left the window must be told to take a snapshot")
+	}
+	if evs, behind := l.Since(l.Last(), 10); behind || len(evs) != 0 {
+		t.Fatalf("an up-to-date reader gets nothing: %v %v", evs, behind)
+	}
+}
+
+func TestAnomaliesPastTheBoundAreCounted(t *testing.T) {
+	l := New()
+	for i := 0; i < Head+Anomalies+10; i++ {
+		l.Emit(Event{Kind: Error})
+	}
+	if got := l.DroppedAnomalies(); got != 10 {
+		t.Fatalf("dropped %d, want 10", got)
+	}
+}
+
+func BenchmarkEmit(b *testing.B) {
+	l := New()
+	e := Event{Actor: Producer, Kind: Send, ID: "d-000001", Topic: "lab.r-x.deposits", Offset: -1}
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Emit(e)
+	}
+}
