@@ -1,0 +1,134 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
+)
+
+var testBroker *broker.Broker
+
+func TestMain(m *testing.M) {
+	var err error
+	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
+		testBroker, err = broker.Connect(strings.Split(addrs, ","))
+	} else {
+		testBroker, err = broker.StartEmbedded(broker.EmbeddedOptions{Port: 0})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	testBroker.Close()
+	os.Exit(code)
+}
+
+func newRegistry(t *testing.T, cfg Config) *Registry {
+	g := New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin()}, cfg)
+	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
+	return g
+}
+
+func wait(t *testing.T, r *Run) Status {
+	t.Helper()
+	select {
+	case <-r.Done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("run did not end")
+	}
+	return r.Status()
+}
+
+func intp(n int) *int { return &n }
+
+// TestRetentionDeletesTopics: a finished run stays readable for its
+// retention, then it and its topics are gone.
+func TestRetentionDeletesTopics(t *testing.T) {
+	g := newRegistry(t, Config{Retention: 300 * time.Millisecond})
+	r, err := g.Start(Request{Guarantee: lessons.AtLeastOnce, Fault: lessons.NoFault, Messages: intp(20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := wait(t, r)
+	if st.State != Done || st.Result == nil || st.Result.Balance != 20 {
+		t.Fatalf("status %+v", st)
+	}
+	ctx := context.Background()
+	topics, err := testBroker.Admin().ListTopics(ctx, st.Topics.Input, st.Topics.Ledger)
+	if err != nil || len(topics) != 2 || topics.Error() != nil {
+		t.Fatalf("topics right after the run: %v %v", topics, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, known := g.Get(r.ID)
+		topics, _ = testBroker.Admin().ListTopics(ctx, st.Topics.Input, st.Topics.Ledger)
+		if !known && !topics.Has(st.Topics.Input) && !topics.Has(st.Topics.Ledger) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after retention: run known %v, topics %v", known, topics.Names())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestCompareStartsAllOrNone(t *testing.T) {
+	g := newRegistry(t, Config{MaxConcurrent: 2})
+	if _, err := g.Compare(lessons.NoFault, intp(10)); !errors.Is(err, ErrBusy) {
+		t.Fatalf("three runs on two slots: %v", err)
+	}
+	if g.Active() != 0 {
+		t.Fatal("a refused compare must start nothing")
+	}
+	g = newRegistry(t, Config{MaxConcurrent: 3})
+	started, err := g.Compare(lessons.ProduceAckLost, intp(50))
+	if err != nil || len(started) != 3 {
+		t.Fatalf("compare: %v %v", started, err)
+	}
+	dup := wait(t, started[lessons.AtLeastOnce]).Result.Duplicated
+	if exact := wait(t, started[lessons.ExactlyOnce]).Result; exact.Duplicated != 0 || exact.Lost != 0 || dup < 1 {
+		t.Fatalf("same fault: at-least-once duplicated %d, exactly-once %+v", dup, exact)
+	}
+	wait(t, started[lessons.AtMostOnce])
+}
+
+// TestShutdownFailsRunsWithAReason: runs cut short end failed, with a
+// sentence saying why, and no new run is accepted.
+func TestShutdownFailsRunsWithAReason(t *testing.T) {
+	g := New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin()}, Config{})
+	r, err := g.Start(Request{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault, Messages: intp(1000), PaceMs: intp(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	st := r.Status()
+	if st.State != Failed || st.Error == nil || !strings.Contains(*st.Error, "shut down") {
+		t.Fatalf("status after shutdown: %+v", st)
+	}
+	if _, err := g.Start(Request{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("start after shutdown: %v", err)
+	}
+}
+
+func TestDeadlineGrowsWithSizeAndPace(t *testing.T) {
+	small := deadline(Request{Messages: intp(1), PaceMs: intp(0)})
+	big := deadline(Request{Messages: intp(MaxMessages), PaceMs: intp(0)})
+	paced := deadline(Request{Messages: intp(100), PaceMs: intp(MaxPaceMs)})
+	if small < time.Minute || big <= small || paced < 100*MaxPaceMs*time.Millisecond || big > 3*time.Hour {
+		t.Fatalf("deadlines: %v %v %v", small, big, paced)
+	}
+}
