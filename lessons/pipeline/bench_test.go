@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -208,4 +209,44 @@ func bareTxnProcess(ctx context.Context, names Names, n int, _ bool) error {
 		done += len(recs)
 	}
 	return nil
+}
+
+// BenchmarkMillionDeposits runs the largest run the API allows and reports
+// the peak heap in use while it ran: per-deposit state is a few bytes, the
+// trace is bounded, in-flight records are bounded by inFlight.
+//
+//	go test -run XXX -bench BenchmarkMillionDeposits -benchtime 1x ./lessons/pipeline/
+func BenchmarkMillionDeposits(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		stop := make(chan struct{})
+		peak := make(chan uint64)
+		go func() {
+			var m runtime.MemStats
+			top := uint64(0)
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					peak <- top
+					return
+				case <-t.C:
+					runtime.ReadMemStats(&m)
+					top = max(top, m.HeapInuse)
+				}
+			}
+		}()
+		res := runOnce(b, lessons.AtLeastOnce, lessons.Strict, lessons.NoFault, 1_000_000)
+		close(stop)
+		p := <-peak
+		if res.Balance != 1_000_000 {
+			b.Fatalf("balance %d", res.Balance)
+		}
+		b.ReportMetric(float64(p)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(before.HeapInuse)/(1<<20), "heap-before-MiB")
+		b.ReportMetric(res.Throughput, "msgs/s")
+	}
 }
