@@ -25,14 +25,16 @@ type BrokerInfo interface {
 // app is the web application: routes and the handlers' dependencies.
 type app struct {
 	*echo.Echo
-	broker BrokerInfo
-	runs   *runs.Registry
+	broker      BrokerInfo
+	runs        *runs.Registry
+	feeds       feeds
+	viewerSlots chan struct{}
 }
 
 func newApp(b BrokerInfo, registry *runs.Registry) *app {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	a := &app{Echo: e, broker: b, runs: registry}
+	a := &app{Echo: e, broker: b, runs: registry, viewerSlots: make(chan struct{}, maxViewers)}
 	e.HTTPErrorHandler = a.handleError
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
@@ -50,6 +52,7 @@ func (a *app) routes() {
 	a.POST("/api/runs", a.runCreate)
 	a.GET("/api/runs/:id", a.runShow)
 	a.POST("/api/compare", a.compareCreate)
+	a.GET("/ws/runs/:id", a.runWatch)
 	a.GET(web.Prefix+"*", echo.WrapHandler(web.Handler()))
 }
 
