@@ -71,14 +71,31 @@ func TestLiveTrace(t *testing.T) {
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 	id := createRun(t, srv, `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":40,"pace_ms":10}`)
+	type reading struct {
+		msgs []wsMsg
+		at   []time.Time
+		err  error
+	}
+	watch := func(conn *websocket.Conn) chan reading {
+		c := make(chan reading, 1)
+		go func() {
+			var r reading
+			r.msgs, r.at, r.err = readAllFrames(t, conn)
+			c <- r
+		}()
+		return c
+	}
 	first := dialRun(t, srv, id)
 	defer first.Close()
+	firstRead := watch(first)
 	time.Sleep(150 * time.Millisecond)
 	second := dialRun(t, srv, id)
 	defer second.Close()
+	secondRead := watch(second)
+	readings := map[string]reading{"first": <-firstRead, "second": <-secondRead}
 
-	for name, conn := range map[string]*websocket.Conn{"first": first, "second": second} {
-		msgs, at, err := readAllFrames(t, conn)
+	for name, rd := range readings {
+		msgs, at, err := rd.msgs, rd.at, rd.err
 		if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 			t.Fatalf("%s viewer: want a normal close after the result, got %v", name, err)
 		}
