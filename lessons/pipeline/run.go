@@ -292,10 +292,44 @@ func (r *Run) latencies() Latencies {
 	return Latencies{P50: at(0.50), P99: at(0.99)}
 }
 
+// createTopics creates the run's topics and waits until each has a leader.
+// Real Kafka answers CreateTopics before the partition leader is elected; a
+// produce in between fails with NOT_LEADER_OR_FOLLOWER, and a producer that
+// does not retry (at-most-once) would lose deposits to the lab's own haste.
 func createTopics(ctx context.Context, admin *kadm.Client, topics ...string) error {
 	resp, err := admin.CreateTopics(ctx, 1, -1, nil, topics...)
 	if err != nil {
 		return err
 	}
-	return resp.Error()
+	if err := resp.Error(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for {
+		details, err := admin.ListTopics(ctx, topics...)
+		if err == nil && ready(details, topics) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the run's topics got no partition leader in time: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func ready(details kadm.TopicDetails, topics []string) bool {
+	for _, t := range topics {
+		d, ok := details[t]
+		if !ok || d.Err != nil || len(d.Partitions) == 0 {
+			return false
+		}
+		for _, p := range d.Partitions {
+			if p.Err != nil || p.Leader < 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
