@@ -46,6 +46,8 @@ func newApp(b BrokerInfo, registry *runs.Registry) *app {
 // routes lists every route of the app.
 func (a *app) routes() {
 	a.GET("/", a.homeShow)
+	a.GET("/lessons/:guarantee", a.lessonShow)
+	a.GET("/compare", a.compareShow)
 	a.GET("/healthz", a.healthShow)
 	a.GET("/api/guarantees", a.guaranteesList)
 	a.GET("/api/faults", a.faultsList)

@@ -1,0 +1,77 @@
+// compare.js runs one fault under all three guarantees and fills the
+// measured table live; the table can be downloaded as CSV or JSON.
+import { RunView, watch, startRun } from "./trace.js";
+
+const panel = document.querySelector("[data-testid=run-panel]");
+const t = JSON.parse(panel.dataset.i18n);
+const form = panel.querySelector("form");
+const errorBox = panel.querySelector("[data-testid=run-error]");
+const runs = panel.querySelector("[data-testid=runs]");
+const exports = document.querySelectorAll("button.export");
+panel.querySelector("[data-testid=nojs]").hidden = true;
+form.querySelector("button[type=submit]").disabled = false;
+runs.classList.add("side-by-side");
+
+const results = {};
+const cols = {
+  "result.sent": (r) => r.sent, "result.credited": (r) => r.credited, "result.lost": (r) => r.lost,
+  "result.duplicated": (r) => r.duplicated, "result.recovered": (r) => r.recovered, "result.balance": (r) => r.balance,
+  "result.throughput": (r) => Math.round(r.throughput_msgs_per_s), "result.p50": (r) => r.latency_ms.p50, "result.p99": (r) => r.latency_ms.p99,
+};
+
+function fill(g, run) {
+  const row = document.querySelector(`tr[data-guarantee="${CSS.escape(g)}"]`);
+  if (run.state === "failed") {
+    row.querySelector("[data-field=verdict]").textContent = `${t["error.run"]} ${run.error}`;
+    return;
+  }
+  const r = run.result;
+  for (const [k, f] of Object.entries(cols)) row.querySelector(`[data-field="${k}"]`).textContent = String(f(r));
+  row.querySelector("[data-field=verdict]").textContent = `${r.verdict === "held" ? "✓" : "✗"} ${t["verdict." + r.verdict]}`;
+  row.dataset.verdict = r.verdict;
+  results[g] = run;
+  exports.forEach((b) => (b.disabled = false));
+}
+
+form.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(form);
+  errorBox.hidden = true;
+  let created;
+  try {
+    created = await startRun("/api/compare", { fault: f.get("fault"), messages: Number(f.get("messages")) });
+  } catch (err) {
+    errorBox.textContent = `${t["error.start"]} ${err.message}`;
+    errorBox.hidden = false;
+    return;
+  }
+  runs.replaceChildren();
+  for (const g of ["exactly-once", "at-least-once", "at-most-once"]) {
+    const id = created.runs[g];
+    const view = new RunView(runs, t, { id, guarantee: g, preset: "strict", fault: f.get("fault"), messages: Number(f.get("messages")) });
+    watch(view, `/ws/runs/${id}`, (run) => fill(g, run), () => { errorBox.textContent = t["error.socket"]; errorBox.hidden = false; });
+  }
+});
+
+function download(name, type, text) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+exports.forEach((b) => b.addEventListener("click", () => {
+  const gs = Object.keys(results);
+  if (b.dataset.format === "json") {
+    download("compare.json", "application/json", JSON.stringify(gs.map((g) => results[g]), null, 2));
+    return;
+  }
+  const head = ["guarantee", ...Object.keys(cols).map((k) => k.replace("result.", "")), "verdict"];
+  const lines = [head.join(",")];
+  for (const g of gs) {
+    const r = results[g].result;
+    lines.push([g, ...Object.values(cols).map((f) => f(r)), r.verdict].join(","));
+  }
+  download("compare.csv", "text/csv", lines.join("\n") + "\n");
+}));

@@ -1,0 +1,64 @@
+// lesson.js wires a lesson page: the run panel, the scenario buttons in the
+// prose, and the copy buttons of the code samples.
+import { RunView, watch, startRun } from "./trace.js";
+
+const panel = document.querySelector("[data-testid=run-panel]");
+const t = JSON.parse(panel.dataset.i18n);
+const form = panel.querySelector("form");
+const errorBox = panel.querySelector("[data-testid=run-error]");
+const runs = panel.querySelector("[data-testid=runs]");
+panel.querySelector("[data-testid=nojs]").hidden = true;
+form.querySelector("button[type=submit]").disabled = false;
+
+async function run(req) {
+  errorBox.hidden = true;
+  let created;
+  try {
+    created = await startRun("/api/runs", req);
+  } catch (err) {
+    errorBox.textContent = `${t["error.start"]} ${err.message}`;
+    errorBox.hidden = false;
+    return;
+  }
+  const view = new RunView(runs, t, { id: created.id, ...req });
+  watch(view, created.ws, null, () => {
+    errorBox.textContent = t["error.socket"];
+    errorBox.hidden = false;
+  });
+}
+
+form.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const f = new FormData(form);
+  run({
+    guarantee: panel.dataset.guarantee,
+    preset: f.get("preset") || "strict",
+    fault: f.get("fault"),
+    messages: Number(f.get("messages")),
+    pace_ms: Number(f.get("pace_ms") || 0),
+  });
+});
+
+// Scenario buttons in the prose fill in the form and start the run.
+document.querySelectorAll(".run-scenario").forEach((b) => {
+  b.addEventListener("click", () => {
+    const d = b.dataset;
+    form.querySelector(`input[name=fault][value="${CSS.escape(d.fault)}"]`).checked = true;
+    const preset = form.querySelector(`input[name=preset][value="${CSS.escape(d.preset)}"]`);
+    if (preset) preset.checked = true;
+    form.elements.messages.value = d.messages;
+    form.elements.pace_ms.value = d.pace;
+    panel.scrollIntoView({ behavior: "smooth" });
+    run({ guarantee: d.guarantee, preset: d.preset, fault: d.fault, messages: Number(d.messages), pace_ms: Number(d.pace) });
+  });
+});
+
+document.querySelectorAll("button.copy").forEach((b) => {
+  b.addEventListener("click", async () => {
+    const pre = document.getElementById(b.dataset.copyTarget);
+    if (!pre) return;
+    await navigator.clipboard.writeText(pre.textContent);
+    b.classList.add("copied");
+    setTimeout(() => b.classList.remove("copied"), 1500);
+  });
+});

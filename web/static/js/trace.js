@@ -1,0 +1,235 @@
+// trace.js draws one run's live trace from the lab's websocket frames
+// (API.md, "Live trace"). Everything from a run is inserted as text, never
+// as HTML. Small runs get one cell per deposit; big runs get counts and
+// every anomaly.
+
+const SMALL = 200; // above this many deposits, draw counts instead of cells
+
+function el(tag, attrs = {}, ...kids) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") n.textContent = v;
+    else if (k === "class") n.className = v;
+    else n.setAttribute(k, v);
+  }
+  for (const k of kids) if (k) n.append(k);
+  return n;
+}
+
+export class RunView {
+  constructor(root, t, run) {
+    this.t = t;
+    this.id = run.id;
+    this.status = null;
+    this.small = run.messages <= SMALL;
+    this.deposits = new Map(); // id -> {cell, state}
+    this.offsets = new Map(); // input offset -> cell
+    this.credits = new Map(); // id -> count
+    this.faults = new Map(); // id -> fault name
+    this.crashed = new Set(); // ids the processor crashed right after
+    this.root = el("article", { class: "run", "data-testid": "run", "data-run": run.id });
+    const title = `${run.guarantee} · ${run.preset} · ${run.fault} · ${run.messages}`;
+    this.root.append(el("h3", { text: title }));
+    this.bar = el("progress", { max: String(run.messages), value: "0", "aria-label": t["result.credited"] });
+    this.counts = el("p", { class: "counts", "data-testid": "counts" });
+    this.root.append(this.bar, this.counts);
+    if (!this.small) this.root.append(el("p", { class: "note", text: t["trace.big"] }));
+    this.lanes = {};
+    for (const lane of ["producer", "broker", "processor", "ledger"]) {
+      const body = el("div", { class: "lane-body" });
+      const sec = el("section", { class: `lane lane-${lane}`, "data-testid": `lane-${lane}` },
+        el("h4", { text: t[`trace.${lane}`] }), body);
+      this.lanes[lane] = body;
+      this.root.append(sec);
+    }
+    this.balance = el("p", { class: "balance", "data-testid": "balance" });
+    this.verdict = el("section", { class: "verdict", "data-testid": "verdict", hidden: "" });
+    this.root.append(this.balance, this.verdict);
+    root.prepend(this.root);
+  }
+
+  handle(msg) {
+    switch (msg.type) {
+      case "snapshot":
+        this.status = msg.run;
+        (msg.events || []).forEach((e) => this.event(e));
+        this.progress(msg.run.progress || {});
+        break;
+      case "events":
+        if (msg.skipped) this.note(`… ${msg.skipped}`);
+        msg.events.forEach((e) => this.event(e));
+        break;
+      case "progress":
+        this.progress(msg);
+        break;
+      case "result":
+        this.status = msg.run;
+        this.result(msg.run);
+        break;
+    }
+  }
+
+  note(text) {
+    this.lanes.processor.append(el("div", { class: "ev note", text }));
+  }
+
+  progress(p) {
+    this.bar.value = p.credited || 0;
+    this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
+    const expected = this.status ? this.status.messages : 0;
+    this.balance.textContent = `${this.t["trace.balance"]}: ${p.credited || 0} / ${this.t["trace.expected"]} ${expected}`;
+  }
+
+  deposit(id) {
+    let d = this.deposits.get(id);
+    if (!d) {
+      d = { cell: el("span", { class: "cell sent", title: id, text: id.replace(/^d-0*/, "") }) };
+      this.deposits.set(id, d);
+      if (this.small) this.lanes.producer.append(d.cell);
+    }
+    return d;
+  }
+
+  event(e) {
+    const id = e.id || "";
+    switch (e.kind) {
+      case "send":
+        this.deposit(id);
+        break;
+      case "ack":
+        this.deposit(id).cell.classList.add("acked");
+        break;
+      case "error": {
+        const d = this.deposit(id);
+        d.cell.classList.add("failed");
+        d.cell.setAttribute("aria-label", `${id} ✗`);
+        break;
+      }
+      case "fault":
+        if (id) {
+          this.faults.set(id, e.detail || "");
+          const d = this.deposit(id);
+          d.cell.classList.add("hit");
+        } else {
+          this.lanes.processor.append(el("div", { class: "ev fault", text: `⚠ ${e.detail || ""}` }));
+        }
+        break;
+      case "fetch":
+        if (id === "end") break;
+        if (this.small && !this.offsets.has(e.offset)) {
+          const cell = el("span", { class: "cell offset", title: `${id} @${e.offset}`, text: `${e.offset}:${id.replace(/^d-0*/, "")}` });
+          this.offsets.set(e.offset, cell);
+          this.lanes.broker.append(cell);
+          const seen = [...this.offsets.values()].filter((c) => c.title.startsWith(id + " "));
+          if (seen.length > 1) seen.forEach((c) => c.classList.add("dup-in-log"));
+        }
+        break;
+      case "commit":
+      case "txn-commit":
+        this.lanes.processor.append(el("div", { class: "ev commit", text: `${e.instance || ""} ${e.kind} → ${e.offset}` }));
+        this.lanes.broker.querySelectorAll(".committed").forEach((c) => c.classList.remove("committed"));
+        { const c = this.offsets.get(e.offset - 1); if (c) c.classList.add("committed"); }
+        break;
+      case "txn-abort":
+      case "crash":
+      case "restart":
+      case "fenced":
+        if (e.kind === "crash" && id) this.crashed.add(id);
+        this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${e.detail || e.kind}` }));
+        break;
+      case "credit": {
+        const n = (this.credits.get(id) || 0) + 1;
+        this.credits.set(id, n);
+        if (this.small) {
+          const cell = el("span", { class: "cell credit", title: id, text: id.replace(/^d-0*/, "") });
+          if (n > 1) {
+            cell.classList.add("dup");
+            cell.textContent += ` ×${n}`;
+            this.lanes.ledger.querySelectorAll(`[title="${CSS.escape(id)}"]`).forEach((c) => c.classList.add("dup"));
+          }
+          this.lanes.ledger.append(cell);
+        }
+        break;
+      }
+      case "audit":
+        this.audited(id, e.detail);
+        break;
+    }
+  }
+
+  audited(id, what) {
+    const d = this.deposits.get(id);
+    if (d) d.cell.classList.add(what);
+  }
+
+  explain(id, what) {
+    const t = this.t;
+    const fault = this.faults.get(id) || "";
+    let key = `explain.${what}`;
+    if (what === "duplicated") key = fault === "produce-ack-lost" ? "explain.dup.ack" : (this.crashed.size ? "explain.dup.crash" : "explain.dup");
+    if (what === "lost") key = fault === "produce-request-lost" || fault === "produce-ack-lost" ? "explain.lost.request" : (this.crashed.size ? "explain.lost.crash" : "explain.lost");
+    return `${id} ${t[key]}`;
+  }
+
+  result(run) {
+    const t = this.t;
+    const v = this.verdict;
+    v.replaceChildren();
+    v.hidden = false;
+    if (run.state === "failed") {
+      v.className = "verdict failed";
+      v.append(el("p", { role: "alert", "data-testid": "run-failed", text: `${t["error.run"]} ${run.error || ""}` }));
+      return;
+    }
+    const r = run.result;
+    v.className = `verdict ${r.verdict}`;
+    v.append(el("h4", { "data-testid": "verdict-word", text: `${t["verdict.title"]}: ${r.verdict === "held" ? "✓" : "✗"} ${t["verdict." + r.verdict]}` }));
+    const dl = el("dl", { class: "numbers", "data-testid": "numbers" });
+    const metric = (label, field, value) =>
+      dl.append(el("div", {}, el("dt", { text: label }), el("dd", { "data-field": field, text: String(value) })));
+    for (const k of ["sent", "acked", "credited", "lost", "duplicated", "recovered", "unexpected", "balance"]) {
+      metric(t[`result.${k}`], k, r[k]);
+    }
+    metric(t["result.throughput"], "throughput", Math.round(r.throughput_msgs_per_s));
+    metric(t["result.p50"], "p50", r.latency_ms.p50);
+    metric(t["result.p99"], "p99", r.latency_ms.p99);
+    v.append(dl);
+    const ul = el("ul", { class: "explain", "data-testid": "explain" });
+    const add = (ids, what) => ids.slice(0, 20).forEach((id) => ul.append(el("li", { class: what, text: this.explain(id, what) })));
+    add(r.lost_ids, "lost");
+    add(r.duplicated_ids, "duplicated");
+    add(r.recovered_ids, "recovered");
+    add(r.unexpected_ids, "unexpected");
+    if (!ul.children.length) ul.append(el("li", { text: t["explain.none"] }));
+    v.append(ul);
+    v.append(el("p", { class: "topics", text: `${t["result.topics"]} ${run.topics.input}, ${run.topics.ledger}` }));
+    this.bar.value = this.bar.max;
+    this.balance.textContent = `${t["trace.balance"]}: ${r.balance} / ${t["trace.expected"]} ${r.expected_balance}`;
+  }
+}
+
+// watch opens the run's websocket and feeds a RunView until the result.
+export function watch(view, wsPath, onResult, onError) {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}${wsPath}`);
+  let done = false;
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    view.handle(msg);
+    if (msg.type === "result") {
+      done = true;
+      if (onResult) onResult(msg.run);
+    }
+  };
+  ws.onclose = () => { if (!done && onError) onError(); };
+  return ws;
+}
+
+// startRun posts a run request and returns the API's answer or throws the
+// API's error sentence.
+export async function startRun(path, body) {
+  const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const out = await resp.json().catch(() => ({ error: resp.statusText }));
+  if (!resp.ok) throw new Error(out.error || resp.statusText);
+  return out;
+}
