@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,4 +31,20 @@ func (a *app) healthShow(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, h)
 	}
 	return c.JSON(http.StatusOK, h)
+}
+
+// brokerCheckEvery bounds how often pages ask the broker whether it is up:
+// a page shows the answer of at most this long ago, and rendering a page
+// costs no broker round trip.
+const brokerCheckEvery = 2 * time.Second
+
+// brokerUp is the broker's reachability for pages, cached.
+func (a *app) brokerUp(ctx context.Context) bool {
+	a.health.mu.Lock()
+	defer a.health.mu.Unlock()
+	if time.Since(a.health.at) > brokerCheckEvery {
+		a.health.up = a.broker.Reachable(ctx) == nil
+		a.health.at = time.Now()
+	}
+	return a.health.up
 }

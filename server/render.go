@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
 	"github.com/kafka-delivery-lab/lab/views"
 )
@@ -43,11 +44,16 @@ func (a *app) page(c echo.Context, title string) views.Page {
 	return views.Page{
 		Lang: l, Title: l.T(title), Path: c.Request().URL.Path,
 		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
-		BrokerUp: a.broker.Reachable(c.Request().Context()) == nil,
+		BrokerUp: a.brokerUp(c.Request().Context()),
 	}
 }
 
 // homeShow answers GET /.
 func (a *app) homeShow(c echo.Context) error {
-	return render(c, http.StatusOK, views.Home(a.page(c, "home.title")))
+	p := a.page(c, "home.title")
+	l, err := content.Load("home", p.Lang)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Home(p, sections(l)))
 }

@@ -1,6 +1,7 @@
 // lesson.js wires a lesson page: the run panel, the scenario buttons in the
 // prose, and the copy buttons of the code samples.
 import { RunView, watch, startRun } from "./trace.js";
+import { keepToken } from "./controls.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
 const t = JSON.parse(panel.dataset.i18n);
@@ -20,7 +21,13 @@ async function run(req) {
     errorBox.hidden = false;
     return;
   }
+  keepToken(created.id, created.control_token);
+  if (req.presenter) {
+    location.assign(`/runs/${encodeURIComponent(created.id)}?presenter=1`);
+    return;
+  }
   const view = new RunView(runs, t, { id: created.id, ...req });
+  view.controls(created.id);
   watch(view, created.ws, null, () => {
     errorBox.textContent = t["error.socket"];
     errorBox.hidden = false;
@@ -36,6 +43,7 @@ form.addEventListener("submit", (ev) => {
     fault: f.get("fault"),
     messages: Number(f.get("messages")),
     pace_ms: Number(f.get("pace_ms") || 0),
+    presenter: f.get("presenter") === "on",
   });
 });
 

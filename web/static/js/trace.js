@@ -3,6 +3,8 @@
 // as HTML. Small runs get one cell per deposit; big runs get counts and
 // every anomaly.
 
+import { wire } from "./controls.js";
+
 const SMALL = 200; // above this many deposits, draw counts instead of cells
 
 function el(tag, attrs = {}, ...kids) {
@@ -46,6 +48,25 @@ export class RunView {
     this.verdict = el("section", { class: "verdict", "data-testid": "verdict", hidden: "" });
     this.root.append(this.balance, this.verdict);
     root.prepend(this.root);
+  }
+
+  // controls adds pause / step / resume / fault-now buttons for a run this
+  // browser holds the token of.
+  controls(id) {
+    const t = this.t;
+    const bar = el("div", { class: "controls", "data-testid": "controls" });
+    for (const a of ["pause", "step", "resume"]) {
+      bar.append(el("button", { type: "button", "data-action": a, "data-testid": a, text: t[`control.${a}`] }));
+    }
+    const sel = el("select", { name: "fault", "aria-label": t["control.fault"] });
+    for (const f of ["produce-request-lost", "produce-ack-lost", "processor-crash"]) sel.append(el("option", { value: f, text: f }));
+    bar.append(el("label", {}, t["control.fault"], sel));
+    bar.append(el("button", { type: "button", "data-action": "fault", text: t["control.inject"] }));
+    bar.append(el("span", { class: "keys", hidden: "" }));
+    const err = el("p", { class: "error", role: "alert", hidden: "" });
+    this.root.querySelector("h3").after(bar, err);
+    wire(bar, id, err, false);
+    this.bar.dataset.controls = "1";
   }
 
   handle(msg) {

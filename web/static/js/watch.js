@@ -1,0 +1,22 @@
+// watch.js shows one run live: a permalink, a student's view of a shared
+// run, or the presenter's view with controls (only where the token is).
+import { RunView, watch } from "./trace.js";
+import { tokenFor, wire } from "./controls.js";
+
+const page = document.querySelector("[data-testid=watch]");
+const t = JSON.parse(page.dataset.i18n);
+const id = page.dataset.run;
+const bar = page.querySelector("[data-testid=controls]");
+const errorBox = page.querySelector("[data-testid=control-error]");
+
+if (tokenFor(id)) {
+  bar.hidden = false;
+  wire(bar, id, errorBox, true);
+} else {
+  page.querySelector("[data-testid=readonly]").hidden = false;
+}
+
+const resp = await fetch(`/api/runs/${encodeURIComponent(id)}`);
+const st = await resp.json();
+const view = new RunView(page.querySelector("[data-testid=runs]"), t, { id, guarantee: st.guarantee, preset: st.preset, fault: st.fault, messages: st.messages });
+watch(view, `/ws/runs/${encodeURIComponent(id)}`, null, () => { errorBox.textContent = t["error.socket"]; errorBox.hidden = false; });
