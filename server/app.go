@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -29,6 +31,11 @@ type app struct {
 	runs        *runs.Registry
 	feeds       feeds
 	viewerSlots chan struct{}
+	health      struct {
+		mu sync.Mutex
+		at time.Time
+		up bool
+	}
 }
 
 func newApp(b BrokerInfo, registry *runs.Registry) *app {
@@ -54,7 +61,10 @@ func (a *app) routes() {
 	a.POST("/api/runs", a.runCreate)
 	a.GET("/api/runs/:id", a.runShow)
 	a.POST("/api/compare", a.compareCreate)
+	a.POST("/api/runs/:id/control", a.runControl)
 	a.GET("/ws/runs/:id", a.runWatch)
+	a.GET("/runs/:id", a.runPage)
+	a.GET("/join/:code", a.joinShow)
 	a.GET(web.Prefix+"*", echo.WrapHandler(web.Handler()))
 }
 

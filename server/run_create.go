@@ -14,6 +14,11 @@ import (
 type runCreated struct {
 	ID string `json:"id"`
 	WS string `json:"ws"`
+	// ControlToken lets the creator pause, step, resume and inject faults;
+	// it is returned here only, and kept only in the creator's browser.
+	ControlToken string `json:"control_token"`
+	Join         string `json:"join,omitempty"`
+	Watch        string `json:"watch"`
 }
 
 // runCreate answers POST /api/runs: starts a run.
@@ -26,7 +31,11 @@ func (a *app) runCreate(c echo.Context) error {
 	if err != nil {
 		return startError(c, err)
 	}
-	return c.JSON(http.StatusCreated, runCreated{ID: r.ID, WS: "/ws/runs/" + r.ID})
+	out := runCreated{ID: r.ID, WS: "/ws/runs/" + r.ID, ControlToken: r.Token(), Watch: "/runs/" + r.ID}
+	if code := r.JoinCode(); code != "" {
+		out.Join = "/join/" + code
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 type compareRequest struct {

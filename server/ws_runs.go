@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
 const (
@@ -46,7 +49,7 @@ func (a *app) runWatch(c echo.Context) error {
 	}
 	f := a.feeds.join(r)
 	defer a.feeds.leave(f)
-	v := &viewer{conn: conn, feed: f, closed: make(chan struct{})}
+	v := &viewer{conn: conn, feed: f, run: r, closed: make(chan struct{}), replies: make(chan []byte, 4)}
 	go v.read()
 	v.write()
 	return nil
@@ -55,9 +58,17 @@ func (a *app) runWatch(c echo.Context) error {
 // viewer is one websocket watching one run: a reader goroutine for the
 // (tiny) client messages and pongs, and this writer.
 type viewer struct {
-	conn   *websocket.Conn
-	feed   *feed
-	closed chan struct{} // closed when the reader ends
+	conn    *websocket.Conn
+	feed    *feed
+	run     *runs.Run
+	closed  chan struct{} // closed when the reader ends
+	replies chan []byte   // answers to control messages, sent by the writer
+}
+
+type controlReply struct {
+	Type   string       `json:"type"` // "control" or "error"
+	Error  string       `json:"error,omitempty"`
+	Status *runs.Status `json:"run,omitempty"`
 }
 
 func (v *viewer) read() {
@@ -66,10 +77,25 @@ func (v *viewer) read() {
 	_ = v.conn.SetReadDeadline(time.Now().Add(pongWait))
 	v.conn.SetPongHandler(func(string) error { return v.conn.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
-		// Viewers have nothing to say yet; a message over the limit ends
-		// the socket with 1009 (message too big), sent by gorilla.
-		if _, _, err := v.conn.ReadMessage(); err != nil {
+		// A message over the limit ends the socket with 1009 (message
+		// too big), sent by gorilla.
+		_, data, err := v.conn.ReadMessage()
+		if err != nil {
 			return
+		}
+		reply := controlReply{Type: "control"}
+		var ctl runs.Control
+		if err := json.Unmarshal(data, &ctl); err != nil {
+			reply = controlReply{Type: "error", Error: "send a JSON control: {\"action\":\"pause\",\"token\":\"…\"}"}
+		} else if err := v.run.Apply(ctl.Token, ctl); err != nil {
+			reply = controlReply{Type: "error", Error: err.Error()}
+		} else {
+			st := v.run.Status()
+			reply.Status = &st
+		}
+		select {
+		case v.replies <- mustJSON(reply):
+		default: // a client flooding controls gets no more answers
 		}
 	}
 }
@@ -109,6 +135,10 @@ func (v *viewer) write() {
 		case <-wake:
 		case <-ping.C:
 			if v.send(websocket.PingMessage, nil) != nil {
+				return
+			}
+		case r := <-v.replies:
+			if v.send(websocket.TextMessage, r) != nil {
 				return
 			}
 		case <-v.closed:

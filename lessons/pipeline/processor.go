@@ -142,7 +142,7 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 	batch := []kafka.Message{*first}
 	lc, cancel := context.WithTimeout(ctx, linger)
 	defer cancel()
-	for len(batch) < p.r.env.Tuning.Batch {
+	for limit := p.r.batchLimit(); len(batch) < limit; {
 		m, err := p.reader.FetchMessage(lc)
 		if err != nil {
 			break
@@ -236,12 +236,12 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 	var credits []kafka.Message
 	var seqs []int
 	for _, m := range batch[:upTo] {
-		if err := p.r.Pacer.Stage(ctx); err != nil {
-			return err
-		}
 		seq, ok := deposit.ParseID(string(m.Key))
 		if !ok {
 			continue // the end marker
+		}
+		if err := p.r.Pacer.Stage(ctx); err != nil {
+			return err
 		}
 		seqs = append(seqs, seq)
 		credits = append(credits, kafka.Message{Key: m.Key,

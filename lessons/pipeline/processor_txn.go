@@ -62,7 +62,7 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 		p.sess.Close()
 	}()
 	for {
-		recs, err := poll(ctx, p.sess.PollRecords, p.r.env.Tuning.Batch)
+		recs, err := poll(ctx, p.sess.PollRecords, p.r.batchLimit())
 		if err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		cl.Close()
 	}()
 	for {
-		recs, err := poll(ctx, cl.PollRecords, p.r.env.Tuning.Batch)
+		recs, err := poll(ctx, cl.PollRecords, p.r.batchLimit())
 		if err != nil {
 			return err
 		}

@@ -264,6 +264,16 @@ func (r *Run) caughtUp(ctx context.Context) bool {
 	return ok && o.Err == nil && o.At > end
 }
 
+// batchLimit is how many records the processor takes at once: one at a
+// time while the run is paced or paused, so each step is one deposit's
+// real Kafka calls; a full batch otherwise.
+func (r *Run) batchLimit() int {
+	if r.Pacer.Pace() > 0 || r.Pacer.Paused() {
+		return 1
+	}
+	return r.env.Tuning.Batch
+}
+
 // credited records that deposit seq's credit is visible in the ledger.
 func (r *Run) credited(seq int) {
 	if seq >= 1 && seq <= len(r.credAt) {

@@ -23,6 +23,9 @@ type Request struct {
 	PaceMs    *int                `json:"pace_ms"`
 	Seed      int64               `json:"seed"`
 	Presenter bool                `json:"presenter"`
+	// StartPaused starts the run paused, so a step-through begins at the
+	// first deposit.
+	StartPaused bool `json:"start_paused"`
 }
 
 // FieldError says which input is wrong and what to do about it.

@@ -49,6 +49,7 @@ type Registry struct {
 
 	mu     sync.Mutex
 	runs   map[string]*Run
+	joins  map[string]*Run // join code → presenter run
 	active int
 	closed bool
 }
@@ -62,7 +63,7 @@ func New(env pipeline.Env, cfg Config) *Registry {
 		cfg.Retention = 10 * time.Minute
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Registry{env: env, cfg: cfg, ctx: ctx, cancel: cancel, runs: map[string]*Run{}}
+	return &Registry{env: env, cfg: cfg, ctx: ctx, cancel: cancel, runs: map[string]*Run{}, joins: map[string]*Run{}}
 }
 
 // Run is one run and its live handles.
@@ -71,6 +72,8 @@ type Run struct {
 	Request  Request
 	Pipeline *pipeline.Run
 	Done     chan struct{} // closed when the run is done or failed
+	token    string
+	joinCode string
 
 	mu       sync.Mutex
 	state    State
@@ -131,10 +134,22 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 		if err != nil {
 			return nil, err // normalize already checked everything New checks
 		}
-		out = append(out, &Run{ID: id, Request: req, Pipeline: p, Done: make(chan struct{}), state: Queued})
+		if req.StartPaused {
+			p.Pacer.Pause()
+		}
+		r := &Run{ID: id, Request: req, Pipeline: p, Done: make(chan struct{}), state: Queued, token: newToken()}
+		if req.Presenter {
+			for r.joinCode == "" || g.joins[r.joinCode] != nil {
+				r.joinCode = newJoinCode()
+			}
+		}
+		out = append(out, r)
 	}
 	for _, r := range out {
 		g.runs[r.ID] = r
+		if r.joinCode != "" {
+			g.joins[r.joinCode] = r
+		}
 		g.active++
 		g.wg.Add(1)
 		go g.execute(r)
@@ -178,6 +193,7 @@ func (g *Registry) expire(r *Run) {
 		return
 	}
 	delete(g.runs, r.ID)
+	delete(g.joins, r.joinCode)
 	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -192,6 +208,14 @@ func (g *Registry) Get(id string) (*Run, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r, ok := g.runs[id]
+	return r, ok
+}
+
+// Join finds a presenter's run by its join code (case-insensitive).
+func (g *Registry) Join(code string) (*Run, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r, ok := g.joins[strings.ToUpper(strings.TrimSpace(code))]
 	return r, ok
 }
 
@@ -252,6 +276,8 @@ type Status struct {
 	Group     string                `json:"group"`
 	Progress  pipeline.ProgressView `json:"progress"`
 	Result    *pipeline.Result      `json:"result"`
+	Presenter bool                  `json:"presenter"`
+	Join      string                `json:"join,omitempty"`
 }
 
 // Status returns a consistent copy of the run's state.
@@ -264,6 +290,10 @@ func (r *Run) Status() Status {
 		State: r.state, Paused: r.Pipeline.Pacer.Paused(),
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,
+		Presenter: r.Request.Presenter,
+	}
+	if r.joinCode != "" {
+		s.Join = "/join/" + r.joinCode
 	}
 	if r.err != "" {
 		e := r.err

@@ -1,0 +1,101 @@
+package runs
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+)
+
+// ErrForbidden refuses a control without the run's token.
+var ErrForbidden = errors.New("only the holder of this run's control token may drive it: send it as Authorization: Bearer <token>")
+
+// ErrNotPaused refuses a step of a run that is not paused.
+var ErrNotPaused = errors.New("step needs a paused run: pause it first")
+
+// ErrFinished refuses a control of a run that has ended.
+var ErrFinished = errors.New("the run has ended: start a new one to drive it")
+
+// Control is one action on a running run (API.md, "Driving a run").
+type Control struct {
+	Action string          `json:"action"` // pause, resume, step, pace, fault
+	PaceMs *int            `json:"pace_ms,omitempty"`
+	Fault  lessons.FaultID `json:"fault,omitempty"`
+	Token  string          `json:"token,omitempty"` // over the websocket only
+}
+
+// Apply checks token and performs c. It returns a *FieldError for a bad
+// action, ErrForbidden, or ErrFinished.
+func (r *Run) Apply(token string, c Control) error {
+	if subtle.ConstantTimeCompare([]byte(token), []byte(r.token)) != 1 {
+		return ErrForbidden
+	}
+	if isDone(r.Done) {
+		return ErrFinished
+	}
+	p := r.Pipeline.Pacer
+	switch c.Action {
+	case "pause":
+		p.Pause()
+	case "resume":
+		p.Resume()
+	case "step":
+		if !p.Paused() {
+			return ErrNotPaused
+		}
+		p.Step()
+	case "pace":
+		if c.PaceMs == nil || *c.PaceMs < 0 || *c.PaceMs > MaxPaceMs {
+			return fieldErr("pace_ms", "pace_ms must be a whole number of milliseconds from 0 to %d", MaxPaceMs)
+		}
+		p.SetPace(time.Duration(*c.PaceMs) * time.Millisecond)
+	case "fault":
+		if f, ok := lessons.LookupFault(c.Fault); !ok || f.ID == lessons.NoFault {
+			return fieldErr("fault", "fault must be one of produce-request-lost, produce-ack-lost, processor-crash")
+		}
+		r.Pipeline.Inject(c.Fault)
+	case "":
+		return fieldErr("action", "action is required: pause, resume, step, pace or fault")
+	default:
+		return fieldErr("action", "unknown action %q: use pause, resume, step, pace or fault", c.Action)
+	}
+	return nil
+}
+
+// Token is the run's control token: given once, to whoever started it.
+func (r *Run) Token() string { return r.token }
+
+// JoinCode is the short code students use to watch a presenter's run, or
+// "" for a run not started in presenter mode.
+func (r *Run) JoinCode() string { return r.joinCode }
+
+// joinAlphabet leaves out letters easily misread on a projector (I, O).
+const joinAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func newJoinCode() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	code := make([]byte, len(b))
+	for i, x := range b {
+		code[i] = joinAlphabet[int(x)%len(joinAlphabet)]
+	}
+	return string(code)
+}
+
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+)
+
+// runControl answers POST /api/runs/{id}/control: pause, resume, step, pace
+// or fault, with the run's token as a Bearer token.
+func (a *app) runControl(c echo.Context) error {
+	r, ok := a.runs.Get(c.Param("id"))
+	if !ok {
+		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	}
+	var ctl runs.Control
+	if err := decodeJSON(c, &ctl); err != nil {
+		return err
+	}
+	token, _ := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	if err := controlError(r.Apply(token, ctl)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r.Status())
+}
+
+// controlError maps the domain's refusals to HTTP: 403 without the token,
+// 409 when the run's state does not allow the action.
+func controlError(err error) error {
+	var fe *runs.FieldError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, runs.ErrForbidden):
+		return &apiError{Status: http.StatusForbidden, Msg: err.Error()}
+	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused):
+		return &apiError{Status: http.StatusConflict, Msg: err.Error()}
+	case errors.As(err, &fe):
+		return badRequest(fe.Field, "%s", fe.Msg)
+	}
+	return err
+}
+
+// joinShow answers GET /join/{code}: a student's way into a presenter's
+// run.
+func (a *app) joinShow(c echo.Context) error {
+	r, ok := a.runs.Join(c.Param("code"))
+	if !ok {
+		return &apiError{Status: http.StatusNotFound, Msg: "no live run has that join code: check the code on the presenter's screen", Field: "code"}
+	}
+	return c.Redirect(http.StatusSeeOther, "/runs/"+r.ID)
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/views"
+)
+
+// runPage answers GET /runs/{id}: the run, live. ?presenter=1 gives the
+// projector view; the controls appear only in a browser holding the token.
+func (a *app) runPage(c echo.Context) error {
+	r, ok := a.runs.Get(c.Param("id"))
+	if !ok {
+		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	}
+	p := a.page(c, "watch.title")
+	st := r.Status()
+	panel := a.panel(p.Lang, string(st.Guarantee))
+	w := views.Watch{
+		RunID: r.ID, Title: string(st.Guarantee) + " · " + string(st.Preset) + " · " + string(st.Fault),
+		Presenter: c.QueryParam("presenter") == "1", I18N: panel.I18N, Faults: panel.Faults,
+	}
+	if code := r.JoinCode(); code != "" {
+		w.JoinCode, w.Join = code, "/join/"+code
+	}
+	return render(c, http.StatusOK, views.WatchPage(p, w))
+}
