@@ -62,6 +62,8 @@ func (a *app) routes() {
 	a.GET("/api/runs/:id", a.runShow)
 	a.POST("/api/compare", a.compareCreate)
 	a.POST("/api/runs/:id/control", a.runControl)
+	a.GET("/api/runs/:id/trace", a.runTrace)
+	a.GET("/replay", a.replayShow)
 	a.GET("/ws/runs/:id", a.runWatch)
 	a.GET("/runs/:id", a.runPage)
 	a.GET("/join/:code", a.joinShow)

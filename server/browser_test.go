@@ -33,6 +33,23 @@ func screenshotDir(t *testing.T) string {
 // browser starts headless Debian Chromium. A machine without it fails the
 // test with what to run: CI installs it with .ci/browser-deps.
 func browser(t *testing.T) context.Context {
+	ctx, _ := browserWithAllocator(t)
+	return ctx
+}
+
+// visitor opens a separate browser context (its own storage, like another
+// person's laptop) in the same browser.
+func visitor(t *testing.T, browserCtx context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func browserWithAllocator(t *testing.T) (context.Context, context.Context) {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -59,7 +76,7 @@ func browser(t *testing.T) context.Context {
 	}
 	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)
-	return tctx
+	return tctx, ctx
 }
 
 func shoot(t *testing.T, ctx context.Context, name string) {

@@ -64,7 +64,7 @@ func sections(l *content.Lesson) []views.Section {
 }
 
 // panelTexts are the text keys the run panel's script shows.
-var panelTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict."}
+var panelTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay."}
 
 func (a *app) panel(l text.Lang, guarantee string) views.RunPanel {
 	t := map[string]string{}

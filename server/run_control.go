@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/lessons/text"
 )
 
 // runControl answers POST /api/runs/{id}/control: pause, resume, step, pace
@@ -52,5 +53,9 @@ func (a *app) joinShow(c echo.Context) error {
 	if !ok {
 		return &apiError{Status: http.StatusNotFound, Msg: "no live run has that join code: check the code on the presenter's screen", Field: "code"}
 	}
-	return c.Redirect(http.StatusSeeOther, "/runs/"+r.ID)
+	target := "/runs/" + r.ID
+	if l, ok := text.Parse(c.QueryParam("lang")); ok {
+		target += "?lang=" + string(l)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
 }

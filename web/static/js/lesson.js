@@ -2,16 +2,34 @@
 // prose, and the copy buttons of the code samples.
 import { RunView, watch, startRun } from "./trace.js";
 import { keepToken } from "./controls.js";
+import { visit, markRead, recordRun } from "./progress.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
 const t = JSON.parse(panel.dataset.i18n);
 const form = panel.querySelector("form");
 const errorBox = panel.querySelector("[data-testid=run-error]");
 const runs = panel.querySelector("[data-testid=runs]");
+const lessonID = panel.dataset.guarantee;
+visit(lessonID, location.pathname + location.search);
+// A lesson counts as read once its last section has been on screen.
+const sections = document.querySelectorAll("section.prose");
+if (sections.length) {
+  new IntersectionObserver((entries, obs) => {
+    if (entries.some((e) => e.isIntersecting)) { markRead(lessonID); obs.disconnect(); }
+  }).observe(sections[sections.length - 1]);
+}
+
+// prediction reads the learner's guess, if they made one.
+function prediction() {
+  const f = new FormData(form);
+  const lost = f.get("predict_lost"), dup = f.get("predict_dup");
+  return lost || dup ? { lost, dup } : null;
+}
 panel.querySelector("[data-testid=nojs]").hidden = true;
 form.querySelector("button[type=submit]").disabled = false;
 
 async function run(req) {
+  const guess = prediction();
   errorBox.hidden = true;
   let created;
   try {
@@ -28,7 +46,9 @@ async function run(req) {
   }
   const view = new RunView(runs, t, { id: created.id, ...req });
   view.controls(created.id);
-  watch(view, created.ws, null, () => {
+  watch(view, created.ws, (st) => {
+    recordRun(lessonID, guess ? view.judgePrediction(guess, st) : null);
+  }, () => {
     errorBox.textContent = t["error.socket"];
     errorBox.hidden = false;
   });

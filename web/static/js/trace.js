@@ -66,7 +66,6 @@ export class RunView {
     const err = el("p", { class: "error", role: "alert", hidden: "" });
     this.root.querySelector("h3").after(bar, err);
     wire(bar, id, err, false);
-    this.bar.dataset.controls = "1";
   }
 
   handle(msg) {
@@ -112,6 +111,7 @@ export class RunView {
   }
 
   event(e) {
+    const t = this.t;
     const id = e.id || "";
     switch (e.kind) {
       case "send":
@@ -132,7 +132,8 @@ export class RunView {
           const d = this.deposit(id);
           d.cell.classList.add("hit");
         } else {
-          this.lanes.processor.append(el("div", { class: "ev fault", text: `⚠ ${e.detail || ""}` }));
+          const f = (e.detail || "").split(":")[0];
+          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${f} — ${t[`fault.${f}`] || e.detail || ""}` }));
         }
         break;
       case "fetch":
@@ -156,7 +157,7 @@ export class RunView {
       case "restart":
       case "fenced":
         if (e.kind === "crash" && id) this.crashed.add(id);
-        this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${e.detail || e.kind}` }));
+        this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
       case "credit": {
         const n = (this.credits.get(id) || 0) + 1;
@@ -192,6 +193,24 @@ export class RunView {
     return `${id} ${t[key]}`;
   }
 
+  // judgePrediction sets the learner's guess beside the verdict and says
+  // whether it was right.
+  judgePrediction(guess, run) {
+    const t = this.t;
+    if (!run.result) return null;
+    const actual = { lost: run.result.lost > 0 ? "some" : "none", dup: run.result.duplicated > 0 ? "some" : "none" };
+    const ul = el("ul", { class: "prediction-result", "data-testid": "prediction-result" });
+    let right = true;
+    for (const [k, label] of [["lost", "predict.lost"], ["dup", "predict.dup"]]) {
+      if (!guess[k]) continue;
+      const ok = guess[k] === actual[k];
+      right &&= ok;
+      ul.append(el("li", { class: ok ? "right" : "wrong", text: `${t[label]}: ${t["predict." + guess[k]]} → ${t["predict." + actual[k]]} · ${ok ? "✓ " + t["predict.right"] : "✗ " + t["predict.wrong"]}` }));
+    }
+    this.verdict.append(el("h5", { text: t["predict.result"] }), ul);
+    return { right };
+  }
+
   result(run) {
     const t = this.t;
     const v = this.verdict;
@@ -224,6 +243,9 @@ export class RunView {
     if (!ul.children.length) ul.append(el("li", { text: t["explain.none"] }));
     v.append(ul);
     v.append(el("p", { class: "topics", text: `${t["result.topics"]} ${run.topics.input}, ${run.topics.ledger}` }));
+    if (!this.root.dataset.replay) {
+      v.append(el("p", {}, el("a", { href: `/api/runs/${encodeURIComponent(run.id)}/trace`, download: `${run.id}.json`, "data-testid": "download", text: t["replay.download"] })));
+    }
     this.bar.value = this.bar.max;
     this.balance.textContent = `${t["trace.balance"]}: ${r.balance} / ${t["trace.expected"]} ${r.expected_balance}`;
   }

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+	"github.com/kafka-delivery-lab/lab/views"
+)
+
+// runFile is a run as a file: enough to replay its animation without a
+// broker (the /replay page reads it back).
+type runFile struct {
+	Format string        `json:"format"` // "kafka-delivery-lab/run@1"
+	Run    runs.Status   `json:"run"`
+	Events []trace.Event `json:"events"`
+}
+
+// runTrace answers GET /api/runs/{id}/trace: the run and its kept events,
+// as a download.
+func (a *app) runTrace(c echo.Context) error {
+	r, ok := a.runs.Get(c.Param("id"))
+	if !ok {
+		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	}
+	events, _ := r.Pipeline.Log.Snapshot()
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.ID+`.json"`)
+	return c.JSON(http.StatusOK, runFile{Format: "kafka-delivery-lab/run@1", Run: r.Status(), Events: events})
+}
+
+// replayShow answers GET /replay: load a run file, watch it again.
+func (a *app) replayShow(c echo.Context) error {
+	p := a.page(c, "replay.title")
+	return render(c, http.StatusOK, views.ReplayPage(p, a.panel(p.Lang, "").I18N))
+}
