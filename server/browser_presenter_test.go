@@ -52,7 +52,7 @@ func TestBrowserPresenterAndStudents(t *testing.T) {
 	err := chromedp.Do(presenter,
 		chromedp.Navigate(srv.URL+"/runs/"+id+"?presenter=1&lang=en"),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[any](`localStorage.setItem("lab.token.` + id + `", "` + token + `")`)(ctx, tg)
+			_, err := chromedp.Evaluate[any](`localStorage.setItem("lab.token.`+id+`", "`+token+`")`)(ctx, tg)
 			return err
 		}),
 		chromedp.Reload(),
