@@ -318,7 +318,7 @@ func createTopics(ctx context.Context, admin *kadm.Client, topics ...string) err
 	defer cancel()
 	for {
 		details, err := admin.ListTopics(ctx, topics...)
-		if err == nil && ready(details, topics) {
+		if err == nil && ready(details, topics) && leading(ctx, admin, topics) {
 			return nil
 		}
 		select {
@@ -327,6 +327,25 @@ func createTopics(ctx context.Context, admin *kadm.Client, topics ...string) err
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// leading reports whether the leader itself answers for every partition.
+// Metadata can name a leader a moment before that broker has taken the
+// partition over and would still answer a Produce with
+// NOT_LEADER_OR_FOLLOWER (seen on Apache Kafka 4.4.0); ListOffsets is
+// answered by the leader only once it leads.
+func leading(ctx context.Context, admin *kadm.Client, topics []string) bool {
+	offs, err := admin.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return false
+	}
+	ok := true
+	offs.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			ok = false
+		}
+	})
+	return ok && len(offs) == len(topics)
 }
 
 func ready(details kadm.TopicDetails, topics []string) bool {
