@@ -14,9 +14,9 @@ import (
 // runControl answers POST /api/runs/{id}/control: pause, resume, step, pace
 // or fault, with the run's token as a Bearer token.
 func (a *app) runControl(c echo.Context) error {
-	r, ok := a.runs.Get(c.Param("id"))
-	if !ok {
-		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	r, err := a.run(c)
+	if err != nil {
+		return err
 	}
 	var ctl runs.Control
 	if err := decodeJSON(c, &ctl); err != nil {

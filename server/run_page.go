@@ -11,9 +11,9 @@ import (
 // runPage answers GET /runs/{id}: the run, live. ?presenter=1 gives the
 // projector view; the controls appear only in a browser holding the token.
 func (a *app) runPage(c echo.Context) error {
-	r, ok := a.runs.Get(c.Param("id"))
-	if !ok {
-		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	r, err := a.run(c)
+	if err != nil {
+		return err
 	}
 	p := a.page(c, "watch.title")
 	st := r.Status()

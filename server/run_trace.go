@@ -21,9 +21,9 @@ type runFile struct {
 // runTrace answers GET /api/runs/{id}/trace: the run and its kept events,
 // as a download.
 func (a *app) runTrace(c echo.Context) error {
-	r, ok := a.runs.Get(c.Param("id"))
-	if !ok {
-		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	r, err := a.run(c)
+	if err != nil {
+		return err
 	}
 	events, _ := r.Pipeline.Log.Snapshot()
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.ID+`.json"`)

@@ -32,9 +32,9 @@ var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 << 1
 
 // runWatch answers GET /ws/runs/{id}: the run's live trace.
 func (a *app) runWatch(c echo.Context) error {
-	r, ok := a.runs.Get(c.Param("id"))
-	if !ok {
-		return &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	r, err := a.run(c)
+	if err != nil {
+		return err
 	}
 	select {
 	case a.viewerSlots <- struct{}{}:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,13 +19,7 @@ import (
 var testEnv Env
 
 func TestMain(m *testing.M) {
-	var b *broker.Broker
-	var err error
-	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
-		b, err = broker.Connect(strings.Split(addrs, ","))
-	} else {
-		b, err = broker.StartEmbedded(broker.EmbeddedOptions{Port: 0})
-	}
+	b, err := broker.ForTests()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

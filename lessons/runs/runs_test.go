@@ -18,11 +18,7 @@ var testBroker *broker.Broker
 
 func TestMain(m *testing.M) {
 	var err error
-	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
-		testBroker, err = broker.Connect(strings.Split(addrs, ","))
-	} else {
-		testBroker, err = broker.StartEmbedded(broker.EmbeddedOptions{Port: 0})
-	}
+	testBroker, err = broker.ForTests()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -40,11 +40,7 @@ func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
 	var err error
-	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
-		brk, err = broker.Connect(strings.Split(addrs, ","))
-	} else {
-		brk, err = broker.StartEmbedded(broker.EmbeddedOptions{Port: 0})
-	}
+	brk, err = broker.ForTests()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "samples: no broker:", err)
 		return 1
