@@ -126,6 +126,26 @@ func TestBrowserPages(t *testing.T) {
 			}
 			shoot(t, ctx, name+"-"+lang)
 		}
+		// On a phone: the lesson's top and its run panel must fit the width.
+		err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+			chromedp.Navigate(srv.URL+"/lessons/at-least-once?lang="+lang),
+			chromedp.WaitReady(chromedp.CSS("body")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow := evalInt(t, ctx, `document.documentElement.scrollWidth - window.innerWidth`); overflow > 0 {
+			t.Errorf("%s: the lesson is %d px wider than a phone", lang, overflow)
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = os.WriteFile(filepath.Join(screenshotDir(t), "phone-lesson-"+lang+".png"), png, 0o644)
+		if err := chromedp.Do(ctx, chromedp.ResetViewport()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
