@@ -250,3 +250,31 @@ func BenchmarkMillionDeposits(b *testing.B) {
 		b.ReportMetric(res.Throughput, "msgs/s")
 	}
 }
+
+// BenchmarkTxnSize measures what exactly-once costs against at-least-once
+// as the transaction size changes: each transaction adds requests to the
+// coordinator and a commit marker, so small transactions cost the most.
+// The lesson quotes these numbers.
+//
+//	go test -run XXX -bench BenchmarkTxnSize -benchtime 2x ./lessons/pipeline/
+func BenchmarkTxnSize(b *testing.B) {
+	const n = 20_000
+	alo := func() float64 { return runOnce(b, lessons.AtLeastOnce, lessons.Strict, lessons.NoFault, n).Throughput }
+	for _, size := range []int{1, 10, 100, 500} {
+		b.Run(fmt.Sprintf("txn=%d", size), func(b *testing.B) {
+			saved := testEnv.Tuning
+			testEnv.Tuning.TxnSize, testEnv.Tuning.Batch = size, max(size, 1)
+			defer func() { testEnv.Tuning = saved }()
+			var eos, base float64
+			for b.Loop() {
+				eos += runOnce(b, lessons.ExactlyOnce, lessons.Strict, lessons.NoFault, n).Throughput
+				testEnv.Tuning = saved
+				base += alo()
+				testEnv.Tuning.TxnSize, testEnv.Tuning.Batch = size, max(size, 1)
+			}
+			b.ReportMetric(eos/float64(b.N), "eos-msgs/s")
+			b.ReportMetric(base/float64(b.N), "alo-msgs/s")
+			b.ReportMetric(eos/base, "eos÷alo")
+		})
+	}
+}
