@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Mode says where the cluster runs.
@@ -33,6 +34,7 @@ type Broker struct {
 	mode    Mode
 	addrs   []string
 	cluster *kfake.Cluster // nil when external
+	client  *kgo.Client
 	admin   *kadm.Client
 }
 
@@ -96,7 +98,7 @@ func newBroker(m Mode, addrs []string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Broker{mode: m, addrs: addrs, admin: kadm.NewClient(cl)}, nil
+	return &Broker{mode: m, addrs: addrs, client: cl, admin: kadm.NewClient(cl)}, nil
 }
 
 // Mode says whether the broker is embedded or external.
@@ -112,10 +114,15 @@ func (b *Broker) Embedded() *kfake.Cluster { return b.cluster }
 func (b *Broker) Admin() *kadm.Client { return b.admin }
 
 // Reachable reports whether the cluster answers a metadata request in time.
+// It sends the request every time: kadm's BrokerMetadata answers from the
+// client's cache once the client knows the brokers, so it kept saying "up"
+// after the broker died.
 func (b *Broker) Reachable(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_, err := b.admin.BrokerMetadata(ctx)
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // brokers only, no topics
+	_, err := req.RequestWith(ctx, b.client)
 	return err
 }
 

@@ -1,11 +1,16 @@
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
@@ -13,7 +18,8 @@ import (
 // nemesis injects a run's faults where they happen in production: on the
 // producer's connections (network) and in the processor (process). A fault
 // is armed first and strikes at the next opportunity, so the same mechanism
-// serves a planned fault and one a presenter injects live.
+// serves a planned fault, one a presenter injects live, and a schedule of
+// several (Spec.Schedule).
 type nemesis struct {
 	log   *trace.Log
 	input string
@@ -21,11 +27,84 @@ type nemesis struct {
 	network atomic.Int32 // faultconn.Action armed for the next Produce to the input topic
 	// crashAfter, when > 0, makes the processor crash right after crediting
 	// a deposit whose number is at least crashAfter, before its next commit.
+	// It is the lowest of the pending crash points.
 	crashAfter atomic.Int64
+
+	mu      sync.Mutex
+	crashes []int64  // pending crash points, ascending; crashes[0] == crashAfter
+	planned []Strike // pending scheduled network strikes, by Seq
 }
 
 func newNemesis(log *trace.Log, input string) *nemesis {
 	return &nemesis{log: log, input: input}
+}
+
+// Strike is one planned fault of a schedule: Fault strikes at its first
+// chance once deposit Seq is reached. A network fault strikes the first
+// Produce request that carries deposit Seq or a later one; a processor crash
+// strikes right after the processor credits deposit Seq or a later one.
+type Strike struct {
+	Seq   int             `json:"seq"`
+	Fault lessons.FaultID `json:"fault"`
+}
+
+func (s Strike) String() string { return string(s.Fault) + "@" + deposit.ID(max(s.Seq, 1)) }
+
+// FormatSchedule lists a schedule for traces and test failures.
+func FormatSchedule(s []Strike) string {
+	if len(s) == 0 {
+		return "(empty)"
+	}
+	parts := make([]string, len(s))
+	for i, st := range s {
+		parts[i] = st.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RandomSchedule draws a Jepsen-style schedule for a run of n deposits from
+// seed: two to four strikes, each a lost produce request, a lost produce ack
+// or a processor crash, at random deposits, and a third of them right on the
+// heels of the one before, where recovery from one fault meets the next.
+// The same seed and n always give the same schedule; how the strikes then
+// interleave with the clients' retries and rebalances is real timing.
+func RandomSchedule(seed int64, n int) []Strike {
+	if n < 1 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6e656d65736973)) // "nemesis"
+	faults := []lessons.FaultID{lessons.ProduceRequestLost, lessons.ProduceAckLost, lessons.ProcessorCrash}
+	out := make([]Strike, 2+rng.IntN(3))
+	for i := range out {
+		seq := 1 + rng.IntN(n)
+		if i > 0 && rng.IntN(3) == 0 {
+			seq = min(n, out[i-1].Seq+rng.IntN(4))
+		}
+		out[i] = Strike{Seq: seq, Fault: faults[rng.IntN(len(faults))]}
+	}
+	slices.SortStableFunc(out, func(a, b Strike) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out
+}
+
+// plan arms every strike of a schedule. Strikes of faults the nemesis does
+// not schedule (none) are ignored.
+func (n *nemesis) plan(schedule []Strike) {
+	if len(schedule) == 0 {
+		return
+	}
+	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1,
+		Detail: "schedule: " + FormatSchedule(schedule) + "; each strikes at its first chance once its deposit is reached"})
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, s := range schedule {
+		switch s.Fault {
+		case lessons.ProduceRequestLost, lessons.ProduceAckLost:
+			n.planned = append(n.planned, Strike{Seq: max(s.Seq, 1), Fault: s.Fault})
+		case lessons.ProcessorCrash:
+			n.armCrashLocked(s.Seq)
+		}
+	}
+	slices.SortStableFunc(n.planned, func(a, b Strike) int { return cmp.Compare(a.Seq, b.Seq) })
 }
 
 // arm sets up fault f to strike at the next chance after deposit seq.
@@ -36,18 +115,52 @@ func (n *nemesis) arm(f lessons.FaultID, seq int) {
 	case lessons.ProduceAckLost:
 		n.network.Store(int32(faultconn.DropResponse))
 	case lessons.ProcessorCrash:
-		n.crashAfter.Store(int64(max(seq, 1)))
+		n.mu.Lock()
+		n.armCrashLocked(seq)
+		n.mu.Unlock()
 	}
 }
 
+// armCrashLocked adds a crash point; the processor checks the lowest.
+func (n *nemesis) armCrashLocked(seq int) {
+	at := int64(max(seq, 1))
+	i, _ := slices.BinarySearch(n.crashes, at)
+	n.crashes = slices.Insert(n.crashes, i, at)
+	n.crashAfter.Store(n.crashes[0])
+}
+
 // rule is the producer connections' faultconn.Rule: it fires an armed
-// network fault once, on the next Produce that carries deposits.
+// network fault once, on the next Produce that carries deposits, or else
+// the next scheduled one whose deposit the Produce has reached.
 func (n *nemesis) rule(p *faultconn.Produce) faultconn.Action {
-	if len(p.Keys) == 0 || faultconn.Action(n.network.Load()) == faultconn.Pass {
+	if len(p.Keys) == 0 {
 		return faultconn.Pass
 	}
-	a := faultconn.Action(n.network.Swap(int32(faultconn.Pass)))
-	return a
+	if faultconn.Action(n.network.Load()) != faultconn.Pass {
+		if a := faultconn.Action(n.network.Swap(int32(faultconn.Pass))); a != faultconn.Pass {
+			return a
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.planned) == 0 {
+		return faultconn.Pass
+	}
+	last := 0
+	for _, k := range p.Keys {
+		if seq, ok := deposit.ParseID(k); ok {
+			last = max(last, seq)
+		}
+	}
+	if last < n.planned[0].Seq {
+		return faultconn.Pass
+	}
+	s := n.planned[0]
+	n.planned = n.planned[1:]
+	if s.Fault == lessons.ProduceAckLost {
+		return faultconn.DropResponse
+	}
+	return faultconn.DropRequest
 }
 
 // onFault records what the wire did, per deposit, so the trace can say
@@ -72,8 +185,21 @@ func (n *nemesis) crashDue(seq int) bool {
 	return at > 0 && int64(seq) >= at
 }
 
-// crashed disarms the crash: only one instance dies per arming.
-func (n *nemesis) crashed() { n.crashAfter.Store(0) }
+// crashed consumes the crash point that struck: only one instance dies per
+// arming. The next pending point, if any, is armed for the instance that
+// takes over.
+func (n *nemesis) crashed() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.crashes) > 0 {
+		n.crashes = n.crashes[1:]
+	}
+	if len(n.crashes) > 0 {
+		n.crashAfter.Store(n.crashes[0])
+	} else {
+		n.crashAfter.Store(0)
+	}
+}
 
 func keyRange(keys []string) string {
 	if len(keys) <= 3 {

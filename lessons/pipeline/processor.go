@@ -126,11 +126,22 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 			continue
 		}
 		done, err := p.handle(ctx, batch)
+		if errors.Is(err, errRebalanced) {
+			continue // the reader reads the batch again from the committed offset
+		}
 		if err != nil || done {
 			return err
 		}
 	}
 }
+
+// errRebalanced is a commit refused because the group moved on to a new
+// generation (a heartbeat came late, say on a busy machine). Any consumer
+// then carries on: it rejoins and reads again from the committed offset,
+// so at-least-once credits the batch twice and at-most-once, which had not
+// credited it yet, credits it once. kafka-go drops what it had fetched for
+// the old generation.
+var errRebalanced = errors.New("the consumer group rebalanced before the commit")
 
 // collect returns the next batch: what arrives within linger of its first
 // record, at most Tuning.Batch. Empty means nothing arrived for idle.
@@ -267,6 +278,13 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 
 func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) error {
 	if err := p.reader.CommitMessages(ctx, batch...); err != nil {
+		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
+			first := batch[0]
+			p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(first.Key), Instance: p.instance,
+				Topic: first.Topic, Partition: int32(first.Partition), Offset: first.Offset,
+				Detail: fmt.Sprintf("commit refused (%v): the group rebalanced, so the records from offset %d will be read again", err, first.Offset)})
+			return errRebalanced
+		}
 		return fmt.Errorf("committing offsets: %w", err)
 	}
 	last := batch[len(batch)-1]

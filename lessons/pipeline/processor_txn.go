@@ -136,7 +136,18 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	}
 	committed, err := p.sess.End(ctx, kgo.TryCommit)
 	if err != nil {
-		return false, fmt.Errorf("ending the transaction: %w", err)
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		// The transaction failed and this producer is unusable (seen:
+		// franz-go 1.22.3 once sent the first Produce after EndTxn's epoch
+		// bump with sequence 1, and the broker refused it with
+		// OUT_OF_ORDER_SEQUENCE_NUMBER). Nothing was committed. Do what a
+		// deployment does with a failed instance: replace it. The new one
+		// fences this one and resumes from the committed offset.
+		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, Instance: p.instance, Offset: -1,
+			Detail: "the transaction failed and was not committed; replacing the instance: " + err.Error()})
+		return false, errCrashed
 	}
 	if !committed {
 		// A rebalance or a fenced epoch: the group will hand these

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
@@ -116,7 +120,19 @@ func (r *Run) emit(e trace.Event) { r.Log.Emit(e) }
 // is a result, not an error.
 func (r *Run) Execute(ctx context.Context) (Result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	watched := make(chan struct{})
+	go func() { r.watchBroker(ctx, cancel); close(watched) }()
+	defer func() { cancel(nil); <-watched }()
+	res, err := r.execute(ctx, cancel)
+	var gone *brokerGoneError
+	if err != nil && errors.As(context.Cause(ctx), &gone) {
+		// Whatever stage noticed first, the reason is the broker.
+		return Result{}, gone
+	}
+	return res, err
+}
+
+func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Result, error) {
 	r.start = time.Now()
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages)})
@@ -127,6 +143,7 @@ func (r *Run) Execute(ctx context.Context) (Result, error) {
 	if r.Spec.Fault == lessons.ProcessorCrash {
 		r.nemesis.arm(lessons.ProcessorCrash, k)
 	}
+	r.nemesis.plan(r.Spec.Schedule)
 
 	processed := make(chan error, 1)
 	go func() { processed <- r.supervise(ctx) }()
@@ -161,6 +178,81 @@ func (r *Run) Execute(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// A run whose broker stops answering ends failed after brokerGone instead
+// of retrying until its deadline: the clients retry on their own, so only
+// a broker that is gone for longer than a restart or a leader election
+// ends the run.
+const (
+	brokerGone       = 15 * time.Second
+	brokerCheckEvery = time.Second
+	brokerCheckWait  = 2 * time.Second
+)
+
+type brokerGoneError struct {
+	brokers []string
+	down    time.Duration
+	last    error
+}
+
+func (e *brokerGoneError) Error() string {
+	return fmt.Sprintf("the broker (%s) stopped answering for %s (last error: %v): the run cannot go on; check that the broker is running, then start a new run",
+		strings.Join(e.brokers, ", "), e.down.Round(time.Second), e.last)
+}
+
+// watchBroker asks the broker for its metadata every brokerCheckEvery while
+// the run makes no progress, and cancels the run once the broker has not
+// answered for brokerGone. It has a client of its own, so that each check
+// is a round trip (kadm's BrokerMetadata answers from a cache) and involves
+// neither the run's group nor its topics.
+func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.RequestRetries(1))
+	if err != nil {
+		return // bad addresses: the stages say so
+	}
+	defer cl.Close()
+	t := time.NewTicker(brokerCheckEvery)
+	defer t.Stop()
+	var downSince time.Time
+	// What only an answering broker moves forward (sends go on without it).
+	answered := func() [3]int64 {
+		p := r.Progress.View()
+		return [3]int64{p.Acked, p.Credited, p.Committed}
+	}
+	last := answered()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if p := answered(); p != last {
+			last, downSince = p, time.Time{}
+			continue
+		}
+		c, done := context.WithTimeout(ctx, brokerCheckWait)
+		req := kmsg.NewPtrMetadataRequest()
+		req.Topics = []kmsg.MetadataRequestTopic{} // brokers only
+		_, err := req.RequestWith(c, cl)
+		done()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			if !downSince.IsZero() {
+				r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Lifecycle, Offset: -1, Detail: "the broker answers again"})
+			}
+			downSince = time.Time{}
+		case downSince.IsZero():
+			downSince = time.Now()
+			r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Lifecycle, Offset: -1,
+				Detail: fmt.Sprintf("the broker does not answer (%v); the run ends failed if it stays away for %s", err, brokerGone)})
+		case time.Since(downSince) >= brokerGone:
+			cancel(&brokerGoneError{brokers: r.env.Brokers, down: time.Since(downSince), last: err})
+			return
+		}
+	}
+}
+
 // produce sends every deposit with the guarantee's producer, arming a
 // planned network fault when deposit k is sent.
 func (r *Run) produce(ctx context.Context, k int) error {
@@ -168,9 +260,22 @@ func (r *Run) produce(ctx context.Context, k int) error {
 	if r.Spec.Guarantee == lessons.ExactlyOnce {
 		p = newTxnProducer(r)
 	} else {
-		p = newKafkaGoProducer(r)
+		kp := newKafkaGoProducer(r)
+		// kafka-go retries every queued batch up to MaxAttempts, one
+		// batch after another, and cannot be cancelled: with the broker
+		// gone, closing the writer of a paced run took half an hour, and
+		// its batches went to the broker when it came back. Once the run
+		// is over they fail at once.
+		kp.w.Transport = stopAt{kp.w.Transport, ctx.Done()}
+		p = kp
 	}
-	defer p.close()
+	defer func() {
+		if ctx.Err() != nil {
+			closeBounded(p.close) // what it settles now is no longer judged
+			return
+		}
+		p.close()
+	}()
 	for seq := 1; seq <= r.Spec.Messages; seq++ {
 		if err := r.Pacer.Send(ctx); err != nil {
 			return err
@@ -185,6 +290,24 @@ func (r *Run) produce(ctx context.Context, k int) error {
 		}
 	}
 	return p.flush(ctx)
+}
+
+// stopAt is a kafka-go RoundTripper that refuses every request once done is
+// closed, with an error kafka-go does not retry.
+type stopAt struct {
+	kafka.RoundTripper
+	done <-chan struct{}
+}
+
+var errRunOver = errors.New("the run is over: not sent")
+
+func (s stopAt) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	select {
+	case <-s.done:
+		return nil, errRunOver // not temporary: kafka-go gives the batch up
+	default:
+		return s.RoundTripper.RoundTrip(ctx, addr, req)
+	}
 }
 
 // settle records the producer's final belief about deposit seq.

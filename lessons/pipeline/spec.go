@@ -23,6 +23,9 @@ type Spec struct {
 	Fault     lessons.FaultID
 	Messages  int
 	Seed      int64
+	// Schedule, optional, adds planned faults to Fault: several of them at
+	// the deposits it names (RandomSchedule draws one from a seed).
+	Schedule []Strike
 }
 
 // Names are a run's topics, group and transactional ids: unique per run so

@@ -1,0 +1,230 @@
+package pipeline
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/checker"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// defaultRandomSeeds is how many seeds per guarantee plain `go test` runs.
+const defaultRandomSeeds = 50
+
+var randomSeeds = flag.Int("random.seeds", defaultRandomSeeds, "seeds per guarantee in TestRandomFaults (seed=1…N)")
+
+// workload is what a seed's run does besides its schedule: a small size,
+// so many seeds fit in CI, and a batching, so the strikes land at different
+// points of the producer's requests and the processor's batches.
+type workload struct {
+	n      int
+	pace   time.Duration
+	tuning Tuning
+}
+
+func (w workload) String() string {
+	if w.pace > 0 {
+		return fmt.Sprintf("%d deposits paced %v (one per request, batch and transaction)", w.n, w.pace)
+	}
+	return fmt.Sprintf("%d deposits, processor batches of ≤%d, producer transactions of ≤%d", w.n, w.tuning.Batch, w.tuning.TxnSize)
+}
+
+func randomWorkload(seed int64) workload {
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	w := workload{n: 60 + rng.IntN(61), tuning: DefaultTuning()}
+	switch rng.IntN(3) {
+	case 0: // as a run from the page: everything in one or two requests
+	case 1: // small batches: several requests, commits and transactions
+		w.tuning.Batch, w.tuning.TxnSize = 4+rng.IntN(29), 4+rng.IntN(29)
+	default: // paced: a request, a commit and a transaction per deposit
+		w.pace = time.Millisecond
+	}
+	return w
+}
+
+// TestRandomFaults runs each guarantee's strict pipeline under a seeded
+// random schedule of several faults (lost produce requests, lost produce
+// acks, processor crashes) and checks what the guarantee promises:
+// exactly-once never loses or duplicates a deposit, at-least-once never
+// loses one, at-most-once never duplicates one, and nothing unexpected is
+// ever credited. More seeds:
+//
+//	go test -run TestRandomFaults ./lessons/pipeline/ -random.seeds=500
+func TestRandomFaults(t *testing.T) {
+	for _, g := range []lessons.GuaranteeID{lessons.AtMostOnce, lessons.AtLeastOnce, lessons.ExactlyOnce} {
+		t.Run(string(g), func(t *testing.T) {
+			for seed := int64(1); seed <= int64(*randomSeeds); seed++ {
+				t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+					t.Parallel()
+					checkRandomRun(t, g, seed)
+				})
+			}
+		})
+	}
+}
+
+func checkRandomRun(t *testing.T, g lessons.GuaranteeID, seed int64) {
+	w := randomWorkload(seed)
+	schedule := RandomSchedule(seed, w.n)
+	replay := fmt.Sprintf("go test -run 'TestRandomFaults/%s/seed=%d$' ./lessons/pipeline/", g, seed)
+	if seed > defaultRandomSeeds {
+		replay += fmt.Sprintf(" -random.seeds=%d", seed)
+	}
+	id := fmt.Sprintf("r-rand%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))
+	about := func() string {
+		return fmt.Sprintf("run %s: seed %d, %s, schedule: %s\nreplay: %s", id, seed, w, FormatSchedule(schedule), replay)
+	}
+
+	env := testEnv
+	env.Tuning = w.tuning
+	r, err := New(env, Spec{RunID: id, Guarantee: g, Preset: lessons.Strict, Fault: lessons.NoFault,
+		Messages: w.n, Seed: seed, Schedule: schedule}, NewPacer(w.pace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatalf("the run failed: %v\n%s\nstrikes: %s", err, about(), strikes(r))
+	}
+	t.Logf("%v: %s; %s; sent %d acked %d failed %d in_log %d credited %d lost %d dup %d recovered %d; strikes: %s",
+		time.Since(start).Round(time.Millisecond), w, FormatSchedule(schedule), res.Sent, res.Acked, res.Failed, res.InLog,
+		res.Credited, res.Lost, res.Duplicated, res.Recovered, strikes(r))
+
+	var broken []string
+	if res.Unexpected != 0 {
+		broken = append(broken, fmt.Sprintf("%d unexpected credits %v", res.Unexpected, res.UnexpectedIDs))
+	}
+	if g != lessons.AtMostOnce && res.Lost != 0 {
+		broken = append(broken, fmt.Sprintf("%d lost %v", res.Lost, res.LostIDs))
+	}
+	if g != lessons.AtLeastOnce && res.Duplicated != 0 {
+		broken = append(broken, fmt.Sprintf("%d duplicated %v", res.Duplicated, res.DuplicatedIDs))
+	}
+	if res.Verdict != checker.Held {
+		broken = append(broken, "verdict "+string(res.Verdict))
+	}
+	if len(broken) > 0 {
+		t.Errorf("%s broken: %s\n%s\nstrikes: %s", g, strings.Join(broken, "; "), about(), strikes(r))
+	}
+	if struckAny(r) == 0 {
+		t.Errorf("no scheduled fault struck a deposit, so the run proves nothing\n%s", about())
+	}
+}
+
+// struckAny counts the strikes the trace shows hitting deposits: network
+// faults on a Produce that carried deposits, and processor crashes.
+func struckAny(r *Run) int {
+	events, _ := r.Log.Snapshot()
+	n := 0
+	for _, e := range events {
+		if e.ID == "" {
+			continue
+		}
+		if e.Kind == trace.Crash {
+			n++
+		}
+	}
+	return n + len(networkStrikes(events))
+}
+
+func networkStrikes(events []trace.Event) []trace.Event {
+	var out []trace.Event
+	for _, e := range events {
+		if e.Kind == trace.FaultKind && e.ID == "" && e.Actor == trace.Nemesis &&
+			(strings.HasPrefix(e.Detail, string(lessons.ProduceRequestLost)+":") || strings.HasPrefix(e.Detail, string(lessons.ProduceAckLost)+":")) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// strikes says, in order, which faults struck where.
+func strikes(r *Run) string {
+	events, _ := r.Log.Snapshot()
+	var out []string
+	for _, e := range events {
+		switch {
+		case e.Kind == trace.Crash && e.ID != "":
+			out = append(out, fmt.Sprintf("%s crashed after %s", e.Instance, e.ID))
+		case e.Kind == trace.FaultKind && e.ID == "" && !strings.HasPrefix(e.Detail, "schedule:"):
+			what, _, _ := strings.Cut(e.Detail, "; the connection")
+			out = append(out, what)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " | ")
+}
+
+// TestRandomSchedule: a seed always gives the same schedule, within the
+// run, mixing the faults.
+func TestRandomSchedule(t *testing.T) {
+	kinds := map[lessons.FaultID]int{}
+	for seed := int64(1); seed <= 200; seed++ {
+		n := randomWorkload(seed).n
+		a, b := RandomSchedule(seed, n), RandomSchedule(seed, n)
+		if FormatSchedule(a) != FormatSchedule(b) {
+			t.Fatalf("seed %d: %s, then %s", seed, FormatSchedule(a), FormatSchedule(b))
+		}
+		if len(a) < 2 || len(a) > 4 {
+			t.Fatalf("seed %d: %d strikes", seed, len(a))
+		}
+		for i, s := range a {
+			if s.Seq < 1 || s.Seq > n || (i > 0 && s.Seq < a[i-1].Seq) {
+				t.Fatalf("seed %d (n %d): %s", seed, n, FormatSchedule(a))
+			}
+			kinds[s.Fault]++
+		}
+	}
+	for _, f := range []lessons.FaultID{lessons.ProduceRequestLost, lessons.ProduceAckLost, lessons.ProcessorCrash} {
+		if kinds[f] < 100 {
+			t.Errorf("%s struck only %d times in 200 schedules", f, kinds[f])
+		}
+	}
+}
+
+// TestScheduledCrashes: every crash of a schedule strikes, one instance
+// each, including crash points close together.
+func TestScheduledCrashes(t *testing.T) {
+	schedule := []Strike{{40, lessons.ProcessorCrash}, {41, lessons.ProcessorCrash}, {90, lessons.ProcessorCrash}}
+	for _, g := range []lessons.GuaranteeID{lessons.AtLeastOnce, lessons.ExactlyOnce} {
+		t.Run(string(g), func(t *testing.T) {
+			t.Parallel()
+			id := fmt.Sprintf("r-crash%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))
+			r, err := New(testEnv, Spec{RunID: id, Guarantee: g, Preset: lessons.Strict, Fault: lessons.NoFault,
+				Messages: 100, Schedule: schedule}, NewPacer(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			res, err := r.Execute(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, _ := r.Log.Snapshot()
+			var crashes []string
+			for _, e := range events {
+				if e.Kind == trace.Crash {
+					crashes = append(crashes, e.Instance+"@"+e.ID)
+				}
+			}
+			if len(crashes) != len(schedule) {
+				t.Errorf("want %d crashes, got %v", len(schedule), crashes)
+			}
+			if res.Lost != 0 || res.Unexpected != 0 || (g == lessons.ExactlyOnce && res.Duplicated != 0) {
+				t.Errorf("lost %d duplicated %d unexpected %d", res.Lost, res.Duplicated, res.Unexpected)
+			}
+		})
+	}
+}
