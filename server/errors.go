@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -59,9 +64,12 @@ func httpErrorText(he *echo.HTTPError) string {
 }
 
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields,
-// wrong types and trailing data, with an error that names the field.
+// wrong types and trailing data, with an error that names the field. Field
+// names are exact: encoding/json would also take "Guarantee" for
+// "guarantee" and keep the last of a repeated field, which the API does not.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	var read bytes.Buffer // what the decoder read: the whole body once it saw EOF
+	dec := json.NewDecoder(io.TeeReader(c.Request().Body, &read))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -72,6 +80,50 @@ func decodeJSON(c echo.Context, v any) error {
 			return jsonError(err)
 		}
 		return badRequest("", "the body has data after its JSON object: send exactly one object")
+	}
+	return exactFields(read.Bytes(), v)
+}
+
+// exactFields refuses a key of body's object that matches none of v's
+// fields exactly, or that comes twice. body is known to be one valid JSON
+// value that decoded into v.
+func exactFields(body []byte, v any) error {
+	var names []string
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		for _, f := range reflect.VisibleFields(t.Elem()) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.IsExported() && !f.Anonymous && name != "-" {
+				names = append(names, cmp.Or(name, f.Name))
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil // null
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		switch {
+		case !slices.Contains(names, key):
+			for _, n := range names {
+				if strings.EqualFold(n, key) {
+					return badRequest(key, "unknown field %s: field names are exact, did you mean %q? (see API.md for the fields)", strconv.Quote(key), n)
+				}
+			}
+			return badRequest(key, "unknown field %s: remove it (see API.md for the fields)", strconv.Quote(key))
+		case seen[key]:
+			return badRequest(key, "field %s appears more than once: send it once", strconv.Quote(key))
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
 	}
 	return nil
 }
@@ -103,7 +155,12 @@ func jsonError(err error) error {
 		return badRequest(typ.Field, "%s must be %s", typ.Field, want)
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		field := strings.Trim(name, `"`)
+		// The decoder quotes the key Go-style: unquote it, so that field
+		// is the key as the body has it, even one with a quote in it.
+		field, uerr := strconv.Unquote(name)
+		if uerr != nil {
+			field = strings.Trim(name, `"`)
+		}
 		return badRequest(field, "unknown field %s: remove it (see API.md for the fields)", name)
 	}
 	return badRequest("", "the body could not be read as JSON: %s", err)
