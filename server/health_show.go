@@ -38,13 +38,25 @@ func (a *app) healthShow(c echo.Context) error {
 // costs no broker round trip.
 const brokerCheckEvery = 2 * time.Second
 
-// brokerUp is the broker's reachability for pages, cached.
+// brokerUp is the broker's reachability for pages, cached. Only the first
+// page waits for the answer; after that a stale answer is refreshed in the
+// background, so that with the broker down (a check then takes up to its
+// 2 s timeout) no page waits for it, nor queues behind one that does.
 func (a *app) brokerUp(ctx context.Context) bool {
 	a.health.mu.Lock()
 	defer a.health.mu.Unlock()
-	if time.Since(a.health.at) > brokerCheckEvery {
+	switch {
+	case a.health.at.IsZero():
 		a.health.up = a.broker.Reachable(ctx) == nil
 		a.health.at = time.Now()
+	case time.Since(a.health.at) > brokerCheckEvery:
+		a.health.at = time.Now() // one check at a time
+		go func() {
+			up := a.broker.Reachable(context.Background()) == nil
+			a.health.mu.Lock()
+			a.health.up, a.health.at = up, time.Now()
+			a.health.mu.Unlock()
+		}()
 	}
 	return a.health.up
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -27,8 +28,10 @@ const (
 )
 
 // upgrader refuses cross-origin upgrades: with CheckOrigin unset, gorilla
-// answers 403 unless the Origin's host equals the request's Host.
-var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 << 10}
+// answers 403 unless the Origin's host equals the request's Host. Write
+// buffers are pooled: a viewer holds one only while it writes, not for the
+// life of its socket (16 KiB less per idle viewer: 32 MiB at maxViewers).
+var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 << 10, WriteBufferPool: &sync.Pool{}}
 
 // runWatch answers GET /ws/runs/{id}: the run's live trace.
 func (a *app) runWatch(c echo.Context) error {
