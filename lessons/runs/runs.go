@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,10 @@ const (
 type Config struct {
 	MaxConcurrent int           // runs at once; more get ErrBusy
 	Retention     time.Duration // how long a finished run and its topics are kept
+	// MaxKept bounds the finished runs kept at once: past it the oldest is
+	// forgotten (and its topics deleted) before its retention ends, so a
+	// client starting tiny runs in a loop cannot exhaust memory.
+	MaxKept int
 }
 
 // Registry holds every run the lab knows about.
@@ -50,6 +55,7 @@ type Registry struct {
 	mu     sync.Mutex
 	runs   map[string]*Run
 	joins  map[string]*Run // join code → presenter run
+	kept   []*Run          // finished runs, oldest first
 	active int
 	closed bool
 }
@@ -61,6 +67,9 @@ func New(env pipeline.Env, cfg Config) *Registry {
 	}
 	if cfg.Retention <= 0 {
 		cfg.Retention = 10 * time.Minute
+	}
+	if cfg.MaxKept < 1 {
+		cfg.MaxKept = 200
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Registry{env: env, cfg: cfg, ctx: ctx, cancel: cancel, runs: map[string]*Run{}, joins: map[string]*Run{}}
@@ -181,19 +190,30 @@ func (g *Registry) execute(r *Run) {
 	r.finish(res, err)
 	g.mu.Lock()
 	g.active--
+	g.kept = append(g.kept, r)
+	var evict *Run
+	if len(g.kept) > g.cfg.MaxKept {
+		evict = g.kept[0]
+	}
 	g.mu.Unlock()
+	if evict != nil {
+		g.expire(evict)
+	}
 	time.AfterFunc(g.cfg.Retention, func() { g.expire(r) })
 }
 
-// expire forgets a finished run and deletes its topics.
+// expire forgets a finished run and deletes its topics, once.
 func (g *Registry) expire(r *Run) {
 	g.mu.Lock()
-	if g.closed {
+	if g.closed || g.runs[r.ID] != r {
 		g.mu.Unlock()
 		return
 	}
 	delete(g.runs, r.ID)
 	delete(g.joins, r.joinCode)
+	if i := slices.Index(g.kept, r); i >= 0 {
+		g.kept = slices.Delete(g.kept, i, i+1)
+	}
 	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -128,3 +128,32 @@ func TestDeadlineGrowsWithSizeAndPace(t *testing.T) {
 		t.Fatalf("deadlines: %v %v %v", small, big, paced)
 	}
 }
+
+// TestKeptRunsAreBounded: past MaxKept finished runs, the oldest is
+// forgotten early and its topics deleted.
+func TestKeptRunsAreBounded(t *testing.T) {
+	g := newRegistry(t, Config{MaxConcurrent: 1, MaxKept: 2})
+	var started []*Run
+	for range 3 {
+		r, err := g.Start(Request{Guarantee: lessons.AtMostOnce, Fault: lessons.NoFault, Messages: intp(3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait(t, r)
+		started = append(started, r)
+	}
+	// Eviction follows the run's end (Done) closely, not atomically.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok := g.Get(started[0].ID); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the oldest of three kept runs is still kept with MaxKept 2")
+		}
+	}
+	for _, r := range started[1:] {
+		if _, ok := g.Get(r.ID); !ok {
+			t.Fatalf("run %s was forgotten too early", r.ID)
+		}
+	}
+}

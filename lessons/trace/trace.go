@@ -90,14 +90,13 @@ type Log struct {
 	head      []Event
 	anomalies []Event
 	dropped   int64   // anomalies past the bound
-	recent    []Event // ring, recent[seq % Recent]
+	recent    []Event // ring, recent[(seq-1) % Recent], grown up to Recent
 }
 
 // New returns an empty log whose clock starts now.
 func New() *Log {
 	return &Log{
-		start:  time.Now(),
-		recent: make([]Event, Recent),
+		start: time.Now(),
 	}
 }
 
@@ -117,7 +116,12 @@ func (l *Log) Emit(e Event) {
 			l.dropped++
 		}
 	}
-	l.recent[e.Seq%Recent] = e
+	// Grown as events come, so a kept small run holds only its own.
+	if len(l.recent) < Recent {
+		l.recent = append(l.recent, e)
+	} else {
+		l.recent[(e.Seq-1)%Recent] = e
+	}
 	l.mu.Unlock()
 }
 
@@ -139,7 +143,7 @@ func (l *Log) Since(seq int64, max int) (events []Event, behind bool) {
 		return nil, true
 	}
 	for s := seq + 1; s <= l.seq && len(events) < max; s++ {
-		events = append(events, l.recent[s%Recent])
+		events = append(events, l.recent[(s-1)%Recent])
 	}
 	return events, false
 }
@@ -164,7 +168,7 @@ func (l *Log) Snapshot() (events []Event, last int64) {
 		add(e)
 	}
 	for s := max(1, l.seq-Recent+1); s <= l.seq; s++ {
-		add(l.recent[s%Recent])
+		add(l.recent[(s-1)%Recent])
 	}
 	sort.Slice(events, func(i, j int) bool { return events[i].Seq < events[j].Seq })
 	return events, l.seq
