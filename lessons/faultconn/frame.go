@@ -48,7 +48,7 @@ func parseRequestHeader(b []byte) requestHeader {
 // parseProduce decodes a whole Produce request frame. It reports false for
 // anything malformed: the frame is then passed on untouched and the broker
 // rejects it, as it would without the wrapper.
-func parseProduce(frame []byte) (*Produce, bool) {
+func parseProduce(frame []byte, withKeys bool) (*Produce, bool) {
 	h := parseRequestHeader(frame)
 	b := frame[requestHeaderLen:]
 
@@ -88,6 +88,9 @@ func parseProduce(frame []byte) (*Produce, bool) {
 	}
 	for _, t := range req.Topics {
 		for _, part := range t.Partitions {
+			if !withKeys {
+				break
+			}
 			p.Keys = appendBatchKeys(p.Keys, part.Records)
 		}
 	}

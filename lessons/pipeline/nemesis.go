@@ -132,6 +132,17 @@ func (n *nemesis) armCrashLocked(seq int) {
 // rule is the producer connections' faultconn.Rule: it fires an armed
 // network fault once, on the next Produce that carries deposits, or else
 // the next scheduled one whose deposit the Produce has reached.
+// armed reports whether a network fault may strike now; when not, the
+// producer's connections skip reading record keys.
+func (n *nemesis) armed() bool {
+	if faultconn.Action(n.network.Load()) != faultconn.Pass {
+		return true
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.planned) > 0
+}
+
 func (n *nemesis) rule(p *faultconn.Produce) faultconn.Action {
 	if len(p.Keys) == 0 {
 		return faultconn.Pass

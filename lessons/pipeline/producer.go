@@ -53,7 +53,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		// repeated (MaxAttempts counts the first try).
 		acks, tries = kafka.RequireOne, 1
 	}
-	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault})
+	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, slots: make(chan struct{}, inFlight), tries: tries,
 		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
 	p.w = &kafka.Writer{
@@ -137,7 +137,7 @@ type txnProducer struct {
 }
 
 func newTxnProducer(r *Run) *txnProducer {
-	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault})
+	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &txnProducer{r: r, size: r.env.Tuning.TxnSize}
 	p.cl, p.err = kgo.NewClient(append(fastRecovery(),
 		kgo.SeedBrokers(r.env.Brokers...),
