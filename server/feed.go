@@ -82,7 +82,7 @@ func (f *feed) loop() {
 		case <-t.C:
 		case <-f.run.Done:
 		}
-		finished := isClosed(f.run.Done)
+		finished := f.run.Finished()
 		f.publishEvents(finished)
 		st := f.run.Status()
 		if p := st.Progress; p != last || finished {
@@ -214,15 +214,6 @@ func (fs *feeds) forgetIdle(f *feed) {
 	f.mu.Unlock()
 	if idle && fs.m[f.run.ID] == f {
 		delete(fs.m, f.run.ID)
-	}
-}
-
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
 	}
 }
 

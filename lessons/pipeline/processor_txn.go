@@ -31,24 +31,12 @@ func newTxnProcessor(r *Run, instance string) *txnProcessor {
 }
 
 func (p *txnProcessor) run(ctx context.Context) (err error) {
-	st := p.r.env.Tuning.SessionTimeout
-	p.sess, err = kgo.NewGroupTransactSession(append(fastRecovery(),
-		kgo.SeedBrokers(p.r.env.Brokers...),
-		kgo.Dialer(p.dialer.DialContext),
+	p.sess, err = kgo.NewGroupTransactSession(append(groupMember(p.r, p.dialer),
 		kgo.TransactionalID(p.r.Names.ProcessorTxnID),
 		kgo.TransactionTimeout(30*time.Second),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.ConsumerGroup(p.r.Names.Group),
-		kgo.ConsumeTopics(p.r.Names.Input),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Do not read offsets a transaction has not finished committing.
 		kgo.RequireStableFetchOffsets(),
-		kgo.SessionTimeout(st),
-		kgo.RebalanceTimeout(st),
-		kgo.HeartbeatInterval(st/4),
-		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.DefaultProduceTopic(p.r.Names.Ledger),
-		kgo.MaxBufferedRecords(inFlight),
 	)...)
 	if err != nil {
 		return err
@@ -77,6 +65,25 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+}
+
+// groupMember is what both franz-go processors share: a member of the
+// run's group reading the input from its start and writing the ledger.
+func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
+	st := r.env.Tuning.SessionTimeout
+	return append(fastRecovery(),
+		kgo.SeedBrokers(r.env.Brokers...),
+		kgo.Dialer(dialer.DialContext),
+		kgo.ConsumerGroup(r.Names.Group),
+		kgo.ConsumeTopics(r.Names.Input),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(st),
+		kgo.RebalanceTimeout(st),
+		kgo.HeartbeatInterval(st/4),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.DefaultProduceTopic(r.Names.Ledger),
+		kgo.MaxBufferedRecords(inFlight),
+	)
 }
 
 // poll waits up to idle for records, at most max of them.
@@ -184,20 +191,8 @@ func newAutoCommitProcessor(r *Run, instance string) *autoCommitProcessor {
 }
 
 func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
-	st := p.r.env.Tuning.SessionTimeout
-	cl, err := kgo.NewClient(append(fastRecovery(),
-		kgo.SeedBrokers(p.r.env.Brokers...),
-		kgo.Dialer(p.dialer.DialContext),
-		kgo.ConsumerGroup(p.r.Names.Group),
-		kgo.ConsumeTopics(p.r.Names.Input),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	cl, err := kgo.NewClient(append(groupMember(p.r, p.dialer),
 		kgo.AutoCommitInterval(time.Second),
-		kgo.SessionTimeout(st),
-		kgo.RebalanceTimeout(st),
-		kgo.HeartbeatInterval(st/4),
-		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.DefaultProduceTopic(p.r.Names.Ledger),
-		kgo.MaxBufferedRecords(inFlight),
 	)...)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ func (r *Run) Apply(token string, c Control) error {
 	if subtle.ConstantTimeCompare([]byte(token), []byte(r.token)) != 1 {
 		return ErrForbidden
 	}
-	if isDone(r.Done) {
+	if r.Finished() {
 		return ErrFinished
 	}
 	p := r.Pipeline.Pacer
@@ -91,9 +91,10 @@ func newJoinCode() string {
 	return string(code)
 }
 
-func isDone(c <-chan struct{}) bool {
+// Finished reports whether the run has ended (done or failed).
+func (r *Run) Finished() bool {
 	select {
-	case <-c:
+	case <-r.Done:
 		return true
 	default:
 		return false
