@@ -462,3 +462,37 @@ func committedOffset(t *testing.T, group, topic string) int64 {
 	}
 	return o.At
 }
+
+// TestSeedStringAcksNeverArrives backs a claim of the at-most-once lesson:
+// kafka-python 3 cannot encode the seed's acks='1' (a string), so the send
+// never reaches the broker and the record is dropped once
+// delivery_timeout_ms runs out, while acks=1 (the number) is written.
+func TestSeedStringAcksNeverArrives(t *testing.T) {
+	py := python(t)
+	n := newNames(t, "acks")
+	createTopics(t, n.input)
+	script := `
+import sys
+from kafka import KafkaProducer
+acks = sys.argv[3] if sys.argv[3] == "1" and sys.argv[4] == "str" else int(sys.argv[3])
+p = KafkaProducer(bootstrap_servers=sys.argv[1], acks=acks, retries=0, enable_idempotence=False,
+                  request_timeout_ms=1000, delivery_timeout_ms=3000, linger_ms=0)
+try:
+    p.send(sys.argv[2], key=b"d-000001", value=b"{}").get(timeout=10)
+    print("written")
+except Exception as e:
+    print("failed:", type(e).__name__)
+p.close(timeout=5)
+`
+	for _, tc := range []struct{ kind, want string }{{"str", "failed"}, {"int", "written"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		out, err := exec.CommandContext(ctx, py, "-c", script, brk.Addrs()[0], n.input, "1", tc.kind).CombinedOutput()
+		cancel()
+		if err != nil || !strings.Contains(string(out), tc.want) {
+			t.Fatalf("acks=1 as %s: want %q, got %v\n%s", tc.kind, tc.want, err, out)
+		}
+	}
+	if end := endOffset(t, n.input); end != 1 {
+		t.Fatalf("the topic holds %d records, want only the one sent with acks=1 as a number", end)
+	}
+}
