@@ -1,10 +1,18 @@
 # The README's two commands: `go run ./server` runs the lab; `make test`
-# runs every test (race detector on) after checking formatting, vet and
-# that templ's generated files are fresh.
-.PHONY: test check generate bench run
+# installs what the tests need, checks formatting, vet and that templ's
+# generated files are fresh, then runs every test with the race detector.
+.PHONY: test deps check generate bench run
 
-test: check
+test: deps check
 	go test -race -count=1 ./...
+
+# What the tests need beyond Go, installed by the project's own scripts
+# (each is idempotent and quiet once done): headless Chromium and CJK fonts,
+# kafka-python in a venv, kcat and confluent-kafka.
+deps:
+	@.ci/browser-deps >/dev/null
+	@.ci/python-deps >/dev/null
+	@.ci/fidelity-deps >/dev/null
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w on the files above"; exit 1; }
