@@ -29,3 +29,14 @@ func TestRecordsRoundTrip(t *testing.T) {
 		t.Fatalf("credit round trip: %+v, %v", got, err)
 	}
 }
+
+func TestIDMatchesItsFormat(t *testing.T) {
+	for _, tc := range []struct {
+		seq  int
+		want string
+	}{{1, "d-000001"}, {42, "d-000042"}, {999999, "d-999999"}, {1000000, "d-1000000"}, {123456789, "d-123456789"}} {
+		if got := ID(tc.seq); got != tc.want {
+			t.Errorf("ID(%d) = %q, want %q", tc.seq, got, tc.want)
+		}
+	}
+}

@@ -71,6 +71,7 @@ type Run struct {
 	credAt   []uint32 // µs since start + 1 of the first visible credit
 
 	endOffset atomic.Int64 // offset of the end marker, -1 until written
+	marker    *kgo.Client  // writes the end markers, outside any fault
 }
 
 // New prepares a run. Execute starts it.
@@ -144,6 +145,13 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		r.nemesis.arm(lessons.ProcessorCrash, k)
 	}
 	r.nemesis.plan(r.Spec.Schedule)
+	// The client that writes the end markers, made before the clock starts.
+	marker, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...))
+	if err != nil {
+		return Result{}, err
+	}
+	defer marker.Close()
+	r.marker = marker
 
 	processed := make(chan error, 1)
 	go func() { processed <- r.supervise(ctx) }()
@@ -328,12 +336,7 @@ func (r *Run) settle(seq int, err error, attempt int) {
 // fault, and returns its offset. Records outside transactions are visible
 // to read_committed readers too.
 func (r *Run) writeEnd(ctx context.Context, topic string) (int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
-		return 0, err
-	}
-	defer cl.Close()
-	rec, err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(endKey), Value: fmt.Appendf(nil, `{"end":true,"run":%q}`, r.Spec.RunID)}).First()
+	rec, err := r.marker.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(endKey), Value: fmt.Appendf(nil, `{"end":true,"run":%q}`, r.Spec.RunID)}).First()
 	if err != nil {
 		return 0, err
 	}
