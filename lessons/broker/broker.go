@@ -126,14 +126,57 @@ func (b *Broker) Reachable(ctx context.Context) error {
 	return err
 }
 
-// CreateTopics creates single-partition topics. One partition keeps each
-// run's log a single ordered lane that the trace can draw offset by offset.
+// CreateTopics creates single-partition topics on b (see CreateTopics).
 func (b *Broker) CreateTopics(ctx context.Context, topics ...string) error {
-	resp, err := b.admin.CreateTopics(ctx, 1, -1, nil, topics...)
+	return CreateTopics(ctx, b.admin, topics...)
+}
+
+// CreateTopics creates single-partition topics and waits until the leader
+// of each answers for it. One partition keeps each run's log a single
+// ordered lane that the trace can draw offset by offset.
+// Real Kafka answers CreateTopics before the partition leader is elected; a
+// produce in between fails with NOT_LEADER_OR_FOLLOWER, and a producer that
+// does not retry (at-most-once) would lose deposits to the lab's own haste.
+func CreateTopics(ctx context.Context, admin *kadm.Client, topics ...string) error {
+	resp, err := admin.CreateTopics(ctx, 1, -1, nil, topics...)
 	if err != nil {
 		return err
 	}
-	return resp.Error()
+	if err := resp.Error(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for {
+		details, err := admin.ListTopics(ctx, topics...)
+		if err == nil && ready(details, topics) && leading(ctx, admin, topics) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topics %v got no partition leader in time: %w", topics, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// leading reports whether the leader itself answers for every partition.
+// Metadata can name a leader a moment before that broker has taken the
+// partition over and would still answer a Produce with
+// NOT_LEADER_OR_FOLLOWER (seen on Apache Kafka 4.4.0); ListOffsets is
+// answered by the leader only once it leads.
+func leading(ctx context.Context, admin *kadm.Client, topics []string) bool {
+	offs, err := admin.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return false
+	}
+	ok := true
+	offs.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			ok = false
+		}
+	})
+	return ok && len(offs) == len(topics)
 }
 
 // DeleteTopics deletes topics, ignoring ones already gone.
@@ -166,4 +209,19 @@ func ForTests() (*Broker, error) {
 		return Connect(strings.Split(addrs, ","))
 	}
 	return StartEmbedded(EmbeddedOptions{Port: 0})
+}
+
+func ready(details kadm.TopicDetails, topics []string) bool {
+	for _, t := range topics {
+		d, ok := details[t]
+		if !ok || d.Err != nil || len(d.Partitions) == 0 {
+			return false
+		}
+		for _, p := range d.Partitions {
+			if p.Err != nil || p.Leader < 0 {
+				return false
+			}
+		}
+	}
+	return true
 }

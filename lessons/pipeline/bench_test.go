@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 )
 
@@ -62,7 +63,7 @@ func runBare(g lessons.GuaranteeID, n int) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	names := NamesFor(fmt.Sprintf("r-bare%d", runCounter.Add(1)))
-	if err := createTopics(ctx, testEnv.Admin, names.Input, names.Ledger); err != nil {
+	if err := broker.CreateTopics(ctx, testEnv.Admin, names.Input, names.Ledger); err != nil {
 		return 0, err
 	}
 	t := time.Now()

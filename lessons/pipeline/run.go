@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
@@ -137,7 +138,7 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	r.start = time.Now()
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages)})
-	if err := createTopics(ctx, r.env.Admin, r.Names.Input, r.Names.Ledger); err != nil {
+	if err := broker.CreateTopics(ctx, r.env.Admin, r.Names.Input, r.Names.Ledger); err != nil {
 		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
 	}
 	k := (r.Spec.Messages + 1) / 2 // faults strike in the middle of the run
@@ -426,65 +427,4 @@ func (r *Run) latencies() Latencies {
 		return float64(ds[i]) / 1000
 	}
 	return Latencies{P50: at(0.50), P99: at(0.99)}
-}
-
-// createTopics creates the run's topics and waits until each has a leader.
-// Real Kafka answers CreateTopics before the partition leader is elected; a
-// produce in between fails with NOT_LEADER_OR_FOLLOWER, and a producer that
-// does not retry (at-most-once) would lose deposits to the lab's own haste.
-func createTopics(ctx context.Context, admin *kadm.Client, topics ...string) error {
-	resp, err := admin.CreateTopics(ctx, 1, -1, nil, topics...)
-	if err != nil {
-		return err
-	}
-	if err := resp.Error(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	for {
-		details, err := admin.ListTopics(ctx, topics...)
-		if err == nil && ready(details, topics) && leading(ctx, admin, topics) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the run's topics got no partition leader in time: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// leading reports whether the leader itself answers for every partition.
-// Metadata can name a leader a moment before that broker has taken the
-// partition over and would still answer a Produce with
-// NOT_LEADER_OR_FOLLOWER (seen on Apache Kafka 4.4.0); ListOffsets is
-// answered by the leader only once it leads.
-func leading(ctx context.Context, admin *kadm.Client, topics []string) bool {
-	offs, err := admin.ListEndOffsets(ctx, topics...)
-	if err != nil {
-		return false
-	}
-	ok := true
-	offs.Each(func(o kadm.ListedOffset) {
-		if o.Err != nil {
-			ok = false
-		}
-	})
-	return ok && len(offs) == len(topics)
-}
-
-func ready(details kadm.TopicDetails, topics []string) bool {
-	for _, t := range topics {
-		d, ok := details[t]
-		if !ok || d.Err != nil || len(d.Partitions) == 0 {
-			return false
-		}
-		for _, p := range d.Partitions {
-			if p.Err != nil || p.Leader < 0 {
-				return false
-			}
-		}
-	}
-	return true
 }
