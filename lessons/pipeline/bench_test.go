@@ -181,7 +181,7 @@ func bareTxnProcess(ctx context.Context, names Names, n int, _ bool) error {
 	tuning := DefaultTuning()
 	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(testEnv.Brokers...), kgo.TransactionalID(names.ProcessorTxnID),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumerGroup(names.Group), kgo.ConsumeTopics(names.Input),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequireStableFetchOffsets(), kgo.DefaultProduceTopic(names.Ledger),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DefaultProduceTopic(names.Ledger),
 		kgo.SessionTimeout(time.Second), kgo.RebalanceTimeout(time.Second), kgo.HeartbeatInterval(250*time.Millisecond),
 		kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
