@@ -55,5 +55,5 @@ func (a *app) homeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Home(p, sections(l)))
+	return render(c, http.StatusOK, views.Home(p, sections(l), scriptI18N[p.Lang]))
 }

@@ -33,5 +33,5 @@ func (a *app) runTrace(c echo.Context) error {
 // replayShow answers GET /replay: load a run file, watch it again.
 func (a *app) replayShow(c echo.Context) error {
 	p := a.page(c, "replay.title")
-	return render(c, http.StatusOK, views.ReplayPage(p, a.panel(p.Lang, "").I18N))
+	return render(c, http.StatusOK, views.ReplayPage(p, scriptI18N[p.Lang]))
 }
