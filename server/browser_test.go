@@ -143,7 +143,8 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = os.WriteFile(filepath.Join(screenshotDir(t), "phone-lesson-"+lang+".png"), png, 0o644)
-		if err := chromedp.Do(ctx, chromedp.ResetViewport()); err != nil {
+		// ResetViewport alone leaves the page at phone width.
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 			t.Fatal(err)
 		}
 	}
