@@ -105,6 +105,11 @@ func New() *Log {
 func (l *Log) Emit(e Event) {
 	t := time.Since(l.start).Microseconds()
 	l.mu.Lock()
+	l.add(e, t)
+	l.mu.Unlock()
+}
+
+func (l *Log) add(e Event, t int64) {
 	l.seq++
 	e.Seq, e.TUs = l.seq, t
 	if len(l.head) < Head {
@@ -122,7 +127,39 @@ func (l *Log) Emit(e Event) {
 	} else {
 		l.recent[(e.Seq-1)%Recent] = e
 	}
+}
+
+// Batch collects events that happen together, such as one per deposit of
+// a batch handed to Kafka, and emits them in order under one clock reading
+// and one lock: a 100,000-deposit run emits some 400,000 events. A Batch
+// belongs to one goroutine.
+type Batch struct {
+	log    *Log
+	events []Event
+}
+
+// Batch returns an empty batch for l.
+func (l *Log) Batch() *Batch { return &Batch{log: l} }
+
+// Add appends e to the batch.
+func (b *Batch) Add(e Event) {
+	b.events = append(b.events, e)
+}
+
+// Emit emits the batch's events and empties it.
+func (b *Batch) Emit() {
+	if len(b.events) == 0 {
+		return
+	}
+	l := b.log
+	t := time.Since(l.start).Microseconds()
+	l.mu.Lock()
+	for i := range b.events {
+		l.add(b.events[i], t)
+	}
 	l.mu.Unlock()
+	clear(b.events) // drop the strings it holds
+	b.events = b.events[:0]
 }
 
 // Last is the sequence number of the latest event.
