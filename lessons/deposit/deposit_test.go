@@ -1,6 +1,9 @@
 package deposit
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestIDRoundTrip(t *testing.T) {
 	for _, seq := range []int{1, 42, 999999, 1000000} {
@@ -39,4 +42,73 @@ func TestIDMatchesItsFormat(t *testing.T) {
 			t.Errorf("ID(%d) = %q, want %q", tc.seq, got, tc.want)
 		}
 	}
+}
+
+// FuzzCodec: the hand-written encoders write exactly what encoding/json
+// writes, and the decoders' fast paths agree with encoding/json on every
+// input, canonical or not.
+func FuzzCodec(f *testing.F) {
+	f.Add("d-000001", int64(1), "r-x", []byte(`{"deposit":"d-000001","amount":1,"processor":"p-1"}`))
+	f.Add("<script>", int64(-7), "é\"\\", []byte(`{"id":"d-1","amount":01,"run":"x"}`))
+	f.Add("", int64(0), "", []byte(`{"id":"a\u0041","amount":-0,"run":""}`))
+	f.Add("d", int64(999999999999999999), "r", []byte(`{"deposit":"x","amount":1e3,"processor":"p"} `))
+	f.Add("d", int64(-9223372036854775808), "r", []byte(`{"DEPOSIT":"x","amount":1,"processor":"p"}`))
+	f.Fuzz(func(t *testing.T, a string, n int64, b string, raw []byte) {
+		d := Deposit{ID: a, Amount: n, Run: b}
+		if want, _ := json.Marshal(d); string(d.Encode()) != string(want) {
+			t.Fatalf("Deposit.Encode = %s, encoding/json %s", d.Encode(), want)
+		}
+		c := Credit{Deposit: a, Amount: n, Processor: b}
+		if want, _ := json.Marshal(c); string(c.Encode()) != string(want) {
+			t.Fatalf("Credit.Encode = %s, encoding/json %s", c.Encode(), want)
+		}
+		for _, in := range [][]byte{raw, d.Encode(), c.Encode()} {
+			var wantD Deposit
+			errD := json.Unmarshal(in, &wantD)
+			gotD, err := DecodeDeposit(in)
+			if (err == nil) != (errD == nil) || (err == nil && gotD != wantD) {
+				t.Fatalf("DecodeDeposit(%q) = %+v, %v; encoding/json %+v, %v", in, gotD, err, wantD, errD)
+			}
+			var wantC Credit
+			errC := json.Unmarshal(in, &wantC)
+			gotC, err := DecodeCredit(in)
+			if (err == nil) != (errC == nil) || (err == nil && gotC != wantC) {
+				t.Fatalf("DecodeCredit(%q) = %+v, %v; encoding/json %+v, %v", in, gotC, err, wantC, errC)
+			}
+		}
+	})
+}
+
+func BenchmarkCodec(b *testing.B) {
+	c := Credit{Deposit: ID(123456), Amount: Amount, Processor: "p-1"}
+	v := c.Encode()
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.Encode()
+		}
+	})
+	b.Run("encode-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			mustJSON(c)
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodeCredit(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var c Credit
+			if err := json.Unmarshal(v, &c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
