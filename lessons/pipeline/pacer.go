@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,14 +16,25 @@ type Pacer struct {
 	paused bool
 	steps  int           // stages allowed to advance while paused
 	wake   chan struct{} // closed whenever any of the above changes
+
+	// slowed mirrors pace > 0 || paused without the lock: every deposit
+	// asks at every stage, and nearly every run goes at full speed.
+	slowed atomic.Bool
 }
 
 // NewPacer returns a running pacer with the given delay between sends.
 func NewPacer(pace time.Duration) *Pacer {
-	return &Pacer{pace: pace, wake: make(chan struct{})}
+	p := &Pacer{pace: pace, wake: make(chan struct{})}
+	p.slowed.Store(pace > 0)
+	return p
 }
 
+// Slowed reports whether the run is paced or paused: then the stages hand
+// deposits on one at a time, so each can be watched.
+func (p *Pacer) Slowed() bool { return p.slowed.Load() }
+
 func (p *Pacer) changed() {
+	p.slowed.Store(p.pace > 0 || p.paused)
 	close(p.wake)
 	p.wake = make(chan struct{})
 }
@@ -82,6 +94,9 @@ func (p *Pacer) Send(ctx context.Context) error { return p.wait(ctx, true) }
 func (p *Pacer) Stage(ctx context.Context) error { return p.wait(ctx, false) }
 
 func (p *Pacer) wait(ctx context.Context, paced bool) error {
+	if !p.slowed.Load() {
+		return nil
+	}
 	for {
 		p.mu.Lock()
 		wake := p.wake
