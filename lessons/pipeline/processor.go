@@ -50,10 +50,11 @@ type kafkaGoProcessor struct {
 	writer   *kafka.Writer
 	tr       *kafka.Transport
 	order    commitOrder
+	events   *trace.Batch
 }
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
-	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
 	p.tr = &kafka.Transport{Dial: p.dialer.DialContext}
 	acks, tries := kafka.RequireAll, 10
 	commitEvery := time.Duration(0) // synchronous commits
@@ -204,10 +205,11 @@ func (p *kafkaGoProcessor) crashIndex(batch []kafka.Message) int {
 // the end marker has been processed.
 func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (done bool, err error) {
 	for _, m := range batch {
-		p.r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(m.Key), Instance: p.instance,
+		p.events.Add(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(m.Key), Instance: p.instance,
 			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset})
 		done = done || string(m.Key) == endKey
 	}
+	p.events.Emit()
 	crashAt := p.crashIndex(batch)
 	switch p.order {
 	case commitFirst:
@@ -244,8 +246,8 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 	if crashAt >= 0 {
 		upTo = crashAt + 1
 	}
-	var credits []kafka.Message
-	var seqs []int
+	credits := make([]kafka.Message, 0, upTo)
+	seqs := make([]int, 0, upTo)
 	for _, m := range batch[:upTo] {
 		seq, ok := deposit.ParseID(string(m.Key))
 		if !ok {
@@ -263,10 +265,7 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 			return fmt.Errorf("crediting the ledger: %w", err)
 		}
 	}
-	for _, seq := range seqs {
-		p.r.credited(seq)
-		p.r.emit(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1})
-	}
+	p.r.credited(seqs, p.instance, p.events)
 	if crashAt >= 0 {
 		p.r.nemesis.crashed()
 		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(batch[crashAt].Key), Instance: p.instance, Offset: -1,

@@ -26,10 +26,11 @@ type txnProcessor struct {
 	instance string
 	dialer   *faultconn.Dialer
 	sess     *kgo.GroupTransactSession
+	events   *trace.Batch
 }
 
 func newTxnProcessor(r *Run, instance string) *txnProcessor {
-	return &txnProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+	return &txnProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
 }
 
 func (p *txnProcessor) run(ctx context.Context) (err error) {
@@ -110,11 +111,10 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	if err := p.sess.Begin(); err != nil {
 		return false, err
 	}
-	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1})
+	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1})
+	fetched(p.events, recs, p.instance)
 	var seqs []int
 	for _, rec := range recs {
-		p.r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(rec.Key), Instance: p.instance,
-			Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset})
 		if string(rec.Key) == endKey {
 			done = true
 			continue
@@ -165,10 +165,7 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	}
 	last := recs[len(recs)-1]
 	p.r.Progress.Committed.Store(last.Offset + 1)
-	for _, seq := range seqs {
-		p.r.credited(seq)
-		p.r.emit(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1})
-	}
+	p.r.credited(seqs, p.instance, p.events)
 	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnCommit, ID: string(last.Key), Instance: p.instance,
 		Topic: last.Topic, Partition: last.Partition, Offset: last.Offset + 1,
 		Detail: strconv.Itoa(len(seqs)) + " credits and the offset committed together"})
@@ -184,10 +181,11 @@ type autoCommitProcessor struct {
 	r        *Run
 	instance string
 	dialer   *faultconn.Dialer
+	events   *trace.Batch
 }
 
 func newAutoCommitProcessor(r *Run, instance string) *autoCommitProcessor {
-	return &autoCommitProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{})}
+	return &autoCommitProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
 }
 
 func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
@@ -226,9 +224,8 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		}
 		done := false
 		var seqs []int
+		fetched(p.events, recs, p.instance)
 		for _, rec := range recs {
-			p.r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(rec.Key), Instance: p.instance,
-				Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset})
 			if string(rec.Key) == endKey {
 				done = true
 				continue
@@ -248,7 +245,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 					return err
 				}
 				p.r.nemesis.crashed()
-				p.markCredited(seqs)
+				p.r.credited(seqs, p.instance, p.events)
 				p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(rec.Key), Instance: p.instance, Offset: -1,
 					Detail: fmt.Sprintf("crashed after crediting %s; the auto-committed offset, not the credits, decides where the next instance starts", rec.Key)})
 				return errCrashed
@@ -257,7 +254,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		if err := cl.Flush(ctx); err != nil {
 			return err
 		}
-		p.markCredited(seqs)
+		p.r.credited(seqs, p.instance, p.events)
 		if done {
 			// What a clean shutdown does with auto-commit on: commit
 			// what was polled.
@@ -271,9 +268,11 @@ func (p *autoCommitProcessor) crashDueAtLast(recs []*kgo.Record) bool {
 	return ok && p.r.nemesis.crashDue(seq)
 }
 
-func (p *autoCommitProcessor) markCredited(seqs []int) {
-	for _, seq := range seqs {
-		p.r.credited(seq)
-		p.r.emit(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1})
+// fetched emits what a franz-go processor fetched, with whatever b holds.
+func fetched(b *trace.Batch, recs []*kgo.Record, instance string) {
+	for _, rec := range recs {
+		b.Add(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(rec.Key), Instance: instance,
+			Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset})
 	}
+	b.Emit()
 }

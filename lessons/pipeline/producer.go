@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -16,7 +18,8 @@ import (
 )
 
 // inFlight bounds the deposits handed to a client and not yet settled, so a
-// million-deposit run holds a bounded number of records in memory.
+// million-deposit run holds a bounded number of records in memory. The
+// stages hold at most a batch more (handOver, Tuning.TxnSize).
 const inFlight = 10_000
 
 type producer interface {
@@ -25,9 +28,9 @@ type producer interface {
 	close()
 }
 
-func depositRecord(r *Run, seq int) (key, value []byte) {
-	id := deposit.ID(seq)
-	return []byte(id), deposit.Deposit{ID: id, Amount: deposit.Amount, Run: r.Spec.RunID}.Encode()
+func depositRecord(r *Run, seq int) (id string, key, value []byte) {
+	id = deposit.ID(seq)
+	return id, []byte(id), deposit.Deposit{ID: id, Amount: deposit.Amount, Run: r.Spec.RunID}.Encode()
 }
 
 // kafkaGoProducer is the at-most-once and at-least-once producer. kafka-go
@@ -37,9 +40,16 @@ type kafkaGoProducer struct {
 	r     *Run
 	w     *kafka.Writer
 	tr    *kafka.Transport
-	slots chan struct{}
 	tries int
 	buf   []kafka.Message // handed to the writer together: one call per batch, not per deposit
+	sends *trace.Batch    // their send events
+
+	unsettled atomic.Int64  // handed to the writer and not settled yet
+	settledCh chan struct{} // a completion came; capacity 1
+
+	acksMu sync.Mutex // kafka-go may complete batches concurrently
+	acks   []int
+	ackEvs *trace.Batch
 }
 
 // handOver is how many deposits an unpaced producer hands to kafka-go per
@@ -54,7 +64,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		acks, tries = kafka.RequireOne, 1
 	}
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
-	p := &kafkaGoProducer{r: r, slots: make(chan struct{}, inFlight), tries: tries,
+	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
 		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
@@ -75,24 +85,31 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 }
 
 func (p *kafkaGoProducer) send(ctx context.Context, seq int) error {
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	key, value := depositRecord(p.r, seq)
-	p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: string(key), Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
+	id, key, value := depositRecord(p.r, seq)
+	p.sends.Add(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: id, Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
 	p.buf = append(p.buf, kafka.Message{Key: key, Value: value})
-	if len(p.buf) >= handOver || p.r.Pacer.Pace() > 0 || p.r.Pacer.Paused() {
+	if len(p.buf) >= handOver || p.r.Pacer.Slowed() {
 		return p.handOver(ctx)
 	}
 	return nil
 }
 
+// handOver gives the buffered deposits to the writer once fewer than
+// inFlight are unsettled, announcing their sends first: a fault can strike
+// them only once the writer has them.
 func (p *kafkaGoProducer) handOver(ctx context.Context) error {
 	if len(p.buf) == 0 {
 		return nil
 	}
+	for p.unsettled.Load() > inFlight-int64(len(p.buf)) {
+		select {
+		case <-p.settledCh:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.unsettled.Add(int64(len(p.buf)))
+	p.sends.Emit()
 	err := p.w.WriteMessages(ctx, p.buf...)
 	p.buf = make([]kafka.Message, 0, handOver) // the writer keeps the slice
 	return err
@@ -101,11 +118,19 @@ func (p *kafkaGoProducer) handOver(ctx context.Context) error {
 // completed is kafka-go's per-batch callback: the producer's only word on
 // whether its deposits were written.
 func (p *kafkaGoProducer) completed(msgs []kafka.Message, err error) {
+	p.acksMu.Lock()
+	p.acks = p.acks[:0]
 	for _, m := range msgs {
 		if seq, ok := deposit.ParseID(string(m.Key)); ok {
-			p.r.settle(seq, err, p.tries)
+			p.acks = append(p.acks, seq)
 		}
-		<-p.slots
+	}
+	p.r.settle(p.acks, err, p.tries, p.ackEvs)
+	p.acksMu.Unlock()
+	p.unsettled.Add(-int64(len(msgs)))
+	select {
+	case p.settledCh <- struct{}{}:
+	default: // already signalled
 	}
 }
 
@@ -132,13 +157,15 @@ type txnProducer struct {
 	r       *Run
 	cl      *kgo.Client
 	err     error
-	pending []int // deposits in the open transaction
+	pending []int         // deposits in the open transaction
+	records []*kgo.Record // their records, produced at commit
+	events  *trace.Batch  // their events, emitted before the records go
 	size    int
 }
 
 func newTxnProducer(r *Run) *txnProducer {
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
-	p := &txnProducer{r: r, size: r.env.Tuning.TxnSize}
+	p := &txnProducer{r: r, size: r.env.Tuning.TxnSize, events: r.Log.Batch()}
 	p.cl, p.err = kgo.NewClient(append(fastRecovery(),
 		kgo.SeedBrokers(r.env.Brokers...),
 		kgo.Dialer(dialer.DialContext),
@@ -161,28 +188,36 @@ func (p *txnProducer) send(ctx context.Context, seq int) error {
 		return p.err
 	}
 	if len(p.pending) == 0 {
-		if err := p.cl.BeginTransaction(); err != nil {
-			return err
-		}
-		p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.TxnBegin, Topic: p.r.Names.Input, Offset: -1})
+		p.events.Add(trace.Event{Actor: trace.Producer, Kind: trace.TxnBegin, Topic: p.r.Names.Input, Offset: -1})
 	}
-	key, value := depositRecord(p.r, seq)
-	p.r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: string(key), Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
-	p.cl.Produce(ctx, &kgo.Record{Key: key, Value: value}, nil)
+	id, key, value := depositRecord(p.r, seq)
+	p.events.Add(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: id, Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
+	p.records = append(p.records, &kgo.Record{Key: key, Value: value})
 	p.pending = append(p.pending, seq)
 	// A paced run commits every deposit on its own so each can be watched.
-	if len(p.pending) >= p.size || p.r.Pacer.Pace() > 0 || p.r.Pacer.Paused() {
+	if len(p.pending) >= p.size || p.r.Pacer.Slowed() {
 		return p.commit(ctx)
 	}
 	return nil
 }
 
-// commit ends the open transaction: committed if every record was written,
-// aborted otherwise. Either way each deposit's outcome is then known.
+// commit sends the open transaction's deposits and ends it: committed if
+// every record was written, aborted otherwise. Either way each deposit's
+// outcome is then known.
 func (p *txnProducer) commit(ctx context.Context) error {
 	if len(p.pending) == 0 {
 		return nil
 	}
+	if err := p.cl.BeginTransaction(); err != nil {
+		return err
+	}
+	// The begin and the sends, announced before a fault can strike them.
+	p.events.Emit()
+	for _, rec := range p.records {
+		p.cl.Produce(ctx, rec, nil)
+	}
+	clear(p.records)
+	p.records = p.records[:0]
 	flushErr := p.cl.Flush(ctx)
 	commit := kgo.TryCommit
 	if flushErr != nil {
@@ -193,11 +228,9 @@ func (p *txnProducer) commit(ctx context.Context) error {
 	if flushErr != nil || endErr != nil || commit == kgo.TryAbort {
 		kind, settleErr = trace.TxnAbort, errors.Join(flushErr, endErr, errors.New("transaction aborted"))
 	}
-	p.r.emit(trace.Event{Actor: trace.Producer, Kind: kind, Topic: p.r.Names.Input, Offset: -1,
+	p.events.Add(trace.Event{Actor: trace.Producer, Kind: kind, Topic: p.r.Names.Input, Offset: -1,
 		Detail: strconv.Itoa(len(p.pending)) + " deposits"})
-	for _, seq := range p.pending {
-		p.r.settle(seq, settleErr, 1)
-	}
+	p.r.settle(p.pending, settleErr, 1, p.events)
 	p.pending = p.pending[:0]
 	if ctx.Err() != nil {
 		return ctx.Err()

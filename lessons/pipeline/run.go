@@ -147,12 +147,22 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	}
 	r.nemesis.plan(r.Spec.Schedule)
 	// The client that writes the end markers, made before the clock starts.
-	marker, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...))
+	// No linger: franz-go waits 10 ms by default for more records to join
+	// a batch, and a marker is alone.
+	marker, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.ProducerLinger(0))
 	if err != nil {
 		return Result{}, err
 	}
 	defer marker.Close()
 	r.marker = marker
+	// Its producer id and connection, too: otherwise the first marker
+	// waits for InitProducerID and a dial, while the processor idles.
+	if _, _, err := marker.ProducerID(ctx); err != nil {
+		return Result{}, fmt.Errorf("preparing the end-marker writer: %w", err)
+	}
+	if err := marker.EnsureProduceConnectionIsOpen(ctx); err != nil {
+		return Result{}, fmt.Errorf("preparing the end-marker writer: %w", err)
+	}
 
 	processed := make(chan error, 1)
 	go func() { processed <- r.supervise(ctx) }()
@@ -319,18 +329,24 @@ func (s stopAt) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request)
 	}
 }
 
-// settle records the producer's final belief about deposit seq.
-func (r *Run) settle(seq int, err error, attempt int) {
-	id := deposit.ID(seq)
-	if err != nil {
-		r.outcomes[seq-1] = checker.Failed
-		r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Error, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1,
-			Detail: "send failed, not retried: " + err.Error()})
-		return
+// settle records the producer's final belief about deposits seqs, which
+// it learnt together.
+func (r *Run) settle(seqs []int, err error, attempt int, b *trace.Batch) {
+	for _, seq := range seqs {
+		id := deposit.ID(seq)
+		if err != nil {
+			r.outcomes[seq-1] = checker.Failed
+			b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Error, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1,
+				Detail: "send failed, not retried: " + err.Error()})
+			continue
+		}
+		r.outcomes[seq-1] = checker.Acked
+		b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Ack, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1})
 	}
-	r.outcomes[seq-1] = checker.Acked
-	r.Progress.Acked.Add(1)
-	r.emit(trace.Event{Actor: trace.Producer, Kind: trace.Ack, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1})
+	if err == nil {
+		r.Progress.Acked.Add(int64(len(seqs)))
+	}
+	b.Emit()
 }
 
 // writeEnd appends the end marker to topic with a plain client, outside any
@@ -395,20 +411,24 @@ func (r *Run) caughtUp(ctx context.Context) bool {
 // time while the run is paced or paused, so each step is one deposit's
 // real Kafka calls; a full batch otherwise.
 func (r *Run) batchLimit() int {
-	if r.Pacer.Pace() > 0 || r.Pacer.Paused() {
+	if r.Pacer.Slowed() {
 		return 1
 	}
 	return r.env.Tuning.Batch
 }
 
-// credited records that deposit seq's credit is visible in the ledger.
-func (r *Run) credited(seq int) {
-	if seq >= 1 && seq <= len(r.credAt) {
-		if r.credAt[seq-1] == 0 {
-			r.credAt[seq-1] = r.since()
+// credited records that the credits of deposits seqs, written together by
+// instance, are visible in the ledger.
+func (r *Run) credited(seqs []int, instance string, b *trace.Batch) {
+	at := r.since()
+	for _, seq := range seqs {
+		if seq >= 1 && seq <= len(r.credAt) && r.credAt[seq-1] == 0 {
+			r.credAt[seq-1] = at
 		}
+		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: instance, Topic: r.Names.Ledger, Offset: -1})
 	}
-	r.Progress.Credited.Add(1)
+	r.Progress.Credited.Add(int64(len(seqs)))
+	b.Emit()
 }
 
 func (r *Run) latencies() Latencies {
