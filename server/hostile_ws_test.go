@@ -251,7 +251,8 @@ func TestStalledViewers(t *testing.T) {
 
 // TestOversizedClientMessages: a viewer that sends more than
 // maxClientMessage bytes in one message, text or binary, of whatever size,
-// is closed with 1009 (message too big); the run goes on.
+// is closed with 1009 (message too big) and a reason naming the limit; the
+// run goes on.
 func TestOversizedClientMessages(t *testing.T) {
 	a, reg := newTestApp(t, 4)
 	srv := httptest.NewServer(a)
@@ -276,8 +277,8 @@ func TestOversizedClientMessages(t *testing.T) {
 			}
 			conn.Close()
 			var ce *websocket.CloseError
-			if !errors.As(closeErr, &ce) || ce.Code != websocket.CloseMessageTooBig {
-				t.Errorf("%d-byte message (type %d): want a 1009 close, got %v", size, kind, closeErr)
+			if !errors.As(closeErr, &ce) || ce.Code != websocket.CloseMessageTooBig || !strings.Contains(ce.Text, "at most 1024 bytes") {
+				t.Errorf("%d-byte message (type %d): want a 1009 close saying the limit, got %v", size, kind, closeErr)
 			}
 		}
 	}

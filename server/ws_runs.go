@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -74,16 +76,28 @@ type controlReply struct {
 	Status *runs.Status `json:"run,omitempty"`
 }
 
+// tooBig is the close a viewer gets for a message over maxClientMessage.
+// gorilla's own read limit sends 1009 without a reason, so the limit is
+// applied here: at most maxClientMessage+1 bytes of a message are read,
+// whatever size it claims.
+var tooBig = websocket.FormatCloseMessage(websocket.CloseMessageTooBig,
+	fmt.Sprintf("a message to the server is at most %d bytes: send JSON controls only", maxClientMessage))
+
 func (v *viewer) read() {
 	defer close(v.closed)
-	v.conn.SetReadLimit(maxClientMessage)
 	_ = v.conn.SetReadDeadline(time.Now().Add(pongWait))
 	v.conn.SetPongHandler(func(string) error { return v.conn.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
-		// A message over the limit ends the socket with 1009 (message
-		// too big), sent by gorilla.
-		_, data, err := v.conn.ReadMessage()
+		_, rd, err := v.conn.NextReader()
 		if err != nil {
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(rd, maxClientMessage+1))
+		if err != nil {
+			return
+		}
+		if len(data) > maxClientMessage {
+			_ = v.conn.WriteControl(websocket.CloseMessage, tooBig, time.Now().Add(writeWait))
 			return
 		}
 		reply := controlReply{Type: "control"}
