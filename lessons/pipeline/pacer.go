@@ -17,6 +17,9 @@ type Pacer struct {
 	steps  int           // stages allowed to advance while paused
 	wake   chan struct{} // closed whenever any of the above changes
 
+	pausedAt    time.Time     // when the current pause began
+	pausedTotal time.Duration // earlier pauses
+
 	// slowed mirrors pace > 0 || paused without the lock: every deposit
 	// asks at every stage, and nearly every run goes at full speed.
 	slowed atomic.Bool
@@ -58,6 +61,9 @@ func (p *Pacer) Pace() time.Duration {
 func (p *Pacer) Pause() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.paused {
+		p.pausedAt = time.Now()
+	}
 	p.paused, p.steps = true, 0
 	p.changed()
 }
@@ -66,8 +72,24 @@ func (p *Pacer) Pause() {
 func (p *Pacer) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.paused {
+		p.pausedTotal += time.Since(p.pausedAt)
+	}
 	p.paused, p.steps = false, 0
 	p.changed()
+}
+
+// PausedFor is how long the run has been paused in all, the current pause
+// included: a class may pause a run for as long as it discusses it, and
+// that time does not count against the run's deadline.
+func (p *Pacer) PausedFor() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.pausedTotal
+	if p.paused {
+		d += time.Since(p.pausedAt)
+	}
+	return d
 }
 
 // Step lets one waiting stage advance while paused.

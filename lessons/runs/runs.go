@@ -41,6 +41,9 @@ type Config struct {
 	// forgotten (and its topics deleted) before its retention ends, so a
 	// client starting tiny runs in a loop cannot exhaust memory.
 	MaxKept int
+	// Deadline is how long a run may run, paused time not counted; nil
+	// means deadline, generous for the run's size and pace.
+	Deadline func(Request) time.Duration
 }
 
 // Registry holds every run the lab knows about.
@@ -70,6 +73,9 @@ func New(env pipeline.Env, cfg Config) *Registry {
 	}
 	if cfg.MaxKept < 1 {
 		cfg.MaxKept = 200
+	}
+	if cfg.Deadline == nil {
+		cfg.Deadline = deadline
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Registry{env: env, cfg: cfg, ctx: ctx, cancel: cancel, runs: map[string]*Run{}, joins: map[string]*Run{}}
@@ -174,18 +180,56 @@ func deadline(req Request) time.Duration {
 	return min(d, 3*time.Hour)
 }
 
+// maxPaused bounds how long a run may stay paused in all: a forgotten
+// presenter run must not hold its slot for ever.
+const maxPaused = 3 * time.Hour
+
+// overrun ends a run that used up its deadline or its pauses.
+type overrun struct{ msg string }
+
+func (o *overrun) Error() string { return o.msg }
+
+// watchDeadline cancels the run once it has run for its deadline, time
+// paused not counted, or been paused for maxPaused.
+func watchDeadline(ctx context.Context, cancel context.CancelCauseFunc, p *pipeline.Pacer, budget time.Duration) {
+	start := time.Now()
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		paused := p.PausedFor()
+		switch used := time.Since(start) - paused; {
+		case used >= budget:
+			cancel(&overrun{"the run did not finish within its deadline (" + budget.String() + " of running, pauses not counted); is the broker reachable? Start a new run"})
+			return
+		case paused >= maxPaused:
+			cancel(&overrun{"the run stayed paused for over " + maxPaused.String() + " and was ended; start a new run"})
+			return
+		default:
+			// Paused or not, look again when the budget could run out.
+			t.Reset(max(budget-used, 100*time.Millisecond))
+		}
+	}
+}
+
 func (g *Registry) execute(r *Run) {
 	defer g.wg.Done()
-	ctx, cancel := context.WithTimeout(g.ctx, deadline(r.Request))
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(g.ctx)
+	defer cancel(nil)
+	go watchDeadline(ctx, cancel, r.Pipeline.Pacer, g.cfg.Deadline(r.Request))
 	r.setState(Running)
 	res, err := r.Pipeline.Execute(ctx)
+	var over *overrun
 	switch {
 	case err == nil:
 	case g.ctx.Err() != nil:
 		err = errors.New("the lab shut down while this run was in flight")
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		err = errors.New("the run did not finish within its deadline (" + deadline(r.Request).String() + "); is the broker reachable?")
+	case errors.As(context.Cause(ctx), &over):
+		err = over
 	}
 	r.finish(res, err)
 	g.mu.Lock()

@@ -129,6 +129,43 @@ func TestDeadlineGrowsWithSizeAndPace(t *testing.T) {
 	}
 }
 
+// TestDeadlineEndsARun: a run still going at its deadline ends failed,
+// with a sentence saying so, soon after it.
+func TestDeadlineEndsARun(t *testing.T) {
+	g := newRegistry(t, Config{Deadline: func(Request) time.Duration { return 700 * time.Millisecond }})
+	began := time.Now()
+	// 100 deposits at 100 ms each would take 10 s.
+	r, err := g.Start(Request{Guarantee: lessons.AtLeastOnce, Fault: lessons.NoFault, Messages: intp(100), PaceMs: intp(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := wait(t, r)
+	if st.State != Failed || st.Error == nil || !strings.Contains(*st.Error, "did not finish within its deadline (700ms") {
+		t.Fatalf("status: %+v (error %v)", st, st.Error)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Fatalf("a 700 ms deadline ended the run after %v", took)
+	}
+}
+
+// TestPausesDoNotCountAgainstTheDeadline: a class may pause a run for
+// longer than its deadline; once resumed it completes.
+func TestPausesDoNotCountAgainstTheDeadline(t *testing.T) {
+	g := newRegistry(t, Config{Deadline: func(Request) time.Duration { return 1500 * time.Millisecond }})
+	r, err := g.Start(Request{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault, Messages: intp(20), StartPaused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if st := r.Status(); st.State != Running {
+		t.Fatalf("paused past its deadline: %+v (error %v)", st, st.Error)
+	}
+	r.Pipeline.Pacer.Resume()
+	if st := wait(t, r); st.State != Done || st.Result.Balance != 20 {
+		t.Fatalf("after resuming: %+v (error %v)", st, st.Error)
+	}
+}
+
 // TestKeptRunsAreBounded: past MaxKept finished runs, the oldest is
 // forgotten early and its topics deleted.
 func TestKeptRunsAreBounded(t *testing.T) {
