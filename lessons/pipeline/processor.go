@@ -205,8 +205,7 @@ func (p *kafkaGoProcessor) crashIndex(batch []kafka.Message) int {
 // the end marker has been processed.
 func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (done bool, err error) {
 	for _, m := range batch {
-		p.events.Add(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(m.Key), Instance: p.instance,
-			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset})
+		p.events.Add(fetchEvent(m.Key, p.instance, m.Topic, int32(m.Partition), m.Offset))
 		done = done || string(m.Key) == endKey
 	}
 	p.events.Emit()

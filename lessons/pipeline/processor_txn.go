@@ -271,8 +271,7 @@ func (p *autoCommitProcessor) crashDueAtLast(recs []*kgo.Record) bool {
 // fetched emits what a franz-go processor fetched, with whatever b holds.
 func fetched(b *trace.Batch, recs []*kgo.Record, instance string) {
 	for _, rec := range recs {
-		b.Add(trace.Event{Actor: trace.Broker, Kind: trace.Fetch, ID: string(rec.Key), Instance: instance,
-			Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset})
+		b.Add(fetchEvent(rec.Key, instance, rec.Topic, rec.Partition, rec.Offset))
 	}
 	b.Emit()
 }

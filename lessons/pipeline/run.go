@@ -333,15 +333,14 @@ func (s stopAt) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request)
 // it learnt together.
 func (r *Run) settle(seqs []int, err error, attempt int, b *trace.Batch) {
 	for _, seq := range seqs {
-		id := deposit.ID(seq)
 		if err != nil {
 			r.outcomes[seq-1] = checker.Failed
-			b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Error, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1,
+			b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Error, Deposit: seq, Attempt: attempt, Topic: r.Names.Input, Offset: -1,
 				Detail: "send failed, not retried: " + err.Error()})
 			continue
 		}
 		r.outcomes[seq-1] = checker.Acked
-		b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Ack, ID: id, Attempt: attempt, Topic: r.Names.Input, Offset: -1})
+		b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Ack, Deposit: seq, Attempt: attempt, Topic: r.Names.Input, Offset: -1})
 	}
 	if err == nil {
 		r.Progress.Acked.Add(int64(len(seqs)))
@@ -417,6 +416,17 @@ func (r *Run) batchLimit() int {
 	return r.env.Tuning.Batch
 }
 
+// fetchEvent is what a processor fetched from the input topic.
+func fetchEvent(key []byte, instance, topic string, partition int32, offset int64) trace.Event {
+	e := trace.Event{Actor: trace.Broker, Kind: trace.Fetch, Instance: instance, Topic: topic, Partition: partition, Offset: offset}
+	if seq, ok := deposit.ParseID(string(key)); ok {
+		e.Deposit = seq
+	} else {
+		e.ID = string(key) // the end marker, or a stranger
+	}
+	return e
+}
+
 // credited records that the credits of deposits seqs, written together by
 // instance, are visible in the ledger.
 func (r *Run) credited(seqs []int, instance string, b *trace.Batch) {
@@ -425,7 +435,7 @@ func (r *Run) credited(seqs []int, instance string, b *trace.Batch) {
 		if seq >= 1 && seq <= len(r.credAt) && r.credAt[seq-1] == 0 {
 			r.credAt[seq-1] = at
 		}
-		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, ID: deposit.ID(seq), Instance: instance, Topic: r.Names.Ledger, Offset: -1})
+		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, Deposit: seq, Instance: instance, Topic: r.Names.Ledger, Offset: -1})
 	}
 	r.Progress.Credited.Add(int64(len(seqs)))
 	b.Emit()

@@ -103,6 +103,21 @@ func TestBatchEmitsInOrderAtOneTime(t *testing.T) {
 	}
 }
 
+// TestReadersSeeDepositIDs: an event that names its deposit by number is
+// read with the deposit's id, from the recent window and from snapshots.
+func TestReadersSeeDepositIDs(t *testing.T) {
+	l := New()
+	l.Emit(Event{Kind: Credit, Deposit: 42})
+	l.Emit(Event{Kind: Fetch, ID: "end"})
+	evs, _ := l.Since(0, 10)
+	snap, _ := l.Snapshot()
+	for _, got := range [][]Event{evs, snap} {
+		if len(got) != 2 || got[0].ID != "d-000042" || got[1].ID != "end" {
+			t.Fatalf("read %+v", got)
+		}
+	}
+}
+
 func BenchmarkEmit(b *testing.B) {
 	l := New()
 	e := Event{Actor: Producer, Kind: Send, ID: "d-000001", Topic: "lab.r-x.deposits", Offset: -1}
