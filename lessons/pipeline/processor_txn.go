@@ -108,6 +108,12 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 }
 
 func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done bool, err error) {
+	if len(recs) == 1 && string(recs[0].Key) == endKey && p.r.Progress.Committed.Load() == recs[0].Offset {
+		// The group has committed everything before the marker: the run
+		// is processed, without a transaction for the marker alone.
+		fetched(p.events, recs, p.instance)
+		return true, nil
+	}
 	if err := p.sess.Begin(); err != nil {
 		return false, err
 	}
