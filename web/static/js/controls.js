@@ -35,10 +35,11 @@ export function wire(bar, id, errorBox, keys) {
     b.addEventListener("click", () => act(b.dataset.action === "fault" ? { action: "fault", fault: fault() } : { action: b.dataset.action })));
   if (!keys) return;
   document.addEventListener("keydown", (ev) => {
-    if (ev.target.closest("input, select, textarea")) return;
+    // Ctrl/Alt/Meta keys are the browser's (find, history), not ours.
+    if (ev.target.closest("input, select, textarea") || ev.ctrlKey || ev.altKey || ev.metaKey) return;
     if (ev.key === " ") { ev.preventDefault(); act({ action: bar.dataset.paused === "true" ? "resume" : "pause" }); }
     else if (ev.key === "ArrowRight") act({ action: "step" });
     else if (ev.key === "f") act({ action: "fault", fault: fault() });
-    else if (ev.key === "?") bar.querySelector(".keys").classList.toggle("show");
+    else if (ev.key === "?") { const help = bar.querySelector(".keys"); help.hidden = !help.hidden; }
   });
 }
