@@ -182,6 +182,13 @@ func TestBrowserCompareDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compare.csv: %v\n%s", err, csvFile)
 	}
+	// Both files list the runs in the table's order, whichever finished first.
+	order := []string{"at-most-once", "at-least-once", "exactly-once"}
+	for i, g := range order {
+		if exported[i].Guarantee != g || (len(rows) > i+1 && rows[i+1][0] != g) {
+			t.Fatalf("the files' run %d is %s (JSON) / %v (CSV), the table's is %s", i+1, exported[i].Guarantee, rows[i+1:i+2], g)
+		}
+	}
 	head := []string{"guarantee", "sent", "credited", "lost", "duplicated", "recovered", "balance", "throughput", "p50", "p99", "verdict"}
 	if len(rows) != 4 || !slices.Equal(rows[0], head) {
 		t.Fatalf("compare.csv:\n%s\nwant the header %v and 3 rows", csvFile, head)

@@ -64,7 +64,7 @@ func sections(l *content.Lesson) []views.Section {
 }
 
 // scriptTexts are the text keys the pages' scripts show.
-var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay.", "progress."}
+var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay.", "progress.", "fault."}
 
 // scriptI18N is, per language, the JSON of those texts: built once, since
 // the texts never change while the app runs.

@@ -62,7 +62,8 @@ function download(name, type, text) {
 }
 
 exports.forEach((b) => b.addEventListener("click", () => {
-  const gs = Object.keys(results);
+  // The table's order, not the order the runs finished in.
+  const gs = [...document.querySelectorAll("tr[data-guarantee]")].map((row) => row.dataset.guarantee).filter((g) => results[g]);
   if (b.dataset.format === "json") {
     download("compare.json", "application/json", JSON.stringify(gs.map((g) => results[g]), null, 2));
     return;
