@@ -146,10 +146,19 @@ func TestLiveTrace(t *testing.T) {
 // the run, and the feed holds a bounded number of frames for it.
 func TestSlowViewerNeverSlowsTheRun(t *testing.T) {
 	a, reg := newTestApp(t, 4)
-	srv := httptest.NewServer(a)
+	// Small socket buffers on both ends: the viewer is stalled within a few
+	// frames, however fast the run (a 50,000-deposit run now sends fewer
+	// frames than loopback buffers hold, and its viewer would finish).
+	srv := httptest.NewUnstartedServer(a)
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Start()
 	defer srv.Close()
 	id := createRun(t, srv, `{"guarantee":"at-least-once","fault":"none","messages":50000}`)
-	stalled := dialRun(t, srv, id) // never read from
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/runs/" + id
+	stalled, _, err := stalledDialer.Dial(url, http.Header{"Origin": {srv.URL}}) // never read from
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer stalled.Close()
 	r, _ := reg.Get(id)
 	select {
@@ -164,7 +173,7 @@ func TestSlowViewerNeverSlowsTheRun(t *testing.T) {
 	f := a.feeds.m[id]
 	a.feeds.mu.Unlock()
 	if f == nil {
-		t.Fatal("the stalled viewer's feed is gone")
+		t.Fatal("the stalled viewer's feed is gone: it was not stalled")
 	}
 	f.mu.Lock()
 	kept := len(f.frames)
