@@ -103,6 +103,49 @@ func TestBatchEmitsInOrderAtOneTime(t *testing.T) {
 	}
 }
 
+// TestBatchesPastTheHeadKeepASample: while the head fills, a batch keeps
+// everything; past it, its first PerBatch routine events and every
+// anomaly.
+func TestBatchesPastTheHeadKeepASample(t *testing.T) {
+	l := New()
+	b := l.Batch()
+	for i := range Head - 10 {
+		b.Add(Event{Kind: Send, Deposit: i + 1})
+	}
+	b.Emit()
+	if got := l.Last(); got != Head-10 {
+		t.Fatalf("a batch filling the head kept %d of %d events", got, Head-10)
+	}
+	l.Emit(Event{Kind: Commit}) // singles are always kept
+	for range 9 {
+		l.Emit(Event{Kind: Commit})
+	}
+	for i := range 500 {
+		b.Add(Event{Kind: Ack, Deposit: i + 1})
+		if i == 300 {
+			b.Add(Event{Kind: Error, Deposit: i + 1})
+		}
+	}
+	b.Emit()
+	evs, _ := l.Since(Head, 1000)
+	if len(evs) != PerBatch+1 {
+		t.Fatalf("past the head a batch of 501 kept %d events, want %d", len(evs), PerBatch+1)
+	}
+	for i, e := range evs[:PerBatch] {
+		if e.Kind != Ack || e.Deposit != i+1 {
+			t.Fatalf("kept event %d: %+v, want the batch's first acks in order", i, e)
+		}
+	}
+	if last := evs[PerBatch]; last.Kind != Error || last.Deposit != 301 {
+		t.Fatalf("the anomaly was not kept: %+v", last)
+	}
+	b.Add(Event{Kind: Ack, Deposit: 1})
+	b.Emit()
+	if l.Last() != Head+PerBatch+2 {
+		t.Fatal("the next batch got no share of its own")
+	}
+}
+
 // TestReadersSeeDepositIDs: an event that names its deposit by number is
 // read with the deposit's id, from the recent window and from snapshots.
 func TestReadersSeeDepositIDs(t *testing.T) {
