@@ -133,7 +133,9 @@ export class RunView {
           d.cell.classList.add("hit");
         } else {
           const f = (e.detail || "").split(":")[0];
-          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${f} — ${t[`fault.${f}`] || e.detail || ""}` }));
+          const armed = f.endsWith(" armed") && t["trace.armed"]; // a fault injected live
+          const name = armed ? f.slice(0, -" armed".length) : f;
+          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${name} — ${armed || t[`fault.${f}`] || e.detail || ""}` }));
         }
         break;
       case "fetch":
