@@ -42,6 +42,7 @@ type kafkaGoProducer struct {
 	tr    *kafka.Transport
 	tries int
 	buf   []kafka.Message // handed to the writer together: one call per batch, not per deposit
+	seqs  []int           // their deposits
 	sends *trace.Batch    // their send events
 
 	unsettled atomic.Int64  // handed to the writer and not settled yet
@@ -88,6 +89,7 @@ func (p *kafkaGoProducer) send(ctx context.Context, seq int) error {
 	id, key, value := depositRecord(p.r, seq)
 	p.sends.Add(trace.Event{Actor: trace.Producer, Kind: trace.Send, ID: id, Attempt: 1, Topic: p.r.Names.Input, Offset: -1})
 	p.buf = append(p.buf, kafka.Message{Key: key, Value: value})
+	p.seqs = append(p.seqs, seq)
 	if len(p.buf) >= handOver || p.r.Pacer.Slowed() {
 		return p.handOver(ctx)
 	}
@@ -109,9 +111,10 @@ func (p *kafkaGoProducer) handOver(ctx context.Context) error {
 		}
 	}
 	p.unsettled.Add(int64(len(p.buf)))
+	p.r.sent(p.seqs)
 	p.sends.Emit()
 	err := p.w.WriteMessages(ctx, p.buf...)
-	p.buf = make([]kafka.Message, 0, handOver) // the writer keeps the slice
+	p.buf, p.seqs = make([]kafka.Message, 0, handOver), p.seqs[:0] // the writer keeps buf
 	return err
 }
 
@@ -212,6 +215,7 @@ func (p *txnProducer) commit(ctx context.Context) error {
 		return err
 	}
 	// The begin and the sends, announced before a fault can strike them.
+	p.r.sent(p.pending)
 	p.events.Emit()
 	for _, rec := range p.records {
 		p.cl.Produce(ctx, rec, nil)

@@ -302,13 +302,21 @@ func (r *Run) produce(ctx context.Context, k int) error {
 		if seq == k && (r.Spec.Fault == lessons.ProduceRequestLost || r.Spec.Fault == lessons.ProduceAckLost) {
 			r.nemesis.arm(r.Spec.Fault, seq)
 		}
-		r.sentAt[seq-1] = r.since()
-		r.Progress.Sent.Add(1)
 		if err := p.send(ctx, seq); err != nil {
 			return err
 		}
 	}
 	return p.flush(ctx)
+}
+
+// sent records that deposits seqs were handed to the producer's client
+// together: the start of their latency, and the progress count.
+func (r *Run) sent(seqs []int) {
+	at := r.since()
+	for _, seq := range seqs {
+		r.sentAt[seq-1] = at
+	}
+	r.Progress.Sent.Add(int64(len(seqs)))
 }
 
 // stopAt is a kafka-go RoundTripper that refuses every request once done is
