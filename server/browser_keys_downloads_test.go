@@ -95,19 +95,9 @@ func (d *downloads) click(t *testing.T, ctx context.Context, button, name string
 // CSV and as JSON with the page's buttons, and checks both files hold the
 // numbers GET /api/runs/{id} gives for each of the three runs.
 func TestBrowserCompareDownloads(t *testing.T) {
-	a, _ := newTestApp(t, 4)
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-	ctx := browser(t)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/compare?lang=en"),
-		chromedp.WaitEnabled(chromedp.CSS("[data-testid=run-button]")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, a, _ := openRunPage(t, "/compare?lang=en")
 	dl := captureDownloads(t, ctx)
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="produce-ack-lost"]`)),
 		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "30"),
 		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),

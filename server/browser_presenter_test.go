@@ -137,13 +137,8 @@ func TestBrowserPresenterAndStudents(t *testing.T) {
 // TestBrowserProgressSurvivesReload: a run with a prediction counts in the
 // learner's progress, which the home page shows after a reload.
 func TestBrowserProgressSurvivesReload(t *testing.T) {
-	a, _ := newTestApp(t, 4)
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-	ctx := browser(t)
+	ctx, _, base := openRunPage(t, "/lessons/exactly-once?lang=en")
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/lessons/exactly-once?lang=en"),
-		chromedp.WaitEnabled(chromedp.CSS("[data-testid=run-button]")),
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),
 		chromedp.Click(chromedp.CSS(`input[name=predict_lost][value="none"]`)),
 		chromedp.Click(chromedp.CSS(`input[name=predict_dup][value="none"]`)),
@@ -156,7 +151,7 @@ func TestBrowserProgressSurvivesReload(t *testing.T) {
 	}
 	pollTrue(t, ctx, "the prediction's result", `!!document.querySelector("[data-testid=prediction-result] li.right")`)
 	shoot(t, ctx, "lesson-prediction-en")
-	err = chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?lang=en"), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-testid=progress]")))
+	err = chromedp.Do(ctx, chromedp.Navigate(base+"/?lang=en"), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-testid=progress]")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,17 +150,27 @@ func TestBrowserPages(t *testing.T) {
 	}
 }
 
+// openRunPage starts an app on the test broker, opens path in a fresh
+// browser and waits until its run button is enabled (the page's script
+// has loaded). It returns the browser, the app and its address.
+func openRunPage(t *testing.T, path string) (context.Context, *app, string) {
+	t.Helper()
+	a, _ := newTestApp(t, 4)
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	ctx := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+path), chromedp.WaitEnabled(chromedp.CSS("[data-testid=run-button]"))); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, a, srv.URL
+}
+
 // TestBrowserRunShowsTheAPIsNumbers starts a run from a lesson page with a
 // fault, waits for the verdict on the page and checks the numbers shown are
 // those of GET /api/runs/{id}.
 func TestBrowserRunShowsTheAPIsNumbers(t *testing.T) {
-	a, _ := newTestApp(t, 4)
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-	ctx := browser(t)
+	ctx, _, base := openRunPage(t, "/lessons/at-least-once?lang=en")
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/lessons/at-least-once?lang=en"),
-		chromedp.WaitEnabled(chromedp.CSS("[data-testid=run-button]")),
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="produce-ack-lost"]`)),
 		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "24"),
 		chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "20"),
@@ -179,7 +189,7 @@ func TestBrowserRunShowsTheAPIsNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot(t, ctx, "lesson-run-at-least-once-en")
-	resp, err := http.Get(srv.URL + "/api/runs/" + runID)
+	resp, err := http.Get(base + "/api/runs/" + runID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +214,8 @@ func TestBrowserRunShowsTheAPIsNumbers(t *testing.T) {
 // TestBrowserCompareFillsTheTable runs the compare page under one fault and
 // waits for all three rows to be filled.
 func TestBrowserCompareFillsTheTable(t *testing.T) {
-	a, _ := newTestApp(t, 4)
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-	ctx := browser(t)
+	ctx, _, _ := openRunPage(t, "/compare?lang=ko")
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/compare?lang=ko"),
-		chromedp.WaitEnabled(chromedp.CSS("[data-testid=run-button]")),
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),
 		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "60"),
 		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
