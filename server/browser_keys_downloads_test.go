@@ -226,19 +226,7 @@ func TestBrowserPresenterKeys(t *testing.T) {
 		t.Helper()
 		_, out := post(t, a, "/api/runs", "", body)
 		id, token := out["id"].(string), out["control_token"].(string)
-		err := chromedp.Do(ctx,
-			chromedp.Navigate(srv.URL+"/runs/"+id+"?presenter=1&lang=en"),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[any](`localStorage.setItem("lab.token.`+id+`", "`+token+`")`)(ctx, tg)
-				return err
-			}),
-			chromedp.Reload(),
-			chromedp.WaitVisible(chromedp.CSS("[data-testid=controls]")),
-			chromedp.WaitReady(chromedp.CSS("[data-testid=run]")),
-		)
-		if err != nil {
-			t.Fatal(err)
-		}
+		openAsPresenter(t, ctx, srv.URL, id, token)
 		return id, token
 	}
 	key := func(k string, opts ...chromedp.KeyOption) {

@@ -47,20 +47,7 @@ func TestBrowserPresenterAndStudents(t *testing.T) {
 	_, out := post(t, a, "/api/runs", "", `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":6,"presenter":true,"start_paused":true}`)
 	id, token, join := out["id"].(string), out["control_token"].(string), out["join"].(string)
 
-	// The presenter's browser holds the token, as after starting the run
-	// from a lesson page.
-	err := chromedp.Do(presenter,
-		chromedp.Navigate(srv.URL+"/runs/"+id+"?presenter=1&lang=en"),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[any](`localStorage.setItem("lab.token.`+id+`", "`+token+`")`)(ctx, tg)
-			return err
-		}),
-		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=controls]")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	openAsPresenter(t, presenter, srv.URL, id, token)
 	for _, s := range []context.Context{alice, bob} {
 		if err := chromedp.Do(s, chromedp.Navigate(srv.URL+join+"?lang=ko"), chromedp.WaitVisible(chromedp.CSS("[data-testid=readonly]"))); err != nil {
 			t.Fatal(err)
@@ -132,6 +119,25 @@ func TestBrowserPresenterAndStudents(t *testing.T) {
 		t.Fatalf("replayed verdict %q, live %q", v, verdicts["presenter"])
 	}
 	shoot(t, bob, "replay-en")
+}
+
+// openAsPresenter opens run id's presenter view in browser ctx holding the
+// run's control token, as after starting the run from a lesson page.
+func openAsPresenter(t *testing.T, ctx context.Context, base, id, token string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/runs/"+id+"?presenter=1&lang=en"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`localStorage.setItem("lab.token.`+id+`", "`+token+`")`)(ctx, tg)
+			return err
+		}),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=controls]")),
+		chromedp.WaitReady(chromedp.CSS("[data-testid=run]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestBrowserProgressSurvivesReload: a run with a prediction counts in the
