@@ -210,8 +210,8 @@ func watchDeadline(ctx context.Context, cancel context.CancelCauseFunc, p *pipel
 			cancel(&overrun{"the run stayed paused for over " + maxPaused.String() + " and was ended; start a new run"})
 			return
 		default:
-			// Paused or not, look again when the budget could run out.
-			t.Reset(max(budget-used, 100*time.Millisecond))
+			// Look again when the budget or the pauses could run out.
+			t.Reset(max(min(budget-used, maxPaused-paused), 100*time.Millisecond))
 		}
 	}
 }
