@@ -2,11 +2,14 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kafka-delivery-lab/lab/lessons/content"
+	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite generated files (web/static/css/highlight.css)")
@@ -25,5 +28,18 @@ func TestHighlightCSSIsFresh(t *testing.T) {
 	got, err := os.ReadFile(path)
 	if err != nil || string(got) != want {
 		t.Fatalf("%s is stale or missing (%v): run go test ./server -run HighlightCSS -update", path, err)
+	}
+}
+
+// TestDrawnDepositsAgree: the page draws one cell per deposit for runs of
+// up to SMALL deposits, and only those runs' traces keep every event.
+func TestDrawnDepositsAgree(t *testing.T) {
+	js, err := os.ReadFile(filepath.Join("..", "web", "static", "js", "trace.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("const SMALL = %d;", pipeline.DrawnDeposits)
+	if !strings.Contains(string(js), want) {
+		t.Fatalf("trace.js does not say %q: the page and pipeline.DrawnDeposits disagree", want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -155,5 +156,74 @@ func TestGuaranteeUnderFault(t *testing.T) {
 				t.Errorf("unexpected credits: %v", r.UnexpectedIDs)
 			}
 		})
+	}
+}
+
+// TestExactlyOnceEndsWithoutAnEmptyTransaction: the end marker, fetched
+// alone once every deposit is committed, ends the run without a
+// transaction that credits nothing (three coordinator round trips).
+func TestExactlyOnceEndsWithoutAnEmptyTransaction(t *testing.T) {
+	for _, n := range []int{1, 5, 50} {
+		res, r := runTraced(t, lessons.ExactlyOnce, lessons.Strict, lessons.NoFault, n)
+		if res.Balance != int64(n) || res.Verdict != checker.Held {
+			t.Fatalf("%d deposits: %+v", n, res)
+		}
+		events, _ := r.Log.Snapshot()
+		ended := false
+		for _, e := range events {
+			ended = ended || (e.Kind == trace.Fetch && e.ID == endKey)
+			if e.Actor == trace.Processor && e.Kind == trace.TxnCommit && strings.HasPrefix(e.Detail, "0 credits") {
+				t.Fatalf("%d deposits: a transaction committed no credit: %+v", n, e)
+			}
+		}
+		if !ended {
+			t.Fatalf("%d deposits: the processor never fetched the end marker", n)
+		}
+	}
+}
+
+// TestDrawnRunsKeepEveryCredit: a run small enough to be drawn one cell
+// per deposit keeps every credit event, duplicates included, however many
+// events it makes; a larger run keeps a sample.
+func TestDrawnRunsKeepEveryCredit(t *testing.T) {
+	credits := func(r *Run) int {
+		events, _ := r.Log.Snapshot()
+		n := 0
+		for _, e := range events {
+			if e.Kind == trace.Credit {
+				n++
+			}
+		}
+		return n
+	}
+	// Lost acks and crashes all through the run, each crash redoing a
+	// batch of credits: more events than the log's head holds, fewer than
+	// a snapshot holds (Head+Recent).
+	var schedule []Strike
+	for seq := 50; seq < DrawnDeposits; seq += 50 {
+		schedule = append(schedule, Strike{Seq: seq, Fault: lessons.ProcessorCrash}, Strike{Seq: seq + 10, Fault: lessons.ProduceAckLost})
+	}
+	spec := Spec{RunID: fmt.Sprintf("r-drawn%d", runCounter.Add(1)), Guarantee: lessons.AtLeastOnce, Preset: lessons.Strict,
+		Fault: lessons.NoFault, Messages: DrawnDeposits, Schedule: schedule}
+	r, err := New(testEnv, spec, NewPacer(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d events", r.Log.Last())
+	if last := r.Log.Last(); last <= trace.Head || last > trace.Head+trace.Recent {
+		t.Fatalf("%d events: want more than the head holds and at most what a snapshot holds", last)
+	}
+	if got := credits(r); got != res.Credited || res.Duplicated == 0 {
+		t.Fatalf("%d deposits, %d events: %d credit events for %d credits (%d duplicated)", DrawnDeposits, r.Log.Last(), got, res.Credited, res.Duplicated)
+	}
+	res, r = runTraced(t, lessons.AtLeastOnce, lessons.Strict, lessons.NoFault, 5000)
+	if got := credits(r); got >= res.Credited {
+		t.Fatalf("5000 deposits: all %d credit events kept, want a sample", got)
 	}
 }

@@ -27,10 +27,13 @@ type txnProcessor struct {
 	dialer   *faultconn.Dialer
 	sess     *kgo.GroupTransactSession
 	events   *trace.Batch
+	// settled: everything this instance polled is committed. It starts
+	// from the group's committed offset, so it starts settled.
+	settled bool
 }
 
 func newTxnProcessor(r *Run, instance string) *txnProcessor {
-	return &txnProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
+	return &txnProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch(), settled: true}
 }
 
 func (p *txnProcessor) run(ctx context.Context) (err error) {
@@ -108,12 +111,15 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 }
 
 func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done bool, err error) {
-	if len(recs) == 1 && string(recs[0].Key) == endKey && p.r.Progress.Committed.Load() == recs[0].Offset {
-		// The group has committed everything before the marker: the run
+	if len(recs) == 1 && string(recs[0].Key) == endKey && p.settled {
+		// Polls return records in order, and everything polled before
+		// the marker is committed (what lies between is the producer's
+		// commit record, which read_committed readers never see): the run
 		// is processed, without a transaction for the marker alone.
 		fetched(p.events, recs, p.instance)
 		return true, nil
 	}
+	p.settled = false
 	if err := p.sess.Begin(); err != nil {
 		return false, err
 	}
@@ -169,6 +175,7 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 			Detail: strconv.Itoa(len(seqs)) + " credits aborted; the records will be read again"})
 		return false, nil
 	}
+	p.settled = true
 	last := recs[len(recs)-1]
 	p.r.Progress.Committed.Store(last.Offset + 1)
 	p.r.credited(seqs, p.instance, p.events)

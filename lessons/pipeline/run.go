@@ -22,6 +22,12 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
+// DrawnDeposits is the largest run whose trace is drawn one cell per
+// deposit (trace.js SMALL): its trace keeps every event. A larger run is
+// drawn as counts and anomalies, and its trace keeps a sample of the
+// routine events past the head.
+const DrawnDeposits = 200
+
 // endKey marks the record the lab appends to a run's topic when its writer
 // is done: to the input after the producer, so a processor that committed
 // past it has processed every deposit; to the ledger after the processor, so
@@ -95,6 +101,9 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 	}
 	names := NamesFor(spec.RunID)
 	log := trace.New()
+	if spec.Messages > DrawnDeposits {
+		log.Sample()
+	}
 	r := &Run{
 		Spec: spec, Names: names, Log: log, Pacer: pacer,
 		env: env, claim: g.Claim, nemesis: newNemesis(log, names.Input),

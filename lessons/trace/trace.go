@@ -101,7 +101,8 @@ const (
 type Log struct {
 	start time.Time
 
-	pastHead atomic.Bool // the head is full: batches keep a sample
+	sampled  bool        // see Sample
+	pastHead atomic.Bool // sampled and the head is full: batches keep a sample
 
 	mu        sync.Mutex
 	seq       int64
@@ -132,7 +133,7 @@ func (l *Log) add(e Event, t int64) {
 	e.Seq, e.TUs = l.seq, t
 	if len(l.head) < Head {
 		l.head = append(l.head, e)
-		l.pastHead.Store(len(l.head) == Head)
+		l.pastHead.Store(l.sampled && len(l.head) == Head)
 	} else if e.Kind.Anomalous() {
 		if len(l.anomalies) < Anomalies {
 			l.anomalies = append(l.anomalies, e)
@@ -152,11 +153,11 @@ func (l *Log) add(e Event, t int64) {
 // a batch handed to Kafka, and emits them in order under one clock reading
 // and one lock. A Batch belongs to one goroutine.
 //
-// Once the log holds Head events, a batch keeps only its first PerBatch
-// routine events (anomalies always): a 100,000-deposit run makes some
-// 400,000 events, a viewer is shown at most a few hundred per frame, and a
-// run that large is drawn as counts, not one cell per deposit. Keeping
-// them all cost the run 5% of its throughput.
+// In a sampled log (Sample), once it holds Head events, a batch keeps only
+// its first PerBatch routine events (anomalies always): a 100,000-deposit
+// run makes some 400,000 events, a viewer is shown at most a few hundred
+// per frame, and a run that large is drawn as counts, not one cell per
+// deposit. Keeping them all cost the run 5% of its throughput.
 type Batch struct {
 	log    *Log
 	events []Event
@@ -195,6 +196,13 @@ func (b *Batch) Emit() {
 	l.mu.Unlock()
 	clear(b.events) // drop the strings it holds
 	b.events, b.kept = b.events[:0], 0
+}
+
+// Sample makes batches past the head keep a sample of their routine
+// events (see Batch): for runs drawn as counts. Call it before any event.
+func (l *Log) Sample() *Log {
+	l.sampled = true
+	return l
 }
 
 // Last is the sequence number of the latest event.

@@ -107,7 +107,7 @@ func TestBatchEmitsInOrderAtOneTime(t *testing.T) {
 // everything; past it, its first PerBatch routine events and every
 // anomaly.
 func TestBatchesPastTheHeadKeepASample(t *testing.T) {
-	l := New()
+	l := New().Sample()
 	b := l.Batch()
 	for i := range Head - 10 {
 		b.Add(Event{Kind: Send, Deposit: i + 1})
@@ -143,6 +143,20 @@ func TestBatchesPastTheHeadKeepASample(t *testing.T) {
 	b.Emit()
 	if l.Last() != Head+PerBatch+2 {
 		t.Fatal("the next batch got no share of its own")
+	}
+}
+
+// TestUnsampledLogsKeepEveryEvent: a log not asked to sample keeps every
+// event of a batch past the head (in its recent window).
+func TestUnsampledLogsKeepEveryEvent(t *testing.T) {
+	l := New()
+	b := l.Batch()
+	for i := range Head + 500 {
+		b.Add(Event{Kind: Credit, Deposit: i + 1})
+	}
+	b.Emit()
+	if got := l.Last(); got != Head+500 {
+		t.Fatalf("kept %d of %d events", got, Head+500)
 	}
 }
 

@@ -5,7 +5,7 @@
 
 import { wire } from "./controls.js";
 
-const SMALL = 200; // above this many deposits, draw counts instead of cells
+const SMALL = 200; // above this many deposits, draw counts instead of cells (pipeline.DrawnDeposits)
 
 function el(tag, attrs = {}, ...kids) {
   const n = document.createElement(tag);
