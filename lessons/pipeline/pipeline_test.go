@@ -41,8 +41,14 @@ func runOnce(t testing.TB, g lessons.GuaranteeID, p lessons.PresetID, f lessons.
 
 func runTraced(t testing.TB, g lessons.GuaranteeID, p lessons.PresetID, f lessons.FaultID, n int) (Result, *Run) {
 	t.Helper()
-	id := fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))
-	r, err := New(testEnv, Spec{RunID: id, Guarantee: g, Preset: p, Fault: f, Messages: n}, NewPacer(0))
+	return runSpec(t, Spec{Guarantee: g, Preset: p, Fault: f, Messages: n})
+}
+
+// runSpec runs spec, under a fresh run id, to its result.
+func runSpec(t testing.TB, spec Spec) (Result, *Run) {
+	t.Helper()
+	spec.RunID = fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))
+	r, err := New(testEnv, spec, NewPacer(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +56,7 @@ func runTraced(t testing.TB, g lessons.GuaranteeID, p lessons.PresetID, f lesson
 	defer cancel()
 	res, err := r.Execute(ctx)
 	if err != nil {
-		t.Fatalf("%s/%s/%s: %v", g, p, f, err)
+		t.Fatalf("%s/%s/%s: %v", spec.Guarantee, spec.Preset, spec.Fault, err)
 	}
 	return res, r
 }
@@ -203,18 +209,8 @@ func TestDrawnRunsKeepEveryCredit(t *testing.T) {
 	for seq := 50; seq < DrawnDeposits; seq += 50 {
 		schedule = append(schedule, Strike{Seq: seq, Fault: lessons.ProcessorCrash}, Strike{Seq: seq + 10, Fault: lessons.ProduceAckLost})
 	}
-	spec := Spec{RunID: fmt.Sprintf("r-drawn%d", runCounter.Add(1)), Guarantee: lessons.AtLeastOnce, Preset: lessons.Strict,
-		Fault: lessons.NoFault, Messages: DrawnDeposits, Schedule: schedule}
-	r, err := New(testEnv, spec, NewPacer(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := r.Execute(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, r := runSpec(t, Spec{Guarantee: lessons.AtLeastOnce, Preset: lessons.Strict, Fault: lessons.NoFault,
+		Messages: DrawnDeposits, Schedule: schedule})
 	t.Logf("%d events", r.Log.Last())
 	if last := r.Log.Last(); last <= trace.Head || last > trace.Head+trace.Recent {
 		t.Fatalf("%d events: want more than the head holds and at most what a snapshot holds", last)

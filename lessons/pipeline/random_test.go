@@ -200,18 +200,7 @@ func TestScheduledCrashes(t *testing.T) {
 	for _, g := range []lessons.GuaranteeID{lessons.AtLeastOnce, lessons.ExactlyOnce} {
 		t.Run(string(g), func(t *testing.T) {
 			t.Parallel()
-			id := fmt.Sprintf("r-crash%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))
-			r, err := New(testEnv, Spec{RunID: id, Guarantee: g, Preset: lessons.Strict, Fault: lessons.NoFault,
-				Messages: 100, Schedule: schedule}, NewPacer(0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			res, err := r.Execute(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, r := runSpec(t, Spec{Guarantee: g, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 100, Schedule: schedule})
 			events, _ := r.Log.Snapshot()
 			var crashes []string
 			for _, e := range events {
