@@ -4,17 +4,23 @@
 export const tokenFor = (id) => localStorage.getItem(`lab.token.${id}`);
 export const keepToken = (id, token) => localStorage.setItem(`lab.token.${id}`, token);
 
-// control sends one action and returns the API's answer, or throws its
-// error sentence.
-export async function control(id, body) {
-  const resp = await fetch(`/api/runs/${encodeURIComponent(id)}/control`, {
+// postJSON posts body as JSON to path (with any extra headers) and returns
+// the API's answer, or throws the API's error sentence.
+export async function postJSON(path, body, headers = {}) {
+  const resp = await fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${tokenFor(id) || ""}` },
+    headers: { "Content-Type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   const out = await resp.json().catch(() => ({ error: resp.statusText }));
   if (!resp.ok) throw new Error(out.error || resp.statusText);
   return out;
+}
+
+// control sends one action and returns the API's answer, or throws its
+// error sentence.
+export async function control(id, body) {
+  return postJSON(`/api/runs/${encodeURIComponent(id)}/control`, body, { Authorization: `Bearer ${tokenFor(id) || ""}` });
 }
 
 // wire connects a control bar's buttons (data-action) to run id, reporting

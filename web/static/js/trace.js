@@ -3,7 +3,7 @@
 // as HTML. Small runs get one cell per deposit; big runs get counts and
 // every anomaly.
 
-import { wire } from "./controls.js";
+import { wire, postJSON } from "./controls.js";
 
 const SMALL = 200; // above this many deposits, draw counts instead of cells (pipeline.DrawnDeposits)
 
@@ -272,9 +272,4 @@ export function watch(view, wsPath, onResult, onError) {
 
 // startRun posts a run request and returns the API's answer or throws the
 // API's error sentence.
-export async function startRun(path, body) {
-  const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  const out = await resp.json().catch(() => ({ error: resp.statusText }));
-  if (!resp.ok) throw new Error(out.error || resp.statusText);
-  return out;
-}
+export const startRun = (path, body) => postJSON(path, body);
