@@ -1,6 +1,7 @@
 // compare.js runs one fault under all three guarantees and fills the
 // measured table live; the table can be downloaded as CSV or JSON.
 import { RunView, watch, startRun } from "./trace.js";
+import { download } from "./progress.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
 const t = JSON.parse(panel.dataset.i18n);
@@ -52,14 +53,6 @@ form.addEventListener("submit", async (ev) => {
     watch(view, `/ws/runs/${id}`, (run) => fill(g, run), () => { errorBox.textContent = t["error.socket"]; errorBox.hidden = false; });
   }
 });
-
-function download(name, type, text) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([text], { type }));
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
 
 exports.forEach((b) => b.addEventListener("click", () => {
   // The table's order, not the order the runs finished in.

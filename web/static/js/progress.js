@@ -57,13 +57,17 @@ export function totals() {
   };
 }
 
-export function exportFile() {
-  const blob = new Blob([JSON.stringify({ format: "kafka-delivery-lab/progress@1", ...load() }, null, 2)], { type: "application/json" });
+// download saves text as a file called name, of MIME type type.
+export function download(name, type, text) {
   const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = "kafka-delivery-lab-progress.json";
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+export function exportFile() {
+  download("kafka-delivery-lab-progress.json", "application/json", JSON.stringify({ format: "kafka-delivery-lab/progress@1", ...load() }, null, 2));
 }
 
 // importFile replaces the progress with a file's, after checking its shape.
