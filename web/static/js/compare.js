@@ -1,6 +1,6 @@
 // compare.js runs one fault under all three guarantees and fills the
 // measured table live; the table can be downloaded as CSV or JSON.
-import { RunView, watch, startRun } from "./trace.js";
+import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { download } from "./progress.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
@@ -28,7 +28,7 @@ function fill(g, run) {
   }
   const r = run.result;
   for (const [k, f] of Object.entries(cols)) row.querySelector(`[data-field="${k}"]`).textContent = String(f(r));
-  row.querySelector("[data-field=verdict]").textContent = `${r.verdict === "held" ? "✓" : "✗"} ${t["verdict." + r.verdict]}`;
+  row.querySelector("[data-field=verdict]").textContent = verdictText(t, r.verdict);
   row.dataset.verdict = r.verdict;
   results[g] = run;
   exports.forEach((b) => (b.disabled = false));

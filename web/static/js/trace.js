@@ -18,17 +18,22 @@ function el(tag, attrs = {}, ...kids) {
   return n;
 }
 
+// short is a deposit id as a cell shows it: d-007 → 7.
+const short = (id) => id.replace(/^d-0*/, "");
+
+// verdictText is a verdict as the page words it: ✓ or ✗, then its text.
+export const verdictText = (t, verdict) => `${verdict === "held" ? "✓" : "✗"} ${t["verdict." + verdict]}`;
+
 export class RunView {
   constructor(root, t, run) {
     this.t = t;
-    this.id = run.id;
     this.status = null;
     this.small = run.messages <= SMALL;
     this.deposits = new Map(); // id -> {cell, state}
     this.offsets = new Map(); // input offset -> cell
     this.credits = new Map(); // id -> count
     this.faults = new Map(); // id -> fault name
-    this.crashed = new Set(); // ids the processor crashed right after
+    this.crashed = false; // whether the processor crashed right after a deposit
     this.root = el("article", { class: "run", "data-testid": "run", "data-run": run.id });
     const title = `${run.guarantee} · ${run.preset} · ${run.fault} · ${run.messages}`;
     this.root.append(el("h3", { text: title }));
@@ -62,7 +67,6 @@ export class RunView {
     for (const f of ["produce-request-lost", "produce-ack-lost", "processor-crash"]) sel.append(el("option", { value: f, text: f }));
     bar.append(el("label", {}, t["control.fault"], sel));
     bar.append(el("button", { type: "button", "data-action": "fault", text: t["control.inject"] }));
-    bar.append(el("span", { class: "keys", hidden: "" }));
     const err = el("p", { class: "error", role: "alert", hidden: "" });
     this.root.querySelector("h3").after(bar, err);
     wire(bar, id, err, false);
@@ -103,7 +107,7 @@ export class RunView {
   deposit(id) {
     let d = this.deposits.get(id);
     if (!d) {
-      d = { cell: el("span", { class: "cell sent", title: id, text: id.replace(/^d-0*/, "") }) };
+      d = { cell: el("span", { class: "cell sent", title: id, text: short(id) }) };
       this.deposits.set(id, d);
       if (this.small) this.lanes.producer.append(d.cell);
     }
@@ -141,7 +145,7 @@ export class RunView {
       case "fetch":
         if (id === "end") break;
         if (this.small && !this.offsets.has(e.offset)) {
-          const cell = el("span", { class: "cell offset", title: `${id} @${e.offset}`, text: `${e.offset}:${id.replace(/^d-0*/, "")}` });
+          const cell = el("span", { class: "cell offset", title: `${id} @${e.offset}`, text: `${e.offset}:${short(id)}` });
           this.offsets.set(e.offset, cell);
           this.lanes.broker.append(cell);
           const seen = [...this.offsets.values()].filter((c) => c.title.startsWith(id + " "));
@@ -158,14 +162,14 @@ export class RunView {
       case "crash":
       case "restart":
       case "fenced":
-        if (e.kind === "crash" && id) this.crashed.add(id);
+        if (e.kind === "crash" && id) this.crashed = true;
         this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
       case "credit": {
         const n = (this.credits.get(id) || 0) + 1;
         this.credits.set(id, n);
         if (this.small) {
-          const cell = el("span", { class: "cell credit", title: id, text: id.replace(/^d-0*/, "") });
+          const cell = el("span", { class: "cell credit", title: id, text: short(id) });
           if (n > 1) {
             cell.classList.add("dup");
             cell.textContent += ` ×${n}`;
@@ -190,8 +194,8 @@ export class RunView {
     const t = this.t;
     const fault = this.faults.get(id) || "";
     let key = `explain.${what}`;
-    if (what === "duplicated") key = fault === "produce-ack-lost" ? "explain.dup.ack" : (this.crashed.size ? "explain.dup.crash" : "explain.dup");
-    if (what === "lost") key = fault === "produce-request-lost" || fault === "produce-ack-lost" ? "explain.lost.request" : (this.crashed.size ? "explain.lost.crash" : "explain.lost");
+    if (what === "duplicated") key = fault === "produce-ack-lost" ? "explain.dup.ack" : (this.crashed ? "explain.dup.crash" : "explain.dup");
+    if (what === "lost") key = fault === "produce-request-lost" || fault === "produce-ack-lost" ? "explain.lost.request" : (this.crashed ? "explain.lost.crash" : "explain.lost");
     return `${id} ${t[key]}`;
   }
 
@@ -225,7 +229,7 @@ export class RunView {
     }
     const r = run.result;
     v.className = `verdict ${r.verdict}`;
-    v.append(el("h4", { "data-testid": "verdict-word", text: `${t["verdict.title"]}: ${r.verdict === "held" ? "✓" : "✗"} ${t["verdict." + r.verdict]}` }));
+    v.append(el("h4", { "data-testid": "verdict-word", text: `${t["verdict.title"]}: ${verdictText(t, r.verdict)}` }));
     const dl = el("dl", { class: "numbers", "data-testid": "numbers" });
     const metric = (label, field, value) =>
       dl.append(el("div", {}, el("dt", { text: label }), el("dd", { "data-field": field, text: String(value) })));
