@@ -5,6 +5,19 @@ package lessons
 
 import "github.com/kafka-delivery-lab/lab/lessons/checker"
 
+// Bounds of a run (API.md, "Runs"): what POST /api/runs accepts, what a
+// lesson's ::run may ask for and what the run form lets a learner type.
+const (
+	// MinMessages and MaxMessages bound the deposits of a run.
+	MinMessages = 1
+	MaxMessages = 1_000_000
+	// DefaultMessages is the number of deposits when a run names none.
+	DefaultMessages = 100
+	// MaxPaceMs is the slowest pace, in milliseconds between deposits; the
+	// fastest is 0, no pause at all.
+	MaxPaceMs = 5000
+)
+
 // GuaranteeID names a delivery guarantee.
 type GuaranteeID string
 

@@ -109,12 +109,6 @@ func (l *Lesson) Section(id string) (Section, bool) {
 // lessons/samples.
 type SampleSource func(path string) (string, error)
 
-// Limits of a ::run, the same as POST /api/runs accepts.
-const (
-	MaxMessages = 1_000_000
-	MaxPaceMs   = 5000
-)
-
 // Load returns lesson id in language l. It is cheap: lessons are rendered
 // once, and again only when SetSamples is called.
 func Load(id string, l text.Lang) (*Lesson, error) {
@@ -614,13 +608,14 @@ func parseArgs(s string) (map[string]string, error) {
 }
 
 // parseRun reads a ::run's arguments. preset, messages and pace default as
-// in POST /api/runs (strict, 100, 0); guarantee, fault and label are required.
+// in POST /api/runs (strict, lessons.DefaultMessages, 0); guarantee, fault
+// and label are required.
 func parseRun(s string) (Scenario, error) {
 	args, err := parseArgs(s)
 	if err != nil {
 		return Scenario{}, err
 	}
-	sc := Scenario{Preset: lessons.Strict, Messages: 100}
+	sc := Scenario{Preset: lessons.Strict, Messages: lessons.DefaultMessages}
 	for k, v := range args {
 		switch k {
 		case "guarantee":
@@ -653,11 +648,11 @@ func parseRun(s string) (Scenario, error) {
 	if _, ok := lessons.LookupFault(sc.Fault); !ok {
 		return Scenario{}, fmt.Errorf("unknown fault %q", sc.Fault)
 	}
-	if sc.Messages < 1 || sc.Messages > MaxMessages {
-		return Scenario{}, fmt.Errorf("messages=%d is outside 1..%d", sc.Messages, MaxMessages)
+	if sc.Messages < lessons.MinMessages || sc.Messages > lessons.MaxMessages {
+		return Scenario{}, fmt.Errorf("messages=%d is outside %d..%d", sc.Messages, lessons.MinMessages, lessons.MaxMessages)
 	}
-	if sc.PaceMs < 0 || sc.PaceMs > MaxPaceMs {
-		return Scenario{}, fmt.Errorf("pace=%d is outside 0..%d", sc.PaceMs, MaxPaceMs)
+	if sc.PaceMs < 0 || sc.PaceMs > lessons.MaxPaceMs {
+		return Scenario{}, fmt.Errorf("pace=%d is outside 0..%d", sc.PaceMs, lessons.MaxPaceMs)
 	}
 	if sc.Label == "" {
 		return Scenario{}, errors.New(`a run needs a label="…" for its button`)

@@ -48,8 +48,8 @@ func (r *Run) Apply(token string, c Control) error {
 		}
 		p.Step()
 	case "pace":
-		if c.PaceMs == nil || *c.PaceMs < 0 || *c.PaceMs > MaxPaceMs {
-			return fieldErr("pace_ms", "pace_ms must be a whole number of milliseconds from 0 to %d", MaxPaceMs)
+		if err := checkPace(c.PaceMs); err != nil {
+			return err
 		}
 		p.SetPace(time.Duration(*c.PaceMs) * time.Millisecond)
 	case "fault":

@@ -6,12 +6,12 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons"
 )
 
-// Bounds of a run request (API.md, "Runs").
+// Bounds of a run request: package lessons declares them (with MinMessages
+// and DefaultMessages); these aliases keep runs.MaxMessages and
+// runs.MaxPaceMs for the package's callers.
 const (
-	MinMessages     = 1
-	MaxMessages     = 1_000_000
-	DefaultMessages = 100
-	MaxPaceMs       = 5000
+	MaxMessages = lessons.MaxMessages
+	MaxPaceMs   = lessons.MaxPaceMs
 )
 
 // Request asks for one run. Zero values take the documented defaults.
@@ -62,18 +62,24 @@ func (r *Request) normalize() *FieldError {
 		return fieldErr("fault", "unknown fault %q: see GET /api/faults for the list", r.Fault)
 	}
 	if r.Messages == nil {
-		n := DefaultMessages
+		n := lessons.DefaultMessages
 		r.Messages = &n
 	}
-	if *r.Messages < MinMessages || *r.Messages > MaxMessages {
-		return fieldErr("messages", "messages must be a whole number from %d to %d", MinMessages, MaxMessages)
+	if *r.Messages < lessons.MinMessages || *r.Messages > lessons.MaxMessages {
+		return fieldErr("messages", "messages must be a whole number from %d to %d", lessons.MinMessages, lessons.MaxMessages)
 	}
 	if r.PaceMs == nil {
 		p := 0
 		r.PaceMs = &p
 	}
-	if *r.PaceMs < 0 || *r.PaceMs > MaxPaceMs {
-		return fieldErr("pace_ms", "pace_ms must be a whole number of milliseconds from 0 to %d", MaxPaceMs)
+	return checkPace(r.PaceMs)
+}
+
+// checkPace checks a pace_ms, of a request or of a pace control: nil (not
+// given) is an error here, so a request fills in its default first.
+func checkPace(ms *int) *FieldError {
+	if ms == nil || *ms < 0 || *ms > lessons.MaxPaceMs {
+		return fieldErr("pace_ms", "pace_ms must be a whole number of milliseconds from 0 to %d", lessons.MaxPaceMs)
 	}
 	return nil
 }
