@@ -266,9 +266,7 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 	}
 	p.r.credited(seqs, p.instance, p.events)
 	if crashAt >= 0 {
-		p.r.nemesis.crashed()
-		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(batch[crashAt].Key), Instance: p.instance, Offset: -1,
-			Detail: fmt.Sprintf("crashed after crediting %s, before its next commit", batch[crashAt].Key)})
+		p.r.crash(batch[crashAt].Key, p.instance, ", before its next commit")
 		return errCrashed
 	}
 	return nil
@@ -298,6 +296,18 @@ func (p *kafkaGoProcessor) crash() {
 	p.dialer.Sever()
 	closeBounded(func() { p.writer.Close(); p.tr.CloseIdleConnections() })
 	closeBounded(func() { p.reader.Close() })
+}
+
+// release closes an instance's client when the instance ends: at once
+// after a clean end; after a crash, the way a dead process lets go, with
+// its connections reset first and a bounded wait.
+func release(err error, dialer *faultconn.Dialer, closeFn func()) {
+	if errors.Is(err, errCrashed) {
+		dialer.Sever()
+		closeBounded(closeFn)
+		return
+	}
+	closeFn()
 }
 
 // closeBounded runs a client's Close, waiting at most closeWait: a dead

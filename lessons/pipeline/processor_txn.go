@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -45,24 +44,11 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if errors.Is(err, errCrashed) {
-			p.dialer.Sever()
-			closeBounded(p.sess.Close)
-			return
-		}
-		p.sess.Close()
-	}()
+	defer func() { release(err, p.dialer, p.sess.Close) }()
 	for {
-		recs, err := poll(ctx, p.sess.PollRecords, p.r.batchLimit())
-		if err != nil {
+		recs, err := p.r.nextRecords(ctx, p.sess.PollRecords)
+		if err != nil || recs == nil {
 			return err
-		}
-		if len(recs) == 0 {
-			if p.r.caughtUp(ctx) {
-				return nil
-			}
-			continue
 		}
 		done, err := p.handle(ctx, recs)
 		if err != nil || done {
@@ -125,33 +111,15 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	}
 	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1})
 	fetched(p.events, recs, p.instance)
-	var seqs []int
-	for _, rec := range recs {
-		if string(rec.Key) == endKey {
-			done = true
-			continue
-		}
-		if err := p.r.Pacer.Stage(ctx); err != nil {
-			return false, err
-		}
-		seq, ok := deposit.ParseID(string(rec.Key))
-		if !ok {
-			continue
-		}
-		seqs = append(seqs, seq)
-		p.sess.Produce(ctx, &kgo.Record{Key: rec.Key,
-			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()}, nil)
-		if p.r.nemesis.crashDue(seq) {
-			// The credits so far are in the log, inside a transaction
-			// that will never be committed by this instance.
-			if err := p.sess.Client().Flush(ctx); err != nil {
-				return false, err
-			}
-			p.r.nemesis.crashed()
-			p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(rec.Key), Instance: p.instance, Offset: -1,
-				Detail: fmt.Sprintf("crashed after crediting %s inside an open transaction; the next instance's InitProducerID fences this one and the broker aborts its transaction", rec.Key)})
-			return false, errCrashed
-		}
+	seqs, done, crashAt, err := produceCredits(ctx, p.r, p.sess.Client(), recs, p.instance)
+	if err != nil {
+		return false, err
+	}
+	if crashAt != nil {
+		// The credits so far are in the log, inside a transaction that
+		// will never be committed by this instance.
+		p.r.crash(crashAt.Key, p.instance, " inside an open transaction; the next instance's InitProducerID fences this one and the broker aborts its transaction")
+		return false, errCrashed
 	}
 	committed, err := p.sess.End(ctx, kgo.TryCommit)
 	if err != nil {
@@ -208,24 +176,11 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if errors.Is(err, errCrashed) {
-			p.dialer.Sever()
-			closeBounded(cl.Close)
-			return
-		}
-		cl.Close()
-	}()
+	defer func() { release(err, p.dialer, cl.Close) }()
 	for {
-		recs, err := poll(ctx, cl.PollRecords, p.r.batchLimit())
-		if err != nil {
+		recs, err := p.r.nextRecords(ctx, cl.PollRecords)
+		if err != nil || recs == nil {
 			return err
-		}
-		if len(recs) == 0 {
-			if p.r.caughtUp(ctx) {
-				return nil
-			}
-			continue
 		}
 		if p.crashDueAtLast(recs) {
 			// Leave work on both sides of the crash: wait for one more.
@@ -235,39 +190,21 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			}
 			recs = append(recs, more.Records()...)
 		}
-		done := false
-		var seqs []int
 		fetched(p.events, recs, p.instance)
-		for _, rec := range recs {
-			if string(rec.Key) == endKey {
-				done = true
-				continue
-			}
-			if err := p.r.Pacer.Stage(ctx); err != nil {
-				return err
-			}
-			seq, ok := deposit.ParseID(string(rec.Key))
-			if !ok {
-				continue
-			}
-			seqs = append(seqs, seq)
-			cl.Produce(ctx, &kgo.Record{Key: rec.Key,
-				Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()}, nil)
-			if p.r.nemesis.crashDue(seq) {
-				if err := cl.Flush(ctx); err != nil {
-					return err
-				}
-				p.r.nemesis.crashed()
-				p.r.credited(seqs, p.instance, p.events)
-				p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(rec.Key), Instance: p.instance, Offset: -1,
-					Detail: fmt.Sprintf("crashed after crediting %s; the auto-committed offset, not the credits, decides where the next instance starts", rec.Key)})
-				return errCrashed
-			}
-		}
-		if err := cl.Flush(ctx); err != nil {
+		seqs, done, crashAt, err := produceCredits(ctx, p.r, cl, recs, p.instance)
+		if err != nil {
 			return err
 		}
+		if crashAt == nil { // before a crash, produceCredits flushed
+			if err := cl.Flush(ctx); err != nil {
+				return err
+			}
+		}
 		p.r.credited(seqs, p.instance, p.events)
+		if crashAt != nil {
+			p.r.crash(crashAt.Key, p.instance, "; the auto-committed offset, not the credits, decides where the next instance starts")
+			return errCrashed
+		}
 		if done {
 			// What a clean shutdown does with auto-commit on: commit
 			// what was polled.
@@ -279,6 +216,33 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 func (p *autoCommitProcessor) crashDueAtLast(recs []*kgo.Record) bool {
 	seq, ok := deposit.ParseID(string(recs[len(recs)-1].Key))
 	return ok && p.r.nemesis.crashDue(seq)
+}
+
+// produceCredits produces, through cl, a credit for every deposit in recs
+// up to the one after which the processor must crash, if any: that record
+// is crashAt, and then the credits are flushed, so that they are in the
+// log when it dies. done reports whether recs held the end marker.
+func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string) (seqs []int, done bool, crashAt *kgo.Record, err error) {
+	for _, rec := range recs {
+		if string(rec.Key) == endKey {
+			done = true
+			continue
+		}
+		if err := r.Pacer.Stage(ctx); err != nil {
+			return nil, false, nil, err
+		}
+		seq, ok := deposit.ParseID(string(rec.Key))
+		if !ok {
+			continue
+		}
+		seqs = append(seqs, seq)
+		cl.Produce(ctx, &kgo.Record{Key: rec.Key,
+			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: instance}.Encode()}, nil)
+		if r.nemesis.crashDue(seq) {
+			return seqs, done, rec, cl.Flush(ctx)
+		}
+	}
+	return seqs, done, nil, nil
 }
 
 // fetched emits what a franz-go processor fetched, with whatever b holds.

@@ -406,6 +406,28 @@ func (r *Run) process(ctx context.Context, instance string) error {
 	}
 }
 
+// crash ends a processor instance, as the nemesis planned, right after it
+// credited the deposit keyed key; how tells what that leaves behind.
+func (r *Run) crash(key []byte, instance, how string) {
+	r.nemesis.crashed()
+	r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(key), Instance: instance, Offset: -1,
+		Detail: "crashed after crediting " + string(key) + how})
+}
+
+// nextRecords polls a franz-go processor's next records, at most a batch;
+// nil once nothing comes and the run is processed.
+func (r *Run) nextRecords(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches) ([]*kgo.Record, error) {
+	for {
+		recs, err := poll(ctx, pollFn, r.batchLimit())
+		if err != nil || len(recs) > 0 {
+			return recs, err
+		}
+		if r.caughtUp(ctx) {
+			return nil, nil
+		}
+	}
+}
+
 // caughtUp reports whether the group has committed past the end marker: a
 // processor that finds nothing to read then knows the run is processed.
 func (r *Run) caughtUp(ctx context.Context) bool {
