@@ -3,7 +3,11 @@
 // nothing of HTTP, templates or websockets.
 package lessons
 
-import "github.com/kafka-delivery-lab/lab/lessons/checker"
+import (
+	"slices"
+
+	"github.com/kafka-delivery-lab/lab/lessons/checker"
+)
 
 // Bounds of a run (API.md, "Runs"): what POST /api/runs accepts, what a
 // lesson's ::run may ask for and what the run form lets a learner type.
@@ -56,27 +60,19 @@ var guarantees = []Guarantee{
 }
 
 // Guarantees lists the three guarantees, weakest first.
-func Guarantees() []Guarantee { return append([]Guarantee(nil), guarantees...) }
+func Guarantees() []Guarantee { return slices.Clone(guarantees) }
 
 // LookupGuarantee finds a guarantee by id.
 func LookupGuarantee(id GuaranteeID) (Guarantee, bool) {
-	for _, g := range guarantees {
-		if g.ID == id {
-			return g, true
-		}
+	i := slices.IndexFunc(guarantees, func(g Guarantee) bool { return g.ID == id })
+	if i < 0 {
+		return Guarantee{}, false
 	}
-	return Guarantee{}, false
+	return guarantees[i], true
 }
 
 // HasPreset reports whether g offers preset p.
-func (g Guarantee) HasPreset(p PresetID) bool {
-	for _, q := range g.Presets {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
+func (g Guarantee) HasPreset(p PresetID) bool { return slices.Contains(g.Presets, p) }
 
 // FaultID names a fault the lab can inject.
 type FaultID string
@@ -108,14 +104,13 @@ var faults = []Fault{
 }
 
 // Faults lists the injectable faults.
-func Faults() []Fault { return append([]Fault(nil), faults...) }
+func Faults() []Fault { return slices.Clone(faults) }
 
 // LookupFault finds a fault by id.
 func LookupFault(id FaultID) (Fault, bool) {
-	for _, f := range faults {
-		if f.ID == id {
-			return f, true
-		}
+	i := slices.IndexFunc(faults, func(f Fault) bool { return f.ID == id })
+	if i < 0 {
+		return Fault{}, false
 	}
-	return Fault{}, false
+	return faults[i], true
 }

@@ -30,7 +30,9 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,12 +99,11 @@ type SampleRef struct {
 
 // Section returns the section with the given id.
 func (l *Lesson) Section(id string) (Section, bool) {
-	for _, s := range l.Sections {
-		if s.ID == id {
-			return s, true
-		}
+	i := slices.IndexFunc(l.Sections, func(s Section) bool { return s.ID == id })
+	if i < 0 {
+		return Section{}, false
 	}
-	return Section{}, false
+	return l.Sections[i], true
 }
 
 // SampleSource returns the text of a sample, by its path relative to
@@ -141,24 +142,14 @@ func IDs() []string {
 	for k := range parsedAll.errs {
 		seen[k.id] = true
 	}
-	ids := make([]string, 0, len(seen))
-	for id := range seen {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Validate returns every problem found in the content files at init, or
 // nil. The app may call it at start to refuse to serve broken lessons.
 func Validate() error {
-	errs := append([]error(nil), parsedAll.global...)
-	keys := make([]key, 0, len(parsedAll.errs))
-	for k := range parsedAll.errs {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
+	errs := slices.Clone(parsedAll.global)
+	for _, k := range sortedKeys(parsedAll.errs) {
 		errs = append(errs, parsedAll.errs[k])
 	}
 	return errors.Join(errs...)
@@ -358,21 +349,20 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			les.summary = plainText(n, src)
 		default:
 			if h, ok := n.(*ast.Heading); ok && h.Level <= 2 {
+				title := plainText(h, src)
 				if h.Level == 1 {
-					return nil, fmt.Errorf("a second title %q: sections are \"## Title {#id}\"", plainText(h, src))
+					return nil, fmt.Errorf("a second title %q: sections are \"## Title {#id}\"", title)
 				}
 				flush()
 				sid, ok := h.AttributeString("id")
 				sidStr, isBytes := sid.([]byte)
 				if !ok || !isBytes || !validID(string(sidStr)) {
-					return nil, fmt.Errorf("section %q needs an id of lowercase letters, digits and dashes: \"## %s {#id}\"", plainText(h, src), plainText(h, src))
+					return nil, fmt.Errorf("section %q needs an id of lowercase letters, digits and dashes: \"## %s {#id}\"", title, title)
 				}
-				for _, s := range les.sections {
-					if s.id == string(sidStr) {
-						return nil, fmt.Errorf("two sections have the id %q", s.id)
-					}
+				if slices.ContainsFunc(les.sections, func(s parsedSection) bool { return s.id == string(sidStr) }) {
+					return nil, fmt.Errorf("two sections have the id %q", string(sidStr))
 				}
-				les.sections = append(les.sections, parsedSection{id: string(sidStr), title: plainText(h, src)})
+				les.sections = append(les.sections, parsedSection{id: string(sidStr), title: title})
 				sec = &les.sections[len(les.sections)-1]
 				if err := markdown.Renderer().Render(&buf, src, h); err != nil {
 					return nil, err
@@ -389,11 +379,14 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 				}
 				continue
 			}
+			inDirective := func(err error) error {
+				return fmt.Errorf("section %s: %q: %w", sec.id, d.line, err)
+			}
 			switch d.name {
 			case "run":
 				sc, err := parseRun(d.args)
 				if err != nil {
-					return nil, fmt.Errorf("section %s: %q: %w", sec.id, d.line, err)
+					return nil, inDirective(err)
 				}
 				sc.Section = sec.id
 				les.scenarios = append(les.scenarios, sc)
@@ -401,7 +394,7 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			case "sample":
 				ref, err := parseSample(d.args)
 				if err != nil {
-					return nil, fmt.Errorf("section %s: %q: %w", sec.id, d.line, err)
+					return nil, inDirective(err)
 				}
 				ref.Section = sec.id
 				les.samples = append(les.samples, ref)
@@ -776,8 +769,8 @@ func publish(set parsedSet, src SampleSource) *catalog {
 func render(p *parsedLesson, src SampleSource) *Lesson {
 	les := &Lesson{
 		ID: p.id, Lang: p.lang, Title: p.title, Summary: p.summary,
-		Scenarios: append([]Scenario(nil), p.scenarios...),
-		Samples:   append([]SampleRef(nil), p.samples...),
+		Scenarios: slices.Clone(p.scenarios),
+		Samples:   slices.Clone(p.samples),
 	}
 	for _, s := range p.sections {
 		var b strings.Builder
