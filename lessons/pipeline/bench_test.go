@@ -109,23 +109,16 @@ func runBare(g lessons.GuaranteeID, n int) (time.Duration, error) {
 		produce, process = bareTxnProduce, bareTxnProcess
 	}
 	produced := make(chan error, 1)
-	go func() { produced <- produce(ctx, names, n, g == lessons.AtMostOnce) }()
-	err = process(ctx, names, n, g == lessons.AtMostOnce)
+	go func() { produced <- produce(ctx, names, n, g) }()
+	err = process(ctx, names, n, g)
 	err = errors.Join(err, <-produced)
 	d := time.Since(t)
 	_, delErr := testEnv.Admin.DeleteTopics(ctx, names.Input, names.Ledger)
 	return d, errors.Join(err, delErr)
 }
 
-func bareKafkaGoAcks(commitFirst bool) (kafka.RequiredAcks, int) {
-	if commitFirst {
-		return kafka.RequireOne, 1
-	}
-	return kafka.RequireAll, 10
-}
-
-func bareKafkaGoProduce(ctx context.Context, names Names, n int, commitFirst bool) error {
-	acks, tries := bareKafkaGoAcks(commitFirst)
+func bareKafkaGoProduce(ctx context.Context, names Names, n int, g lessons.GuaranteeID) error {
+	acks, tries := kafkaGoAcks(g)
 	w := &kafka.Writer{Addr: kafka.TCP(testEnv.Brokers...), Topic: names.Input, RequiredAcks: acks, MaxAttempts: tries,
 		BatchSize: 1000, BatchTimeout: 2 * time.Millisecond, Async: true, Transport: &kafka.Transport{}}
 	msgs := make([]kafka.Message, 0, 1000)
@@ -142,8 +135,9 @@ func bareKafkaGoProduce(ctx context.Context, names Names, n int, commitFirst boo
 	return w.Close()
 }
 
-func bareKafkaGoProcess(ctx context.Context, names Names, n int, commitFirst bool) error {
-	acks, tries := bareKafkaGoAcks(commitFirst)
+func bareKafkaGoProcess(ctx context.Context, names Names, n int, g lessons.GuaranteeID) error {
+	acks, tries := kafkaGoAcks(g)
+	commitFirst := g == lessons.AtMostOnce
 	batch := DefaultTuning().Batch
 	rd := kafka.NewReader(kafka.ReaderConfig{Brokers: testEnv.Brokers, GroupID: names.Group, Topic: names.Input,
 		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: batch, StartOffset: kafka.FirstOffset,
@@ -189,7 +183,7 @@ func bareKafkaGoProcess(ctx context.Context, names Names, n int, commitFirst boo
 	return nil
 }
 
-func bareTxnProduce(ctx context.Context, names Names, n int, _ bool) error {
+func bareTxnProduce(ctx context.Context, names Names, n int, _ lessons.GuaranteeID) error {
 	tuning := DefaultTuning()
 	p, err := kgo.NewClient(kgo.SeedBrokers(testEnv.Brokers...), kgo.DefaultProduceTopic(names.Input),
 		kgo.TransactionalID(names.ProducerTxnID), kgo.ProducerBatchCompression(kgo.NoCompression()))
@@ -215,7 +209,7 @@ func bareTxnProduce(ctx context.Context, names Names, n int, _ bool) error {
 	return nil
 }
 
-func bareTxnProcess(ctx context.Context, names Names, n int, _ bool) error {
+func bareTxnProcess(ctx context.Context, names Names, n int, _ lessons.GuaranteeID) error {
 	tuning := DefaultTuning()
 	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(testEnv.Brokers...), kgo.TransactionalID(names.ProcessorTxnID),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumerGroup(names.Group), kgo.ConsumeTopics(names.Input),

@@ -56,11 +56,11 @@ type kafkaGoProcessor struct {
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
 	p.tr = &kafka.Transport{Dial: p.dialer.DialContext}
-	acks, tries := kafka.RequireAll, 10
+	acks, tries := kafkaGoAcks(r.Spec.Guarantee)
 	commitEvery := time.Duration(0) // synchronous commits
 	switch {
 	case r.Spec.Guarantee == lessons.AtMostOnce:
-		p.order, acks, tries = commitFirst, kafka.RequireOne, 1
+		p.order = commitFirst
 		if r.Spec.Preset == lessons.Common {
 			// enable_auto_commit=True: offsets of what was read are
 			// committed on a timer, whatever was processed. Whether a

@@ -57,13 +57,19 @@ type kafkaGoProducer struct {
 // WriteMessages call; each call costs a partition lookup and a lock.
 const handOver = 1000
 
-func newKafkaGoProducer(r *Run) *kafkaGoProducer {
-	acks, tries := kafka.RequireAll, 10
-	if r.Spec.Guarantee == lessons.AtMostOnce {
-		// At-most-once: the leader's ack and no retry, so a send is never
-		// repeated (MaxAttempts counts the first try).
-		acks, tries = kafka.RequireOne, 1
+// kafkaGoAcks is how a kafka-go writer of guarantee g waits and retries:
+// at-most-once takes the leader's ack and never retries, so a send is never
+// repeated (MaxAttempts counts the first try); at-least-once waits for all
+// in-sync replicas and retries.
+func kafkaGoAcks(g lessons.GuaranteeID) (kafka.RequiredAcks, int) {
+	if g == lessons.AtMostOnce {
+		return kafka.RequireOne, 1
 	}
+	return kafka.RequireAll, 10
+}
+
+func newKafkaGoProducer(r *Run) *kafkaGoProducer {
+	acks, tries := kafkaGoAcks(r.Spec.Guarantee)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
 		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
