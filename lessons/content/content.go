@@ -685,16 +685,6 @@ func runButton(sc Scenario) string {
 		a(string(sc.Guarantee)), a(string(sc.Preset)), a(string(sc.Fault)), sc.Messages, sc.PaceMs, a(sc.Label))
 }
 
-var copyLabel = map[text.Lang]struct{ text, aria string }{
-	text.English: {"Copy", "Copy %s"},
-	text.Korean:  {"복사", "%s 복사"},
-}
-
-var notAvailable = map[text.Lang]string{
-	text.English: "This sample is not available: %s",
-	text.Korean:  "이 예제를 불러오지 못했습니다: %s",
-}
-
 // formatter highlights with CSS classes only: chroma's inline styles would
 // need style attributes, which the site's CSP forbids.
 var formatter = chromahtml.New(chromahtml.WithClasses(true), chromahtml.PreventSurroundingPre(true), chromahtml.TabWidth(4))
@@ -711,14 +701,6 @@ func highlightStyle() *chroma.Style {
 func sampleFigure(ref SampleRef, anchor string, lang text.Lang, src SampleSource) string {
 	a := html.EscapeString
 	shown := "lessons/samples/" + ref.Path
-	labels, ok := copyLabel[lang]
-	if !ok {
-		labels = copyLabel[text.English]
-	}
-	failed, ok := notAvailable[lang]
-	if !ok {
-		failed = notAvailable[text.English]
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<figure class="sample" data-testid="sample" data-sample="%s" data-language="%s">`, a(ref.Path), a(ref.Language))
 	code, err := "", errors.New("no sample source has been set")
@@ -731,11 +713,11 @@ func sampleFigure(ref SampleRef, anchor string, lang text.Lang, src SampleSource
 	}
 	if err != nil {
 		fmt.Fprintf(&b, `<figcaption><code>%s</code></figcaption><p class="sample-error">%s</p></figure>`+"\n",
-			a(shown), a(fmt.Sprintf(failed, err.Error())))
+			a(shown), a(fmt.Sprintf(lang.T("sample.unavailable"), err.Error())))
 		return b.String()
 	}
 	fmt.Fprintf(&b, `<figcaption><code>%s</code> <button type="button" class="copy" data-copy-target="%s" aria-label="%s">%s</button></figcaption>`,
-		a(shown), a(anchor), a(fmt.Sprintf(labels.aria, shown)), a(labels.text))
+		a(shown), a(anchor), a(fmt.Sprintf(lang.T("sample.copy.aria"), shown)), a(lang.T("sample.copy")))
 	fmt.Fprintf(&b, `<pre id="%s" class="chroma" tabindex="0"><code>%s</code></pre></figure>`+"\n", a(anchor), hl)
 	return b.String()
 }

@@ -173,6 +173,9 @@ var texts = map[Lang]map[string]string{
 		"error.socket":               "Lost the live connection to the lab; the result is still available by refreshing.",
 		"terminal.title":             "Try it from your terminal",
 		"terminal.body":              "The lab's broker speaks the real Kafka protocol. Point any client at it:",
+		"sample.copy":                "Copy",
+		"sample.copy.aria":           "Copy %s",                          // %s: the sample's path
+		"sample.unavailable":         "This sample is not available: %s", // %s: why it could not be shown
 		"compare.title":              "Compare the guarantees",
 		"compare.run":                "Run all three",
 		"compare.table":              "Measured",
@@ -307,6 +310,9 @@ var texts = map[Lang]map[string]string{
 		"error.socket":               "실습실과의 실시간 연결이 끊겼습니다. 새로 고치면 결과를 볼 수 있습니다.",
 		"terminal.title":             "터미널에서 직접 해 보기",
 		"terminal.body":              "실습실의 브로커는 실제 Kafka 프로토콜을 씁니다. 어떤 클라이언트든 연결할 수 있습니다:",
+		"sample.copy":                "복사",
+		"sample.copy.aria":           "%s 복사",
+		"sample.unavailable":         "이 예제를 불러오지 못했습니다: %s",
 		"compare.title":              "전달 보장 비교",
 		"compare.run":                "세 가지 모두 실행",
 		"compare.table":              "측정값",
