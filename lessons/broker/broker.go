@@ -113,16 +113,22 @@ func (b *Broker) Embedded() *kfake.Cluster { return b.cluster }
 // Admin is a client for topic and group administration.
 func (b *Broker) Admin() *kadm.Client { return b.admin }
 
-// Reachable reports whether the cluster answers a metadata request in time.
-// It sends the request every time: kadm's BrokerMetadata answers from the
-// client's cache once the client knows the brokers, so it kept saying "up"
-// after the broker died.
+// Reachable reports whether the cluster answers a metadata request within
+// 2 s.
 func (b *Broker) Reachable(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	return Ping(ctx, b.client)
+}
+
+// Ping asks the cluster, through cl, for its brokers (no topics). It sends
+// the request every time: kadm's BrokerMetadata answers from the client's
+// cache once the client knows the brokers, so it kept saying "up" after the
+// broker died.
+func Ping(ctx context.Context, cl *kgo.Client) error {
 	req := kmsg.NewPtrMetadataRequest()
-	req.Topics = []kmsg.MetadataRequestTopic{} // brokers only, no topics
-	_, err := req.RequestWith(ctx, b.client)
+	req.Topics = []kmsg.MetadataRequestTopic{}
+	_, err := req.RequestWith(ctx, cl)
 	return err
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
@@ -230,7 +229,7 @@ func (e *brokerGoneError) Error() string {
 // watchBroker asks the broker for its metadata every brokerCheckEvery while
 // the run makes no progress, and cancels the run once the broker has not
 // answered for brokerGone. It has a client of its own, so that each check
-// is a round trip (kadm's BrokerMetadata answers from a cache) and involves
+// (broker.Ping) is a round trip of its own and involves
 // neither the run's group nor its topics.
 func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.RequestRetries(1))
@@ -258,9 +257,7 @@ func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
 			continue
 		}
 		c, done := context.WithTimeout(ctx, brokerCheckWait)
-		req := kmsg.NewPtrMetadataRequest()
-		req.Topics = []kmsg.MetadataRequestTopic{} // brokers only
-		_, err := req.RequestWith(c, cl)
+		err := broker.Ping(c, cl)
 		done()
 		switch {
 		case ctx.Err() != nil:
