@@ -293,7 +293,7 @@ func TestRenderedLessons(t *testing.T) {
 					t.Errorf("%s: two samples with the id %q", where, preID)
 				}
 				ids[preID] = true
-				if want := copyLabel[l].text; btn.Text() != want {
+				if want := l.T("sample.copy"); btn.Text() != want {
 					t.Errorf("%s: copy button says %q, want %q", where, btn.Text(), want)
 				}
 				if pre.Find("code span[class]").Length() == 0 {
