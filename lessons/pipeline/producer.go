@@ -165,17 +165,15 @@ func (p *kafkaGoProducer) close() {
 type txnProducer struct {
 	r       *Run
 	cl      *kgo.Client
-	err     error
 	pending []int         // deposits in the open transaction
 	records []*kgo.Record // their records, produced at commit
 	events  *trace.Batch  // their events, emitted before the records go
 	size    int
 }
 
-func newTxnProducer(r *Run) *txnProducer {
+func newTxnProducer(r *Run) (*txnProducer, error) {
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
-	p := &txnProducer{r: r, size: r.env.Tuning.TxnSize, events: r.Log.Batch()}
-	p.cl, p.err = kgo.NewClient(append(fastRecovery(),
+	cl, err := kgo.NewClient(append(fastRecovery(),
 		kgo.SeedBrokers(r.env.Brokers...),
 		kgo.Dialer(dialer.DialContext),
 		kgo.DefaultProduceTopic(r.Names.Input),
@@ -189,13 +187,13 @@ func newTxnProducer(r *Run) *txnProducer {
 		// carries, as kafka-go's do.
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	)...)
-	return p
+	if err != nil {
+		return nil, err
+	}
+	return &txnProducer{r: r, cl: cl, size: r.env.Tuning.TxnSize, events: r.Log.Batch()}, nil
 }
 
 func (p *txnProducer) send(ctx context.Context, seq int) error {
-	if p.err != nil {
-		return p.err
-	}
 	if len(p.pending) == 0 {
 		p.events.Add(trace.Event{Actor: trace.Producer, Kind: trace.TxnBegin, Topic: p.r.Names.Input, Offset: -1})
 	}
@@ -235,7 +233,7 @@ func (p *txnProducer) commit(ctx context.Context) error {
 	}
 	endErr := p.cl.EndTransaction(ctx, commit)
 	kind, settleErr := trace.TxnCommit, error(nil)
-	if flushErr != nil || endErr != nil || commit == kgo.TryAbort {
+	if flushErr != nil || endErr != nil {
 		kind, settleErr = trace.TxnAbort, errors.Join(flushErr, endErr, errors.New("transaction aborted"))
 	}
 	p.events.Add(trace.Event{Actor: trace.Producer, Kind: kind, Topic: p.r.Names.Input, Offset: -1,
@@ -248,18 +246,9 @@ func (p *txnProducer) commit(ctx context.Context) error {
 	return endErr
 }
 
-func (p *txnProducer) flush(ctx context.Context) error {
-	if p.err != nil {
-		return p.err
-	}
-	return p.commit(ctx)
-}
+func (p *txnProducer) flush(ctx context.Context) error { return p.commit(ctx) }
 
-func (p *txnProducer) close() {
-	if p.cl != nil {
-		p.cl.Close()
-	}
-}
+func (p *txnProducer) close() { p.cl.Close() }
 
 // fastRecovery makes franz-go notice a broken connection and retry within
 // a fraction of a second, so a demo with a lost ack stays snappy. Its

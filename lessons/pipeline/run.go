@@ -283,7 +283,11 @@ func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
 func (r *Run) produce(ctx context.Context, k int) error {
 	var p producer
 	if r.Spec.Guarantee == lessons.ExactlyOnce {
-		p = newTxnProducer(r)
+		tp, err := newTxnProducer(r)
+		if err != nil {
+			return err
+		}
+		p = tp
 	} else {
 		kp := newKafkaGoProducer(r)
 		// kafka-go retries every queued batch up to MaxAttempts, one
