@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
 // apiError is the body of every error response (API.md): a sentence that
@@ -44,10 +46,36 @@ func (a *app) handleError(err error, c echo.Context) {
 	case errors.As(err, &he):
 		ae = &apiError{Status: he.Code, Msg: httpErrorText(he)}
 	default:
-		c.Logger().Error(err)
-		ae = &apiError{Status: http.StatusInternalServerError, Msg: "something went wrong inside the lab; the error has been logged"}
+		if ae = runsError(c, err); ae == nil {
+			c.Logger().Error(err)
+			ae = &apiError{Status: http.StatusInternalServerError, Msg: "something went wrong inside the lab; the error has been logged"}
+		}
 	}
 	_ = c.JSON(ae.Status, ae)
+}
+
+// retryAfter is a fair guess at when a run slot frees up, in seconds.
+const retryAfter = 5
+
+// runsError maps the run registry's refusals to HTTP, or returns nil: a
+// bad field 400, no control token 403, an action the run's state does not
+// allow 409, all slots taken 429 with Retry-After, shutting down 503.
+func runsError(c echo.Context, err error) *apiError {
+	var fe *runs.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return &apiError{Status: http.StatusBadRequest, Msg: fe.Msg, Field: fe.Field}
+	case errors.Is(err, runs.ErrForbidden):
+		return &apiError{Status: http.StatusForbidden, Msg: err.Error()}
+	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused):
+		return &apiError{Status: http.StatusConflict, Msg: err.Error()}
+	case errors.Is(err, runs.ErrBusy):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		return &apiError{Status: http.StatusTooManyRequests, Msg: err.Error()}
+	case errors.Is(err, runs.ErrClosed):
+		return &apiError{Status: http.StatusServiceUnavailable, Msg: err.Error()}
+	}
+	return nil
 }
 
 func httpErrorText(he *echo.HTTPError) string {

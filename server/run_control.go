@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -23,27 +22,10 @@ func (a *app) runControl(c echo.Context) error {
 		return err
 	}
 	token, _ := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-	if err := controlError(r.Apply(token, ctl)); err != nil {
+	if err := r.Apply(token, ctl); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r.Status())
-}
-
-// controlError maps the domain's refusals to HTTP: 403 without the token,
-// 409 when the run's state does not allow the action.
-func controlError(err error) error {
-	var fe *runs.FieldError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, runs.ErrForbidden):
-		return &apiError{Status: http.StatusForbidden, Msg: err.Error()}
-	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused):
-		return &apiError{Status: http.StatusConflict, Msg: err.Error()}
-	case errors.As(err, &fe):
-		return badRequest(fe.Field, "%s", fe.Msg)
-	}
-	return err
 }
 
 // joinShow answers GET /join/{code}: a student's way into a presenter's

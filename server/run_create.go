@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +27,7 @@ func (a *app) runCreate(c echo.Context) error {
 	}
 	r, err := a.runs.Start(req)
 	if err != nil {
-		return startError(c, err)
+		return err
 	}
 	out := runCreated{ID: r.ID, WS: "/ws/runs/" + r.ID, ControlToken: r.Token(), Watch: "/runs/" + r.ID}
 	if code := r.JoinCode(); code != "" {
@@ -55,28 +53,11 @@ func (a *app) compareCreate(c echo.Context) error {
 	}
 	started, err := a.runs.Compare(req.Fault, req.Messages)
 	if err != nil {
-		return startError(c, err)
+		return err
 	}
 	out := compareCreated{Runs: map[lessons.GuaranteeID]string{}}
 	for g, r := range started {
 		out.Runs[g] = r.ID
 	}
 	return c.JSON(http.StatusCreated, out)
-}
-
-// retryAfter is a fair guess at when a run slot frees up, in seconds.
-const retryAfter = 5
-
-func startError(c echo.Context, err error) error {
-	var fe *runs.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return badRequest(fe.Field, "%s", fe.Msg)
-	case errors.Is(err, runs.ErrBusy):
-		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
-		return &apiError{Status: http.StatusTooManyRequests, Msg: err.Error()}
-	case errors.Is(err, runs.ErrClosed):
-		return &apiError{Status: http.StatusServiceUnavailable, Msg: err.Error()}
-	}
-	return err
 }
