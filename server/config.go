@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the app's configuration (API.md, "Configuration"). Each flag
@@ -18,6 +19,11 @@ type Config struct {
 	EmbeddedPort  int
 	DataDir       string
 	MaxConcurrent int
+	// SessionTimeout, when set, is the processors' group session timeout
+	// on an external cluster (env LAB_SESSION_TIMEOUT_MS; a bad value is
+	// ignored). It must not be below the cluster's
+	// group.min.session.timeout.ms.
+	SessionTimeout time.Duration
 }
 
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
@@ -59,6 +65,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if c.MaxConcurrent, err = strconv.Atoi(*maxRuns); err != nil || c.MaxConcurrent < 1 || c.MaxConcurrent > 64 {
 		return Config{}, errors.New("-max-runs: want a number from 1 to 64")
+	}
+	if ms, err := strconv.Atoi(getenv("LAB_SESSION_TIMEOUT_MS")); err == nil && ms > 0 {
+		c.SessionTimeout = time.Duration(ms) * time.Millisecond
 	}
 	return c, nil
 }

@@ -172,12 +172,12 @@ func jsonError(err error) error {
 			return badRequest("", "the body must be a JSON object")
 		}
 		want := typ.Type.String()
-		switch want {
-		case "*int", "int", "int64":
+		switch typ.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 			want = "a whole number"
-		case "lessons.GuaranteeID", "lessons.PresetID", "lessons.FaultID", "string":
+		case reflect.String: // the IDs too
 			want = "a string"
-		case "bool":
+		case reflect.Bool:
 			want = "true or false"
 		}
 		return badRequest(typ.Field, "%s must be %s", typ.Field, want)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,12 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	tuning := pipeline.DefaultTuning()
 	if b.Mode() == broker.External {
 		// Kafka's default group.min.session.timeout.ms.
-		tuning.SessionTimeout = 6 * time.Second
-		if v := getenv("LAB_SESSION_TIMEOUT_MS"); v != "" {
-			if d, err := time.ParseDuration(v + "ms"); err == nil && d > 0 {
-				tuning.SessionTimeout = d
-			}
-		}
+		tuning.SessionTimeout = cmp.Or(cfg.SessionTimeout, 6*time.Second)
 	}
 	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
 		runs.Config{MaxConcurrent: cfg.MaxConcurrent})
