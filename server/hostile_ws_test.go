@@ -654,7 +654,7 @@ func TestNoBrokerFromRequests(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || rec.Code != http.StatusCreated {
 		t.Fatalf("run with a broker in the query: %d %s", rec.Code, rec.Body)
 	}
-	ctl, out := doAuth(t, a, "/api/runs/"+created.ID+"/control", created.Token, `{"action":"pace","pace_ms":0,"brokers":"10.0.0.1:9092"}`)
+	ctl, out := post(t, a, "/api/runs/"+created.ID+"/control", created.Token, `{"action":"pace","pace_ms":0,"brokers":"10.0.0.1:9092"}`)
 	if ctl.Code != http.StatusBadRequest || out["field"] != "brokers" {
 		t.Fatalf("control with brokers: %d %s", ctl.Code, ctl.Body)
 	}
@@ -689,16 +689,4 @@ func TestNoBrokerFromRequests(t *testing.T) {
 			t.Errorf("%s reads KAFKA_BROKERS; only config.go may", f)
 		}
 	}
-}
-
-func doAuth(t *testing.T, h http.Handler, path, token, body string) (*httptest.ResponseRecorder, map[string]any) {
-	t.Helper()
-	req := httptest.NewRequest("POST", path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	var out map[string]any
-	_ = json.Unmarshal(rec.Body.Bytes(), &out)
-	return rec, out
 }

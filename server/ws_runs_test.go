@@ -21,9 +21,7 @@ type wsMsg struct {
 
 func dialRun(t *testing.T, srv *httptest.Server, id string) *websocket.Conn {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/runs/" + id
-	h := http.Header{"Origin": {srv.URL}}
-	conn, resp, err := websocket.DefaultDialer.Dial(url, h)
+	conn, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, id), http.Header{"Origin": {srv.URL}})
 	if err != nil {
 		t.Fatalf("dial: %v (%v)", err, resp)
 	}
@@ -50,17 +48,7 @@ func readAllFrames(t *testing.T, conn *websocket.Conn) (msgs []wsMsg, at []time.
 
 func createRun(t *testing.T, srv *httptest.Server, body string) string {
 	t.Helper()
-	resp, err := http.Post(srv.URL+"/api/runs", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]string
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != 201 {
-		t.Fatalf("create: %d %v", resp.StatusCode, out)
-	}
-	return out["id"]
+	return postRun(t, http.DefaultClient, srv.URL, body)
 }
 
 // TestLiveTrace: snapshot first, then batched events and progress, the
@@ -154,8 +142,7 @@ func TestSlowViewerNeverSlowsTheRun(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	id := createRun(t, srv, `{"guarantee":"at-least-once","fault":"none","messages":50000}`)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/runs/" + id
-	stalled, _, err := stalledDialer.Dial(url, http.Header{"Origin": {srv.URL}}) // never read from
+	stalled, _, err := stalledDialer.Dial(wsURL(srv, id), http.Header{"Origin": {srv.URL}}) // never read from
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,12 +175,11 @@ func TestCrossOriginUpgradeRefused(t *testing.T) {
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 	id := createRun(t, srv, `{"guarantee":"at-most-once","fault":"none","messages":5}`)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/runs/" + id
-	_, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"https://evil.example"}})
+	_, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, id), http.Header{"Origin": {"https://evil.example"}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-origin upgrade: err %v, resp %v", err, resp)
 	}
-	_, resp, err = websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/runs/r-nope", nil)
+	_, resp, err = websocket.DefaultDialer.Dial(wsURL(srv, "r-nope"), nil)
 	if err == nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown run: %v %v", err, resp)
 	}
