@@ -105,17 +105,20 @@ func (f *feed) loop() {
 func (f *feed) publishEvents(all bool) {
 	log := f.run.Pipeline.Log
 	for {
-		evs, behind := log.Since(f.cursor, maxFrameEvents)
-		skipped := int64(0)
-		if behind || (!all && log.Last()-f.cursor > maxFrameEvents) {
-			// Too far behind to show everything: jump to the latest.
-			from := max(0, log.Last()-maxFrameEvents)
-			skipped = from - f.cursor
+		// Too far behind to show everything: jump to the latest.
+		from := f.cursor
+		if last := log.Last(); !all && last-from > maxFrameEvents {
+			from = last - maxFrameEvents
+		}
+		evs, behind := log.Since(from, maxFrameEvents)
+		if behind { // the window moved on past from
+			from = max(0, log.Last()-maxFrameEvents)
 			evs, _ = log.Since(from, maxFrameEvents)
 		}
 		if len(evs) == 0 {
 			return
 		}
+		skipped := from - f.cursor
 		f.cursor = evs[len(evs)-1].Seq
 		f.append(mustJSON(eventsMsg{Type: "events", Events: evs, Skipped: skipped}))
 		if !all || f.cursor >= log.Last() {
