@@ -29,10 +29,7 @@ func (a *app) runCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := runCreated{ID: r.ID, WS: "/ws/runs/" + r.ID, ControlToken: r.Token(), Watch: "/runs/" + r.ID}
-	if code := r.JoinCode(); code != "" {
-		out.Join = "/join/" + code
-	}
+	out := runCreated{ID: r.ID, WS: "/ws/runs/" + r.ID, ControlToken: r.Token(), Watch: "/runs/" + r.ID, Join: r.JoinPath()}
 	return c.JSON(http.StatusCreated, out)
 }
 

@@ -21,9 +21,7 @@ func (a *app) runPage(c echo.Context) error {
 	w := views.Watch{
 		RunID: r.ID, Title: string(st.Guarantee) + " · " + string(st.Preset) + " · " + string(st.Fault),
 		Presenter: c.QueryParam("presenter") == "1", I18N: panel.I18N, Faults: panel.Faults,
-	}
-	if code := r.JoinCode(); code != "" {
-		w.JoinCode, w.Join = code, "/join/"+code
+		JoinCode: r.JoinCode(), Join: st.Join,
 	}
 	return render(c, http.StatusOK, views.WatchPage(p, w))
 }

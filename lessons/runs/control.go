@@ -72,6 +72,14 @@ func (r *Run) Token() string { return r.token }
 // "" for a run not started in presenter mode.
 func (r *Run) JoinCode() string { return r.joinCode }
 
+// JoinPath is where students join a presenter run ("/join/CODE"), or "".
+func (r *Run) JoinPath() string {
+	if r.joinCode == "" {
+		return ""
+	}
+	return "/join/" + r.joinCode
+}
+
 // joinAlphabet leaves out letters easily misread on a projector (I, O).
 const joinAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 

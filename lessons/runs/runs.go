@@ -354,10 +354,7 @@ func (r *Run) Status() Status {
 		State: r.state, Paused: r.Pipeline.Pacer.Paused(),
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,
-		Presenter: r.Request.Presenter,
-	}
-	if r.joinCode != "" {
-		s.Join = "/join/" + r.joinCode
+		Presenter: r.Request.Presenter, Join: r.JoinPath(),
 	}
 	if r.err != "" {
 		e := r.err
