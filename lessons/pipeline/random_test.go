@@ -84,7 +84,7 @@ func checkRandomRun(t *testing.T, g lessons.GuaranteeID, seed int64) {
 	env := testEnv
 	env.Tuning = w.tuning
 	r, err := New(env, Spec{RunID: id, Guarantee: g, Preset: lessons.Strict, Fault: lessons.NoFault,
-		Messages: w.n, Seed: seed, Schedule: schedule}, NewPacer(w.pace))
+		Messages: w.n, Schedule: schedule}, NewPacer(w.pace))
 	if err != nil {
 		t.Fatal(err)
 	}

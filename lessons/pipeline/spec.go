@@ -22,7 +22,6 @@ type Spec struct {
 	Preset    lessons.PresetID
 	Fault     lessons.FaultID
 	Messages  int
-	Seed      int64
 	// Schedule, optional, adds planned faults to Fault: several of them at
 	// the deposits it names (RandomSchedule draws one from a seed).
 	Schedule []Strike

@@ -21,8 +21,10 @@ type Request struct {
 	Fault     lessons.FaultID     `json:"fault"`
 	Messages  *int                `json:"messages"`
 	PaceMs    *int                `json:"pace_ms"`
-	Seed      int64               `json:"seed"`
-	Presenter bool                `json:"presenter"`
+	// Seed is accepted as API.md shows it, and changes nothing: a run's
+	// fault strikes at its middle deposit, every time.
+	Seed      int64 `json:"seed"`
+	Presenter bool  `json:"presenter"`
 	// StartPaused starts the run paused, so a step-through begins at the
 	// first deposit.
 	StartPaused bool `json:"start_paused"`

@@ -144,7 +144,7 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 		id := newID()
 		p, err := pipeline.New(g.env, pipeline.Spec{
 			RunID: id, Guarantee: req.Guarantee, Preset: req.Preset, Fault: req.Fault,
-			Messages: *req.Messages, Seed: req.Seed,
+			Messages: *req.Messages,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
 			return nil, err // normalize already checked everything New checks
