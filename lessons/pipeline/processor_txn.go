@@ -1,14 +1,14 @@
 package pipeline
 
+// The exactly-once (strict) processor: franz-go, credits and offsets in one transaction.
+
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
@@ -55,45 +55,6 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-}
-
-// groupMember is what both franz-go processors share: a member of the
-// run's group reading the input from its start and writing the ledger.
-func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
-	st := r.env.Tuning.SessionTimeout
-	return append(fastRecovery(),
-		kgo.SeedBrokers(r.env.Brokers...),
-		kgo.Dialer(dialer.DialContext),
-		kgo.ConsumerGroup(r.Names.Group),
-		kgo.ConsumeTopics(r.Names.Input),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.SessionTimeout(st),
-		kgo.RebalanceTimeout(st),
-		kgo.HeartbeatInterval(st/4),
-		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.DefaultProduceTopic(r.Names.Ledger),
-		kgo.MaxBufferedRecords(inFlight),
-	)
-}
-
-// poll waits up to idle for records, at most max of them.
-func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, max int) ([]*kgo.Record, error) {
-	c, cancel := context.WithTimeout(ctx, idle)
-	defer cancel()
-	fs := pollFn(c, max)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	var err error
-	fs.EachError(func(_ string, _ int32, e error) {
-		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
-			err = e
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return fs.Records(), nil
 }
 
 func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done bool, err error) {
@@ -151,104 +112,4 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 		Topic: last.Topic, Partition: last.Partition, Offset: last.Offset + 1,
 		Detail: strconv.Itoa(len(seqs)) + " credits and the offset committed together"})
 	return done, nil
-}
-
-// autoCommitProcessor is the exactly-once lesson's common mistake: the
-// deposits come from a transactional producer, but the processor is a
-// read_uncommitted consumer that auto-commits offsets on a timer and writes
-// credits outside any transaction. Consumption is not part of a
-// transaction, so a crash loses or repeats credits.
-type autoCommitProcessor struct {
-	r        *Run
-	instance string
-	dialer   *faultconn.Dialer
-	events   *trace.Batch
-}
-
-func newAutoCommitProcessor(r *Run, instance string) *autoCommitProcessor {
-	return &autoCommitProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
-}
-
-func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
-	cl, err := kgo.NewClient(append(groupMember(p.r, p.dialer),
-		kgo.AutoCommitInterval(time.Second),
-	)...)
-	if err != nil {
-		return err
-	}
-	defer func() { release(err, p.dialer, cl.Close) }()
-	for {
-		recs, err := p.r.nextRecords(ctx, cl.PollRecords)
-		if err != nil || recs == nil {
-			return err
-		}
-		if p.crashDueAtLast(recs) {
-			// Leave work on both sides of the crash: wait for one more.
-			more := cl.PollRecords(ctx, 1)
-			if err := more.Err0(); err != nil {
-				return err
-			}
-			recs = append(recs, more.Records()...)
-		}
-		fetched(p.events, recs, p.instance)
-		seqs, done, crashAt, err := produceCredits(ctx, p.r, cl, recs, p.instance)
-		if err != nil {
-			return err
-		}
-		if crashAt == nil { // before a crash, produceCredits flushed
-			if err := cl.Flush(ctx); err != nil {
-				return err
-			}
-		}
-		p.r.credited(seqs, p.instance, p.events)
-		if crashAt != nil {
-			p.r.crash(crashAt.Key, p.instance, "; the auto-committed offset, not the credits, decides where the next instance starts")
-			return errCrashed
-		}
-		if done {
-			// What a clean shutdown does with auto-commit on: commit
-			// what was polled.
-			return cl.CommitUncommittedOffsets(ctx)
-		}
-	}
-}
-
-func (p *autoCommitProcessor) crashDueAtLast(recs []*kgo.Record) bool {
-	seq, ok := deposit.ParseID(string(recs[len(recs)-1].Key))
-	return ok && p.r.nemesis.crashDue(seq)
-}
-
-// produceCredits produces, through cl, a credit for every deposit in recs
-// up to the one after which the processor must crash, if any: that record
-// is crashAt, and then the credits are flushed, so that they are in the
-// log when it dies. done reports whether recs held the end marker.
-func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string) (seqs []int, done bool, crashAt *kgo.Record, err error) {
-	for _, rec := range recs {
-		if string(rec.Key) == endKey {
-			done = true
-			continue
-		}
-		if err := r.Pacer.Stage(ctx); err != nil {
-			return nil, false, nil, err
-		}
-		seq, ok := deposit.ParseID(string(rec.Key))
-		if !ok {
-			continue
-		}
-		seqs = append(seqs, seq)
-		cl.Produce(ctx, &kgo.Record{Key: rec.Key,
-			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: instance}.Encode()}, nil)
-		if r.nemesis.crashDue(seq) {
-			return seqs, done, rec, cl.Flush(ctx)
-		}
-	}
-	return seqs, done, nil, nil
-}
-
-// fetched emits what a franz-go processor fetched, with whatever b holds.
-func fetched(b *trace.Batch, recs []*kgo.Record, instance string) {
-	for _, rec := range recs {
-		b.Add(fetchEvent(rec.Key, instance, rec.Topic, rec.Partition, rec.Offset))
-	}
-	b.Emit()
 }

@@ -1,23 +1,21 @@
 package pipeline
 
+// A run: its setup, its stages in order, and what it records per deposit.
+
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
-	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
@@ -205,79 +203,6 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	return res, nil
 }
 
-// A run whose broker stops answering ends failed after brokerGone instead
-// of retrying until its deadline: the clients retry on their own, so only
-// a broker that is gone for longer than a restart or a leader election
-// ends the run.
-const (
-	brokerGone       = 15 * time.Second
-	brokerCheckEvery = time.Second
-	brokerCheckWait  = 2 * time.Second
-)
-
-type brokerGoneError struct {
-	brokers []string
-	down    time.Duration
-	last    error
-}
-
-func (e *brokerGoneError) Error() string {
-	return fmt.Sprintf("the broker (%s) stopped answering for %s (last error: %v): the run cannot go on; check that the broker is running, then start a new run",
-		strings.Join(e.brokers, ", "), e.down.Round(time.Second), e.last)
-}
-
-// watchBroker asks the broker for its metadata every brokerCheckEvery while
-// the run makes no progress, and cancels the run once the broker has not
-// answered for brokerGone. It has a client of its own, so that each check
-// (broker.Ping) is a round trip of its own and involves
-// neither the run's group nor its topics.
-func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.RequestRetries(1))
-	if err != nil {
-		return // bad addresses: the stages say so
-	}
-	defer cl.Close()
-	t := time.NewTicker(brokerCheckEvery)
-	defer t.Stop()
-	var downSince time.Time
-	// What only an answering broker moves forward (sends go on without it).
-	answered := func() [3]int64 {
-		p := r.Progress.View()
-		return [3]int64{p.Acked, p.Credited, p.Committed}
-	}
-	last := answered()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if p := answered(); p != last {
-			last, downSince = p, time.Time{}
-			continue
-		}
-		c, done := context.WithTimeout(ctx, brokerCheckWait)
-		err := broker.Ping(c, cl)
-		done()
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err == nil:
-			if !downSince.IsZero() {
-				r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Lifecycle, Offset: -1, Detail: "the broker answers again"})
-			}
-			downSince = time.Time{}
-		case downSince.IsZero():
-			downSince = time.Now()
-			r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Lifecycle, Offset: -1,
-				Detail: fmt.Sprintf("the broker does not answer (%v); the run ends failed if it stays away for %s", err, brokerGone)})
-		case time.Since(downSince) >= brokerGone:
-			cancel(&brokerGoneError{brokers: r.env.Brokers, down: time.Since(downSince), last: err})
-			return
-		}
-	}
-}
-
 // produce sends every deposit with the guarantee's producer, arming a
 // planned network fault when deposit k is sent.
 func (r *Run) produce(ctx context.Context, k int) error {
@@ -329,24 +254,6 @@ func (r *Run) sent(seqs []int) {
 	r.Progress.Sent.Add(int64(len(seqs)))
 }
 
-// stopAt is a kafka-go RoundTripper that refuses every request once done is
-// closed, with an error kafka-go does not retry.
-type stopAt struct {
-	kafka.RoundTripper
-	done <-chan struct{}
-}
-
-var errRunOver = errors.New("the run is over: not sent")
-
-func (s stopAt) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
-	select {
-	case <-s.done:
-		return nil, errRunOver // not temporary: kafka-go gives the batch up
-	default:
-		return s.RoundTripper.RoundTrip(ctx, addr, req)
-	}
-}
-
 // settle records the producer's final belief about deposits seqs, which
 // it learnt together.
 func (r *Run) settle(seqs []int, err error, attempt int, b *trace.Batch) {
@@ -375,96 +282,6 @@ func (r *Run) writeEnd(ctx context.Context, topic string) (int64, error) {
 		return 0, err
 	}
 	return rec.Offset, nil
-}
-
-// supervise runs processor instances until one has processed the end
-// marker; an instance that crashed is replaced by a new one, as a real
-// deployment would restart it.
-func (r *Run) supervise(ctx context.Context) error {
-	for instance := 1; ; instance++ {
-		name := fmt.Sprintf("p-%d", instance)
-		if instance > 1 {
-			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Restart, Instance: name, Offset: -1,
-				Detail: "a new processor instance joins the group and resumes from the committed offset"})
-		}
-		err := r.process(ctx, name)
-		if !errors.Is(err, errCrashed) {
-			return err
-		}
-	}
-}
-
-var errCrashed = errors.New("processor crashed (injected)")
-
-func (r *Run) process(ctx context.Context, instance string) error {
-	switch {
-	case r.Spec.Guarantee != lessons.ExactlyOnce:
-		return newKafkaGoProcessor(r, instance).run(ctx)
-	case r.Spec.Preset == lessons.Strict:
-		return newTxnProcessor(r, instance).run(ctx)
-	default:
-		return newAutoCommitProcessor(r, instance).run(ctx)
-	}
-}
-
-// crash ends a processor instance, as the nemesis planned, right after it
-// credited the deposit keyed key; how tells what that leaves behind.
-func (r *Run) crash(key []byte, instance, how string) {
-	r.nemesis.crashed()
-	r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(key), Instance: instance, Offset: -1,
-		Detail: "crashed after crediting " + string(key) + how})
-}
-
-// nextRecords polls a franz-go processor's next records, at most a batch;
-// nil once nothing comes and the run is processed.
-func (r *Run) nextRecords(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches) ([]*kgo.Record, error) {
-	for {
-		recs, err := poll(ctx, pollFn, r.batchLimit())
-		if err != nil || len(recs) > 0 {
-			return recs, err
-		}
-		if r.caughtUp(ctx) {
-			return nil, nil
-		}
-	}
-}
-
-// caughtUp reports whether the group has committed past the end marker: a
-// processor that finds nothing to read then knows the run is processed.
-func (r *Run) caughtUp(ctx context.Context) bool {
-	end := r.endOffset.Load()
-	if end < 0 {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	offs, err := r.env.Admin.FetchOffsets(ctx, r.Names.Group)
-	if err != nil {
-		return false
-	}
-	o, ok := offs.Lookup(r.Names.Input, 0)
-	return ok && o.Err == nil && o.At > end
-}
-
-// batchLimit is how many records the processor takes at once: one at a
-// time while the run is paced or paused, so each step is one deposit's
-// real Kafka calls; a full batch otherwise.
-func (r *Run) batchLimit() int {
-	if r.Pacer.Slowed() {
-		return 1
-	}
-	return r.env.Tuning.Batch
-}
-
-// fetchEvent is what a processor fetched from the input topic.
-func fetchEvent(key []byte, instance, topic string, partition int32, offset int64) trace.Event {
-	e := trace.Event{Actor: trace.Broker, Kind: trace.Fetch, Instance: instance, Topic: topic, Partition: partition, Offset: offset}
-	if seq, ok := deposit.ParseID(string(key)); ok {
-		e.Deposit = seq
-	} else {
-		e.ID = string(key) // the end marker, or a stranger
-	}
-	return e
 }
 
 // credited records that the credits of deposits seqs, written together by

@@ -1,5 +1,7 @@
 package pipeline
 
+// The kafka-go processor, at-most-once and at-least-once.
+
 import (
 	"context"
 	"errors"
@@ -12,18 +14,6 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
-)
-
-const (
-	// linger is how long a processor waits to fill a batch once it has
-	// the first record of it.
-	linger = 5 * time.Millisecond
-	// idle is how long a processor waits for a record before it checks
-	// whether the run is processed.
-	idle = 250 * time.Millisecond
-	// closeWait bounds how long a crashed instance may take to let go of
-	// its resources; its connections are already severed.
-	closeWait = 5 * time.Second
 )
 
 // commitOrder is where a kafka-go processor commits its offsets.
@@ -299,27 +289,4 @@ func (p *kafkaGoProcessor) crash() {
 	p.dialer.Sever()
 	closeBounded(func() { p.writer.Close(); p.tr.CloseIdleConnections() })
 	closeBounded(func() { p.reader.Close() })
-}
-
-// release closes an instance's client when the instance ends: at once
-// after a clean end; after a crash, the way a dead process lets go, with
-// its connections reset first and a bounded wait.
-func release(err error, dialer *faultconn.Dialer, closeFn func()) {
-	if errors.Is(err, errCrashed) {
-		dialer.Sever()
-		closeBounded(closeFn)
-		return
-	}
-	closeFn()
-}
-
-// closeBounded runs a client's Close, waiting at most closeWait: a dead
-// instance's clients may retry into severed connections for a while.
-func closeBounded(closeFn func()) {
-	done := make(chan struct{})
-	go func() { closeFn(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(closeWait):
-	}
 }

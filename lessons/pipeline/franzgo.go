@@ -1,0 +1,117 @@
+package pipeline
+
+// franz-go helpers shared by the transactional producer and both franz-go processors.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// fastRecovery makes franz-go notice a broken connection and retry within
+// a fraction of a second, so a demo with a lost ack stays snappy. Its
+// defaults suit production, where backing off protects the cluster.
+func fastRecovery() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.RetryBackoffFn(func(tries int) time.Duration {
+			return min(time.Duration(tries)*20*time.Millisecond, 250*time.Millisecond)
+		}),
+		kgo.RequestTimeoutOverhead(2 * time.Second),
+		kgo.ProduceRequestTimeout(5 * time.Second),
+		kgo.RetryTimeout(10 * time.Second),
+	}
+}
+
+// groupMember is what both franz-go processors share: a member of the
+// run's group reading the input from its start and writing the ledger.
+func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
+	st := r.env.Tuning.SessionTimeout
+	return append(fastRecovery(),
+		kgo.SeedBrokers(r.env.Brokers...),
+		kgo.Dialer(dialer.DialContext),
+		kgo.ConsumerGroup(r.Names.Group),
+		kgo.ConsumeTopics(r.Names.Input),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(st),
+		kgo.RebalanceTimeout(st),
+		kgo.HeartbeatInterval(st/4),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.DefaultProduceTopic(r.Names.Ledger),
+		kgo.MaxBufferedRecords(inFlight),
+	)
+}
+
+// nextRecords polls a franz-go processor's next records, at most a batch;
+// nil once nothing comes and the run is processed.
+func (r *Run) nextRecords(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches) ([]*kgo.Record, error) {
+	for {
+		recs, err := poll(ctx, pollFn, r.batchLimit())
+		if err != nil || len(recs) > 0 {
+			return recs, err
+		}
+		if r.caughtUp(ctx) {
+			return nil, nil
+		}
+	}
+}
+
+// poll waits up to idle for records, at most max of them.
+func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, max int) ([]*kgo.Record, error) {
+	c, cancel := context.WithTimeout(ctx, idle)
+	defer cancel()
+	fs := pollFn(c, max)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var err error
+	fs.EachError(func(_ string, _ int32, e error) {
+		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
+			err = e
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fs.Records(), nil
+}
+
+// produceCredits produces, through cl, a credit for every deposit in recs
+// up to the one after which the processor must crash, if any: that record
+// is crashAt, and then the credits are flushed, so that they are in the
+// log when it dies. done reports whether recs held the end marker.
+func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string) (seqs []int, done bool, crashAt *kgo.Record, err error) {
+	for _, rec := range recs {
+		if string(rec.Key) == endKey {
+			done = true
+			continue
+		}
+		if err := r.Pacer.Stage(ctx); err != nil {
+			return nil, false, nil, err
+		}
+		seq, ok := deposit.ParseID(string(rec.Key))
+		if !ok {
+			continue
+		}
+		seqs = append(seqs, seq)
+		cl.Produce(ctx, &kgo.Record{Key: rec.Key,
+			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: instance}.Encode()}, nil)
+		if r.nemesis.crashDue(seq) {
+			return seqs, done, rec, cl.Flush(ctx)
+		}
+	}
+	return seqs, done, nil, nil
+}
+
+// fetched emits what a franz-go processor fetched, with whatever b holds.
+func fetched(b *trace.Batch, recs []*kgo.Record, instance string) {
+	for _, rec := range recs {
+		b.Add(fetchEvent(rec.Key, instance, rec.Topic, rec.Partition, rec.Offset))
+	}
+	b.Emit()
+}

@@ -1,0 +1,126 @@
+package pipeline
+
+// Processor instances, whatever their client: supervised, crashed, released, caught up.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+	"github.com/kafka-delivery-lab/lab/lessons/faultconn"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+const (
+	// linger is how long a processor waits to fill a batch once it has
+	// the first record of it.
+	linger = 5 * time.Millisecond
+	// idle is how long a processor waits for a record before it checks
+	// whether the run is processed.
+	idle = 250 * time.Millisecond
+	// closeWait bounds how long a crashed instance may take to let go of
+	// its resources; its connections are already severed.
+	closeWait = 5 * time.Second
+)
+
+// supervise runs processor instances until one has processed the end
+// marker; an instance that crashed is replaced by a new one, as a real
+// deployment would restart it.
+func (r *Run) supervise(ctx context.Context) error {
+	for instance := 1; ; instance++ {
+		name := fmt.Sprintf("p-%d", instance)
+		if instance > 1 {
+			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Restart, Instance: name, Offset: -1,
+				Detail: "a new processor instance joins the group and resumes from the committed offset"})
+		}
+		err := r.process(ctx, name)
+		if !errors.Is(err, errCrashed) {
+			return err
+		}
+	}
+}
+
+var errCrashed = errors.New("processor crashed (injected)")
+
+func (r *Run) process(ctx context.Context, instance string) error {
+	switch {
+	case r.Spec.Guarantee != lessons.ExactlyOnce:
+		return newKafkaGoProcessor(r, instance).run(ctx)
+	case r.Spec.Preset == lessons.Strict:
+		return newTxnProcessor(r, instance).run(ctx)
+	default:
+		return newAutoCommitProcessor(r, instance).run(ctx)
+	}
+}
+
+// crash ends a processor instance, as the nemesis planned, right after it
+// credited the deposit keyed key; how tells what that leaves behind.
+func (r *Run) crash(key []byte, instance, how string) {
+	r.nemesis.crashed()
+	r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(key), Instance: instance, Offset: -1,
+		Detail: "crashed after crediting " + string(key) + how})
+}
+
+// release closes an instance's client when the instance ends: at once
+// after a clean end; after a crash, the way a dead process lets go, with
+// its connections reset first and a bounded wait.
+func release(err error, dialer *faultconn.Dialer, closeFn func()) {
+	if errors.Is(err, errCrashed) {
+		dialer.Sever()
+		closeBounded(closeFn)
+		return
+	}
+	closeFn()
+}
+
+// closeBounded runs a client's Close, waiting at most closeWait: a dead
+// instance's clients may retry into severed connections for a while.
+func closeBounded(closeFn func()) {
+	done := make(chan struct{})
+	go func() { closeFn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+	}
+}
+
+// caughtUp reports whether the group has committed past the end marker: a
+// processor that finds nothing to read then knows the run is processed.
+func (r *Run) caughtUp(ctx context.Context) bool {
+	end := r.endOffset.Load()
+	if end < 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	offs, err := r.env.Admin.FetchOffsets(ctx, r.Names.Group)
+	if err != nil {
+		return false
+	}
+	o, ok := offs.Lookup(r.Names.Input, 0)
+	return ok && o.Err == nil && o.At > end
+}
+
+// batchLimit is how many records the processor takes at once: one at a
+// time while the run is paced or paused, so each step is one deposit's
+// real Kafka calls; a full batch otherwise.
+func (r *Run) batchLimit() int {
+	if r.Pacer.Slowed() {
+		return 1
+	}
+	return r.env.Tuning.Batch
+}
+
+// fetchEvent is what a processor fetched from the input topic.
+func fetchEvent(key []byte, instance, topic string, partition int32, offset int64) trace.Event {
+	e := trace.Event{Actor: trace.Broker, Kind: trace.Fetch, Instance: instance, Topic: topic, Partition: partition, Offset: offset}
+	if seq, ok := deposit.ParseID(string(key)); ok {
+		e.Deposit = seq
+	} else {
+		e.ID = string(key) // the end marker, or a stranger
+	}
+	return e
+}

@@ -1,0 +1,88 @@
+package pipeline
+
+// The broker watchdog: a run whose broker stays gone ends failed.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// A run whose broker stops answering ends failed after brokerGone instead
+// of retrying until its deadline: the clients retry on their own, so only
+// a broker that is gone for longer than a restart or a leader election
+// ends the run.
+const (
+	brokerGone       = 15 * time.Second
+	brokerCheckEvery = time.Second
+	brokerCheckWait  = 2 * time.Second
+)
+
+type brokerGoneError struct {
+	brokers []string
+	down    time.Duration
+	last    error
+}
+
+func (e *brokerGoneError) Error() string {
+	return fmt.Sprintf("the broker (%s) stopped answering for %s (last error: %v): the run cannot go on; check that the broker is running, then start a new run",
+		strings.Join(e.brokers, ", "), e.down.Round(time.Second), e.last)
+}
+
+// watchBroker asks the broker for its metadata every brokerCheckEvery while
+// the run makes no progress, and cancels the run once the broker has not
+// answered for brokerGone. It has a client of its own, so that each check
+// (broker.Ping) is a round trip of its own and involves
+// neither the run's group nor its topics.
+func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.RequestRetries(1))
+	if err != nil {
+		return // bad addresses: the stages say so
+	}
+	defer cl.Close()
+	t := time.NewTicker(brokerCheckEvery)
+	defer t.Stop()
+	var downSince time.Time
+	// What only an answering broker moves forward (sends go on without it).
+	answered := func() [3]int64 {
+		p := r.Progress.View()
+		return [3]int64{p.Acked, p.Credited, p.Committed}
+	}
+	last := answered()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if p := answered(); p != last {
+			last, downSince = p, time.Time{}
+			continue
+		}
+		c, done := context.WithTimeout(ctx, brokerCheckWait)
+		err := broker.Ping(c, cl)
+		done()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			if !downSince.IsZero() {
+				r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Lifecycle, Offset: -1, Detail: "the broker answers again"})
+			}
+			downSince = time.Time{}
+		case downSince.IsZero():
+			downSince = time.Now()
+			r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Lifecycle, Offset: -1,
+				Detail: fmt.Sprintf("the broker does not answer (%v); the run ends failed if it stays away for %s", err, brokerGone)})
+		case time.Since(downSince) >= brokerGone:
+			cancel(&brokerGoneError{brokers: r.env.Brokers, down: time.Since(downSince), last: err})
+			return
+		}
+	}
+}
