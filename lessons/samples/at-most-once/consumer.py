@@ -22,10 +22,12 @@ consumer = KafkaConsumer(
     args.topic,
     bootstrap_servers=args.bootstrap,
     group_id=args.group,  # the group's committed offset is where a restart resumes
-    # No timer commits. With enable_auto_commit=True (the seed's setting) the
-    # offset is committed every auto_commit_interval_ms (5 s) in the
-    # background, whatever was processed: a crash then loses or repeats
-    # deposits depending on where the timer happened to fire.
+    # No automatic commits. With enable_auto_commit=True (the seed's setting)
+    # poll() commits, at most every auto_commit_interval_ms (5 s), the
+    # positions already handed out, and this loop polls again only after
+    # processing them: a crash repeats the deposits credited since the last
+    # auto-commit and loses none. That is at least once, not at most once.
+    # (Handing records to another thread before the next poll could lose them.)
     enable_auto_commit=False,
     auto_offset_reset="earliest",  # a new group starts at the first deposit
     consumer_timeout_ms=int(args.idle * 1000),  # ends the for loop when idle
