@@ -1,16 +1,23 @@
 // Package lessons is the lab's domain: the three delivery guarantees, the
 // faults that test them, and the lesson content that teaches them. It knows
 // nothing of HTTP, templates or websockets.
+//
+// This file is the catalog: the one list of guarantees, presets and faults.
+// claims.go says what every guarantee × preset × fault run must show,
+// recipes.go how each guarantee and preset is configured, and request.go
+// what a run may ask for. Pages, scripts, API lists, error messages, fault
+// schedules and the tests all derive from these.
 package lessons
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
 )
 
-// Bounds of a run (API.md, "Runs"): what POST /api/runs accepts, what a
-// lesson's ::run may ask for and what the run form lets a learner type.
+// Bounds of a run (docs/API.md, "Runs"): what POST /api/runs accepts, what
+// a lesson's ::run may ask for and what the run form lets a learner type.
 const (
 	// MinMessages and MaxMessages bound the deposits of a run.
 	MinMessages = 1
@@ -20,6 +27,11 @@ const (
 	// MaxPaceMs is the slowest pace, in milliseconds between deposits; the
 	// fastest is 0, no pause at all.
 	MaxPaceMs = 5000
+	// DrawnDeposits is the largest run the page draws one cell per
+	// deposit, and whose trace keeps every event. A larger run is drawn
+	// as counts and anomalies, and its trace keeps a sample of the routine
+	// events.
+	DrawnDeposits = 200
 )
 
 // GuaranteeID names a delivery guarantee.
@@ -45,18 +57,28 @@ const (
 
 // Guarantee is one delivery guarantee and the client library that runs it.
 type Guarantee struct {
-	ID      GuaranteeID   `json:"id"`
+	ID GuaranteeID `json:"id"`
+	// TextKey is the key of its name in lessons/text; TextKey+".meaning"
+	// and TextKey+".fits" say what it promises and where it fits.
+	TextKey string        `json:"text_key"`
 	Presets []PresetID    `json:"presets"`
-	Client  string        `json:"client"`
 	Claim   checker.Claim `json:"claim"`
+	// Client is the module of the library its strict preset runs on,
+	// from its recipe.
+	Client string `json:"client"`
 }
 
 var guarantees = []Guarantee{
-	{AtMostOnce, []PresetID{Strict, Common}, "github.com/segmentio/kafka-go", checker.Claim{NoDuplicates: true}},
-	{AtLeastOnce, []PresetID{Strict, Common}, "github.com/segmentio/kafka-go", checker.Claim{NoLoss: true}},
-	// kafka-go has no idempotent producer and no transactions (its issues
-	// #233, #797, #897), so exactly-once runs on franz-go.
-	{ExactlyOnce, []PresetID{Strict, Common}, "github.com/twmb/franz-go", checker.Claim{NoLoss: true, NoDuplicates: true}},
+	{ID: AtMostOnce, TextKey: "g.amo", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoDuplicates: true}},
+	{ID: AtLeastOnce, TextKey: "g.alo", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoLoss: true}},
+	{ID: ExactlyOnce, TextKey: "g.eos", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoLoss: true, NoDuplicates: true}},
+}
+
+func init() {
+	for i, g := range guarantees {
+		r, _ := LookupRecipe(g.ID, Strict)
+		guarantees[i].Client = r.Client.Module()
+	}
 }
 
 // Guarantees lists the three guarantees, weakest first.
@@ -84,27 +106,51 @@ const (
 	ProcessorCrash     FaultID = "processor-crash"
 )
 
-// Fault is one injectable fault and where it strikes.
+// Where a fault strikes.
+const (
+	OnNetwork = "network" // the producer's connection, through faultconn
+	InProcess = "process" // the processor, through the nemesis
+)
+
+// Fault is one injectable fault and where it strikes. Every fault but
+// none can be injected into a running run and drawn by a random schedule.
 type Fault struct {
 	ID    FaultID `json:"id"`
-	Where string  `json:"where"` // "" for none, "network" or "process"
+	Where string  `json:"where"` // "" for none, OnNetwork or InProcess
+	// TextKey is the key of its one-line description in lessons/text.
+	TextKey string `json:"text_key"`
+	// Explains names, per anomaly a run can show ("lost", "duplicated"),
+	// the text key that explains how this fault caused it.
+	Explains map[string]string `json:"explains,omitempty"`
 }
 
 var faults = []Fault{
-	{NoFault, ""},
+	{NoFault, "", "fault.none", nil},
 	// The producer's connection loses one Produce request before the broker
 	// sees it, and the connection breaks.
-	{ProduceRequestLost, "network"},
+	{ProduceRequestLost, OnNetwork, "fault.produce-request-lost", map[string]string{"lost": "explain.lost.request"}},
 	// The broker appends the records, then the response is lost and the
 	// connection breaks: the client cannot tell this from a lost request.
-	{ProduceAckLost, "network"},
+	{ProduceAckLost, OnNetwork, "fault.produce-ack-lost", map[string]string{"lost": "explain.lost.request", "duplicated": "explain.dup.ack"}},
 	// The processor dies mid-batch, after crediting some deposits and before
 	// its next commit; a new instance takes over the group.
-	{ProcessorCrash, "process"},
+	{ProcessorCrash, InProcess, "fault.processor-crash", map[string]string{"lost": "explain.lost.crash", "duplicated": "explain.dup.crash"}},
 }
 
-// Faults lists the injectable faults.
+// Faults lists the faults, none first.
 func Faults() []Fault { return slices.Clone(faults) }
+
+// Injectable lists the faults a running run can be given, and a random
+// schedule draws from: every fault but none.
+func Injectable() []FaultID {
+	var out []FaultID
+	for _, f := range faults {
+		if f.ID != NoFault {
+			out = append(out, f.ID)
+		}
+	}
+	return out
+}
 
 // LookupFault finds a fault by id.
 func LookupFault(id FaultID) (Fault, bool) {
@@ -113,4 +159,32 @@ func LookupFault(id FaultID) (Fault, bool) {
 		return Fault{}, false
 	}
 	return faults[i], true
+}
+
+// orList words ids as "a, b or c", for error messages.
+func orList[T ~string](ids []T) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+func guaranteeIDs() []GuaranteeID {
+	out := make([]GuaranteeID, len(guarantees))
+	for i, g := range guarantees {
+		out[i] = g.ID
+	}
+	return out
+}
+
+func faultIDs() []FaultID {
+	out := make([]FaultID, len(faults))
+	for i, f := range faults {
+		out[i] = f.ID
+	}
+	return out
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
-	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite generated files (web/static/css/highlight.css)")
@@ -38,8 +38,8 @@ func TestDrawnDepositsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("const SMALL = %d;", pipeline.DrawnDeposits)
+	want := fmt.Sprintf("const SMALL = %d;", lessons.DrawnDeposits)
 	if !strings.Contains(string(js), want) {
-		t.Fatalf("trace.js does not say %q: the page and pipeline.DrawnDeposits disagree", want)
+		t.Fatalf("trace.js does not say %q: the page and lessons.DrawnDeposits disagree", want)
 	}
 }

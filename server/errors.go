@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
@@ -61,7 +62,7 @@ const retryAfter = 5
 // bad field 400, no control token 403, an action the run's state does not
 // allow 409, all slots taken 429 with Retry-After, shutting down 503.
 func runsError(c echo.Context, err error) *apiError {
-	var fe *runs.FieldError
+	var fe *lessons.FieldError
 	switch {
 	case errors.As(err, &fe):
 		return &apiError{Status: http.StatusBadRequest, Msg: fe.Msg, Field: fe.Field}

@@ -48,7 +48,7 @@ func FuzzRunRequest(f *testing.F) {
 		_ = reg.Shutdown(ctx)
 	})
 	one := 1
-	if _, err := reg.Start(runs.Request{Guarantee: lessons.AtMostOnce, Fault: lessons.NoFault, Messages: &one, StartPaused: true}); err != nil {
+	if _, err := reg.Start(runs.Request{RunParams: lessons.RunParams{Guarantee: lessons.AtMostOnce, Fault: lessons.NoFault, Messages: &one}, StartPaused: true}); err != nil {
 		f.Fatal(err)
 	}
 	a := newApp(testBroker, reg)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
@@ -167,7 +168,7 @@ var rawKey = regexp.MustCompile(`\b(site|nav|home|g|panel|fault|trace|verdict|re
 // either language, and every key the scripts use exists.
 func TestNoRawTextKeys(t *testing.T) {
 	a, reg := newTestApp(t, 1)
-	r, err := reg.Start(runs.Request{Guarantee: "at-most-once", Fault: "none", Presenter: true})
+	r, err := reg.Start(runs.Request{RunParams: lessons.RunParams{Guarantee: "at-most-once", Fault: "none"}, Presenter: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,8 @@ const (
 
 // Claim is what a delivery guarantee promises about every deposit.
 type Claim struct {
-	NoLoss       bool // credited at least once (at-least-once, exactly-once)
-	NoDuplicates bool // credited at most once (at-most-once, exactly-once)
+	NoLoss       bool `json:"no_loss"`       // credited at least once (at-least-once, exactly-once)
+	NoDuplicates bool `json:"no_duplicates"` // credited at most once (at-most-once, exactly-once)
 }
 
 // Verdict is whether a run kept its guarantee's claim.

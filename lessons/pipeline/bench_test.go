@@ -118,7 +118,8 @@ func runBare(g lessons.GuaranteeID, n int) (time.Duration, error) {
 }
 
 func bareKafkaGoProduce(ctx context.Context, names Names, n int, g lessons.GuaranteeID) error {
-	acks, tries := kafkaGoAcks(g)
+	recipe, _ := lessons.LookupRecipe(g, lessons.Strict)
+	acks, tries := kafkaGoAcks(recipe)
 	w := &kafka.Writer{Addr: kafka.TCP(testEnv.Brokers...), Topic: names.Input, RequiredAcks: acks, MaxAttempts: tries,
 		BatchSize: 1000, BatchTimeout: 2 * time.Millisecond, Async: true, Transport: &kafka.Transport{}}
 	msgs := make([]kafka.Message, 0, 1000)
@@ -136,7 +137,8 @@ func bareKafkaGoProduce(ctx context.Context, names Names, n int, g lessons.Guara
 }
 
 func bareKafkaGoProcess(ctx context.Context, names Names, n int, g lessons.GuaranteeID) error {
-	acks, tries := kafkaGoAcks(g)
+	recipe, _ := lessons.LookupRecipe(g, lessons.Strict)
+	acks, tries := kafkaGoAcks(recipe)
 	commitFirst := g == lessons.AtMostOnce
 	batch := DefaultTuning().Batch
 	rd := kafka.NewReader(kafka.ReaderConfig{Brokers: testEnv.Brokers, GroupID: names.Group, Topic: names.Input,

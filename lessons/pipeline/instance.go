@@ -47,9 +47,9 @@ var errCrashed = errors.New("processor crashed (injected)")
 
 func (r *Run) process(ctx context.Context, instance string) error {
 	switch {
-	case r.Spec.Guarantee != lessons.ExactlyOnce:
+	case r.recipe.Client == lessons.KafkaGo:
 		return newKafkaGoProcessor(r, instance).run(ctx)
-	case r.Spec.Preset == lessons.Strict:
+	case r.recipe.Commit == lessons.CommitInTransaction:
 		return newTxnProcessor(r, instance).run(ctx)
 	default:
 		return newAutoCommitProcessor(r, instance).run(ctx)

@@ -63,8 +63,8 @@ func FormatSchedule(s []Strike) string {
 }
 
 // RandomSchedule draws a Jepsen-style schedule for a run of n deposits from
-// seed: two to four strikes, each a lost produce request, a lost produce ack
-// or a processor crash, at random deposits, and a third of them right on the
+// seed: two to four strikes, each of a fault the catalog can inject
+// (lessons.Injectable), at random deposits, and a third of them right on the
 // heels of the one before, where recovery from one fault meets the next.
 // The same seed and n always give the same schedule; how the strikes then
 // interleave with the clients' retries and rebalances is real timing.
@@ -73,7 +73,7 @@ func RandomSchedule(seed int64, n int) []Strike {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x6e656d65736973)) // "nemesis"
-	faults := []lessons.FaultID{lessons.ProduceRequestLost, lessons.ProduceAckLost, lessons.ProcessorCrash}
+	faults := lessons.Injectable()
 	out := make([]Strike, 2+rng.IntN(3))
 	for i := range out {
 		seq := 1 + rng.IntN(n)

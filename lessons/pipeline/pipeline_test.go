@@ -76,90 +76,39 @@ func struck(r *Run, f lessons.FaultID) bool {
 	return f == lessons.NoFault
 }
 
-// TestGuaranteeUnderFault is the lessons' claims, executed: each row is
-// what a lesson says a fault does to a guarantee.
+// restarted reports whether the run's trace shows a new processor
+// instance taking over.
+func restarted(r *Run) bool {
+	events, _ := r.Log.Snapshot()
+	for _, e := range events {
+		if e.Kind == trace.Restart {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGuaranteeUnderFault is the lessons' claims, executed: one run per row
+// of the catalog's claim table, every guarantee × preset × fault.
 func TestGuaranteeUnderFault(t *testing.T) {
 	const n = 200
-	type want func(r Result) string
-	none := func(r Result) string {
-		if r.Lost != 0 || r.Duplicated != 0 || r.Balance != n || r.Verdict != checker.Held {
-			return "want nothing lost or duplicated, balance = N, held"
-		}
-		return ""
-	}
-	lostSome := func(r Result) string {
-		if r.Lost < 1 || r.Duplicated != 0 || r.Verdict != checker.Held {
-			return "want lost ≥ 1, duplicated = 0, held"
-		}
-		return ""
-	}
-	recoveredNoDup := func(r Result) string {
-		if r.Duplicated != 0 || r.Recovered < 1 || r.Verdict != checker.Held {
-			return "want duplicated = 0, recovered ≥ 1, held"
-		}
-		return ""
-	}
-	noLoss := func(r Result) string {
-		if r.Lost != 0 || r.Verdict != checker.Held {
-			return "want lost = 0, held"
-		}
-		return ""
-	}
-	dupNoLoss := func(r Result) string {
-		if r.Lost != 0 || r.Duplicated < 1 || r.Verdict != checker.Held {
-			return "want duplicated ≥ 1, lost = 0, held"
-		}
-		return ""
-	}
-	exact := func(r Result) string {
-		if r.Lost != 0 || r.Duplicated != 0 || r.Balance != n || r.Verdict != checker.Held {
-			return "want lost = duplicated = 0, balance = N, held"
-		}
-		return ""
-	}
-	violated := func(r Result) string {
-		if r.Verdict != checker.Violated {
-			return "want violated"
-		}
-		return ""
-	}
-	for _, tc := range []struct {
-		g     lessons.GuaranteeID
-		p     lessons.PresetID
-		f     lessons.FaultID
-		check want
-	}{
-		{lessons.AtMostOnce, lessons.Strict, lessons.NoFault, none},
-		{lessons.AtLeastOnce, lessons.Strict, lessons.NoFault, none},
-		{lessons.ExactlyOnce, lessons.Strict, lessons.NoFault, none},
-
-		{lessons.AtMostOnce, lessons.Strict, lessons.ProduceRequestLost, lostSome},
-		{lessons.AtLeastOnce, lessons.Strict, lessons.ProduceRequestLost, noLoss},
-		{lessons.ExactlyOnce, lessons.Strict, lessons.ProduceRequestLost, exact},
-
-		{lessons.AtMostOnce, lessons.Strict, lessons.ProduceAckLost, recoveredNoDup},
-		{lessons.AtLeastOnce, lessons.Strict, lessons.ProduceAckLost, dupNoLoss},
-		{lessons.ExactlyOnce, lessons.Strict, lessons.ProduceAckLost, exact},
-
-		{lessons.AtMostOnce, lessons.Strict, lessons.ProcessorCrash, lostSome},
-		{lessons.AtLeastOnce, lessons.Strict, lessons.ProcessorCrash, dupNoLoss},
-		{lessons.ExactlyOnce, lessons.Strict, lessons.ProcessorCrash, exact},
-
-		{lessons.ExactlyOnce, lessons.Common, lessons.ProcessorCrash, violated},
-	} {
-		t.Run(fmt.Sprintf("%s/%s/%s", tc.g, tc.p, tc.f), func(t *testing.T) {
+	for _, c := range lessons.Claims() {
+		t.Run(fmt.Sprintf("%s/%s/%s", c.Guarantee, c.Preset, c.Fault), func(t *testing.T) {
 			start := time.Now()
-			r, run := runTraced(t, tc.g, tc.p, tc.f, n)
-			if !struck(run, tc.f) {
-				t.Errorf("the trace shows no %s striking a deposit", tc.f)
+			r, run := runTraced(t, c.Guarantee, c.Preset, c.Fault, n)
+			if !struck(run, c.Fault) {
+				t.Errorf("the trace shows no %s striking a deposit", c.Fault)
+			}
+			if c.Restart && !restarted(run) {
+				t.Errorf("the trace shows no new processor instance taking over")
 			}
 			t.Logf("%v: sent %d acked %d failed %d in_log %d credited %d lost %d dup %d recovered %d balance %d verdict %s",
 				time.Since(start).Round(time.Millisecond), r.Sent, r.Acked, r.Failed, r.InLog, r.Credited, r.Lost, r.Duplicated, r.Recovered, r.Balance, r.Verdict)
-			if msg := tc.check(r); msg != "" {
-				t.Errorf("%s; got lost %d duplicated %d recovered %d balance %d verdict %s", msg, r.Lost, r.Duplicated, r.Recovered, r.Balance, r.Verdict)
+			if msg := c.Check(r.Result); msg != "" {
+				t.Errorf("the claim table says lost %s, duplicated %s, recovered %s, %s; %s", c.Lost, c.Duplicated, c.Recovered, c.Verdict, msg)
 			}
-			if r.Unexpected != 0 {
-				t.Errorf("unexpected credits: %v", r.UnexpectedIDs)
+			if c.Lost == lessons.None && c.Duplicated == lessons.None && r.Balance != n {
+				t.Errorf("balance %d, want %d", r.Balance, n)
 			}
 		})
 	}
@@ -206,17 +155,17 @@ func TestDrawnRunsKeepEveryCredit(t *testing.T) {
 	// batch of credits: more events than the log's head holds, fewer than
 	// a snapshot holds (Head+Recent).
 	var schedule []Strike
-	for seq := 50; seq < DrawnDeposits; seq += 50 {
+	for seq := 50; seq < lessons.DrawnDeposits; seq += 50 {
 		schedule = append(schedule, Strike{Seq: seq, Fault: lessons.ProcessorCrash}, Strike{Seq: seq + 10, Fault: lessons.ProduceAckLost})
 	}
 	res, r := runSpec(t, Spec{Guarantee: lessons.AtLeastOnce, Preset: lessons.Strict, Fault: lessons.NoFault,
-		Messages: DrawnDeposits, Schedule: schedule})
+		Messages: lessons.DrawnDeposits, Schedule: schedule})
 	t.Logf("%d events", r.Log.Last())
 	if last := r.Log.Last(); last <= trace.Head || last > trace.Head+trace.Recent {
 		t.Fatalf("%d events: want more than the head holds and at most what a snapshot holds", last)
 	}
 	if got := credits(r); got != res.Credited || res.Duplicated == 0 {
-		t.Fatalf("%d deposits, %d events: %d credit events for %d credits (%d duplicated)", DrawnDeposits, r.Log.Last(), got, res.Credited, res.Duplicated)
+		t.Fatalf("%d deposits, %d events: %d credit events for %d credits (%d duplicated)", lessons.DrawnDeposits, r.Log.Last(), got, res.Credited, res.Duplicated)
 	}
 	res, r = runTraced(t, lessons.AtLeastOnce, lessons.Strict, lessons.NoFault, 5000)
 	if got := credits(r); got >= res.Credited {

@@ -17,7 +17,8 @@ import (
 // deposits come from a transactional producer, but the processor is a
 // read_uncommitted consumer that auto-commits offsets on a timer and writes
 // credits outside any transaction. Consumption is not part of a
-// transaction, so a crash loses or repeats credits.
+// transaction: a crash repeats what was credited since the last
+// auto-commit.
 type autoCommitProcessor struct {
 	r        *Run
 	instance string
@@ -31,7 +32,13 @@ func newAutoCommitProcessor(r *Run, instance string) *autoCommitProcessor {
 
 func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 	cl, err := kgo.NewClient(append(groupMember(p.r, p.dialer),
-		kgo.AutoCommitInterval(time.Second),
+		kgo.AutoCommitInterval(time.Duration(p.r.recipe.AutoCommitMs)*time.Millisecond),
+		// The Java client and kafka-python commit, on their timer, only
+		// what the loop was handed before its last poll, so a loop that
+		// credits a batch before polling again never commits a record it
+		// has not credited. franz-go would commit what was polled, even
+		// mid-batch; marking the credited records gives the Java timing.
+		kgo.AutoCommitMarks(),
 	)...)
 	if err != nil {
 		return err
@@ -61,6 +68,9 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			}
 		}
 		p.r.credited(seqs, p.instance, p.events)
+		if crashAt == nil {
+			cl.MarkCommitRecords(recs...)
+		}
 		if crashAt != nil {
 			p.r.crash(crashAt.Key, p.instance, "; the auto-committed offset, not the credits, decides where the next instance starts")
 			return errCrashed
@@ -68,7 +78,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		if done {
 			// What a clean shutdown does with auto-commit on: commit
 			// what was polled.
-			return cl.CommitUncommittedOffsets(ctx)
+			return cl.CommitMarkedOffsets(ctx)
 		}
 	}
 }

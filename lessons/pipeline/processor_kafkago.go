@@ -46,19 +46,22 @@ type kafkaGoProcessor struct {
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
 	p.tr = &kafka.Transport{Dial: p.dialer.DialContext}
-	acks, tries := kafkaGoAcks(r.Spec.Guarantee)
+	acks, tries := kafkaGoAcks(r.recipe)
 	commitEvery := time.Duration(0) // synchronous commits
-	switch {
-	case r.Spec.Guarantee == lessons.AtMostOnce:
+	switch r.recipe.Commit {
+	case lessons.CommitBefore:
 		p.order = commitFirst
-		if r.Spec.Preset == lessons.Common {
-			// enable_auto_commit=True: offsets of what was read are
-			// committed on a timer, whatever was processed. Whether a
-			// crash loses or repeats deposits depends on the timing.
-			commitEvery = time.Second
-		}
-	case r.Spec.Preset == lessons.Common:
+	case lessons.CommitEach:
 		p.order = creditEach
+	case lessons.CommitAuto:
+		// enable_auto_commit=True in a loop that credits a batch before
+		// it asks for the next: the client commits, on its timer, only
+		// offsets of records already processed, so a crash repeats what
+		// was credited since the last commit and loses nothing. kafka-go
+		// has no auto-commit; CommitMessages with a CommitInterval hands
+		// the offsets to a background committer, which is the same.
+		p.order = creditFirst
+		commitEvery = time.Duration(r.recipe.AutoCommitMs) * time.Millisecond
 	default:
 		p.order = creditFirst
 	}

@@ -42,19 +42,18 @@ type kafkaGoProducer struct {
 // WriteMessages call; each call costs a partition lookup and a lock.
 const handOver = 1000
 
-// kafkaGoAcks is how a kafka-go writer of guarantee g waits and retries:
-// at-most-once takes the leader's ack and never retries, so a send is never
-// repeated (MaxAttempts counts the first try); at-least-once waits for all
-// in-sync replicas and retries.
-func kafkaGoAcks(g lessons.GuaranteeID) (kafka.RequiredAcks, int) {
-	if g == lessons.AtMostOnce {
-		return kafka.RequireOne, 1
+// kafkaGoAcks is how a kafka-go writer of recipe r waits and retries.
+// MaxAttempts counts the first try, so 1 never repeats a send. A zero
+// kafka.Writer has RequireNone (acks=0): always set it.
+func kafkaGoAcks(r lessons.Recipe) (kafka.RequiredAcks, int) {
+	if r.Acks == lessons.AcksAll {
+		return kafka.RequireAll, r.Attempts
 	}
-	return kafka.RequireAll, 10
+	return kafka.RequireOne, r.Attempts
 }
 
 func newKafkaGoProducer(r *Run) *kafkaGoProducer {
-	acks, tries := kafkaGoAcks(r.Spec.Guarantee)
+	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
 		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}

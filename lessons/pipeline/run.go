@@ -19,12 +19,6 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
-// DrawnDeposits is the largest run whose trace is drawn one cell per
-// deposit (trace.js SMALL): its trace keeps every event. A larger run is
-// drawn as counts and anomalies, and its trace keeps a sample of the
-// routine events past the head.
-const DrawnDeposits = 200
-
 // endKey marks the record the lab appends to a run's topic when its writer
 // is done: to the input after the producer, so a processor that committed
 // past it has processed every deposit; to the ledger after the processor, so
@@ -66,6 +60,7 @@ type Run struct {
 
 	env     Env
 	claim   checker.Claim
+	recipe  lessons.Recipe
 	nemesis *nemesis
 	start   time.Time
 
@@ -80,30 +75,23 @@ type Run struct {
 
 // New prepares a run. Execute starts it.
 func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
-	g, ok := lessons.LookupGuarantee(spec.Guarantee)
-	if !ok {
-		return nil, fmt.Errorf("unknown guarantee %q", spec.Guarantee)
+	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages}
+	if err := params.Validate(); err != nil {
+		return nil, err
 	}
-	if !g.HasPreset(spec.Preset) {
-		return nil, fmt.Errorf("guarantee %s has no preset %q", spec.Guarantee, spec.Preset)
-	}
-	if _, ok := lessons.LookupFault(spec.Fault); !ok {
-		return nil, fmt.Errorf("unknown fault %q", spec.Fault)
-	}
-	if spec.Messages < 1 {
-		return nil, errors.New("a run needs at least one deposit")
-	}
+	g, _ := lessons.LookupGuarantee(spec.Guarantee)
+	recipe, _ := lessons.LookupRecipe(spec.Guarantee, spec.Preset)
 	if env.Tuning == (Tuning{}) {
 		env.Tuning = DefaultTuning()
 	}
 	names := NamesFor(spec.RunID)
 	log := trace.New()
-	if spec.Messages > DrawnDeposits {
+	if spec.Messages > lessons.DrawnDeposits {
 		log.Sample()
 	}
 	r := &Run{
 		Spec: spec, Names: names, Log: log, Pacer: pacer,
-		env: env, claim: g.Claim, nemesis: newNemesis(log, names.Input),
+		env: env, claim: g.Claim, recipe: recipe, nemesis: newNemesis(log, names.Input),
 		outcomes: make([]checker.Outcome, spec.Messages),
 		sentAt:   make([]uint32, spec.Messages),
 		credAt:   make([]uint32, spec.Messages),
@@ -207,7 +195,7 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 // planned network fault when deposit k is sent.
 func (r *Run) produce(ctx context.Context, k int) error {
 	var p producer
-	if r.Spec.Guarantee == lessons.ExactlyOnce {
+	if r.recipe.Transactional {
 		tp, err := newTxnProducer(r)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -19,6 +20,9 @@ var ErrNotPaused = errors.New("step needs a paused run: pause it first")
 // ErrFinished refuses a control of a run that has ended.
 var ErrFinished = errors.New("the run has ended: start a new one to drive it")
 
+// actionList words the actions a Control may name.
+const actionList = "pause, resume, step, pace or fault"
+
 // Control is one action on a running run (API.md, "Driving a run").
 type Control struct {
 	Action string          `json:"action"` // pause, resume, step, pace, fault
@@ -27,7 +31,7 @@ type Control struct {
 	Token  string          `json:"token,omitempty"` // over the websocket only
 }
 
-// Apply checks token and performs c. It returns a *FieldError for a bad
+// Apply checks token and performs c. It returns a *lessons.FieldError for a bad
 // action, ErrForbidden, or ErrFinished.
 func (r *Run) Apply(token string, c Control) error {
 	if subtle.ConstantTimeCompare([]byte(token), []byte(r.token)) != 1 {
@@ -48,19 +52,19 @@ func (r *Run) Apply(token string, c Control) error {
 		}
 		p.Step()
 	case "pace":
-		if err := checkPace(c.PaceMs); err != nil {
+		if err := lessons.CheckPace(c.PaceMs); err != nil {
 			return err
 		}
 		p.SetPace(time.Duration(*c.PaceMs) * time.Millisecond)
 	case "fault":
-		if f, ok := lessons.LookupFault(c.Fault); !ok || f.ID == lessons.NoFault {
-			return fieldErr("fault", "fault must be one of produce-request-lost, produce-ack-lost, processor-crash")
+		if err := lessons.CheckInjectable(c.Fault); err != nil {
+			return err
 		}
 		r.Pipeline.Inject(c.Fault)
 	case "":
-		return fieldErr("action", "action is required: pause, resume, step, pace or fault")
+		return &lessons.FieldError{Field: "action", Msg: "action is required: " + actionList}
 	default:
-		return fieldErr("action", "unknown action %q: use pause, resume, step, pace or fault", c.Action)
+		return &lessons.FieldError{Field: "action", Msg: fmt.Sprintf("unknown action %q: use %s", c.Action, actionList)}
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ type Run struct {
 	finished time.Time
 }
 
-// Start validates req and starts its run, or returns a *FieldError,
+// Start validates req and starts its run, or returns a *lessons.FieldError,
 // ErrBusy or ErrClosed.
 func (g *Registry) Start(req Request) (*Run, error) {
 	runs, err := g.start([]Request{req})
@@ -112,7 +112,7 @@ func (g *Registry) Start(req Request) (*Run, error) {
 func (g *Registry) Compare(fault lessons.FaultID, messages *int) (map[lessons.GuaranteeID]*Run, error) {
 	var reqs []Request
 	for _, gu := range lessons.Guarantees() {
-		reqs = append(reqs, Request{Guarantee: gu.ID, Fault: fault, Messages: messages})
+		reqs = append(reqs, Request{RunParams: lessons.RunParams{Guarantee: gu.ID, Fault: fault, Messages: messages}})
 	}
 	runs, err := g.start(reqs)
 	if err != nil {
@@ -127,7 +127,7 @@ func (g *Registry) Compare(fault lessons.FaultID, messages *int) (map[lessons.Gu
 
 func (g *Registry) start(reqs []Request) ([]*Run, error) {
 	for i := range reqs {
-		if err := reqs[i].normalize(); err != nil {
+		if err := reqs[i].Validate(); err != nil {
 			return nil, err
 		}
 	}
@@ -147,7 +147,7 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 			Messages: *req.Messages,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
-			return nil, err // normalize already checked everything New checks
+			return nil, err // Validate already checked everything New checks
 		}
 		if req.StartPaused {
 			p.Pacer.Pause()

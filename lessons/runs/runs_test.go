@@ -50,7 +50,7 @@ func intp(n int) *int { return &n }
 // retention, then it and its topics are gone.
 func TestRetentionDeletesTopics(t *testing.T) {
 	g := newRegistry(t, Config{Retention: 300 * time.Millisecond})
-	r, err := g.Start(Request{Guarantee: lessons.AtLeastOnce, Fault: lessons.NoFault, Messages: intp(20)})
+	r, err := g.Start(Request{RunParams: lessons.RunParams{Guarantee: lessons.AtLeastOnce, Fault: lessons.NoFault, Messages: intp(20)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCompareStartsAllOrNone(t *testing.T) {
 // sentence saying why, and no new run is accepted.
 func TestShutdownFailsRunsWithAReason(t *testing.T) {
 	g := New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin()}, Config{})
-	r, err := g.Start(Request{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault, Messages: intp(1000), PaceMs: intp(10)})
+	r, err := g.Start(Request{RunParams: lessons.RunParams{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault, Messages: intp(1000), PaceMs: intp(10)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,16 +115,16 @@ func TestShutdownFailsRunsWithAReason(t *testing.T) {
 	if st.State != Failed || st.Error == nil || !strings.Contains(*st.Error, "shut down") {
 		t.Fatalf("status after shutdown: %+v", st)
 	}
-	if _, err := g.Start(Request{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault}); !errors.Is(err, ErrClosed) {
+	if _, err := g.Start(Request{RunParams: lessons.RunParams{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("start after shutdown: %v", err)
 	}
 }
 
 func TestDeadlineGrowsWithSizeAndPace(t *testing.T) {
-	small := deadline(Request{Messages: intp(1), PaceMs: intp(0)})
-	big := deadline(Request{Messages: intp(MaxMessages), PaceMs: intp(0)})
-	paced := deadline(Request{Messages: intp(100), PaceMs: intp(MaxPaceMs)})
-	if small < time.Minute || big <= small || paced < 100*MaxPaceMs*time.Millisecond || big > 3*time.Hour {
+	small := deadline(Request{RunParams: lessons.RunParams{Messages: intp(1), PaceMs: intp(0)}})
+	big := deadline(Request{RunParams: lessons.RunParams{Messages: intp(lessons.MaxMessages), PaceMs: intp(0)}})
+	paced := deadline(Request{RunParams: lessons.RunParams{Messages: intp(100), PaceMs: intp(lessons.MaxPaceMs)}})
+	if small < time.Minute || big <= small || paced < 100*lessons.MaxPaceMs*time.Millisecond || big > 3*time.Hour {
 		t.Fatalf("deadlines: %v %v %v", small, big, paced)
 	}
 }
@@ -135,7 +135,7 @@ func TestDeadlineEndsARun(t *testing.T) {
 	g := newRegistry(t, Config{Deadline: func(Request) time.Duration { return 700 * time.Millisecond }})
 	began := time.Now()
 	// 100 deposits at 100 ms each would take 10 s.
-	r, err := g.Start(Request{Guarantee: lessons.AtLeastOnce, Fault: lessons.NoFault, Messages: intp(100), PaceMs: intp(100)})
+	r, err := g.Start(Request{RunParams: lessons.RunParams{Guarantee: lessons.AtLeastOnce, Fault: lessons.NoFault, Messages: intp(100), PaceMs: intp(100)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestDeadlineEndsARun(t *testing.T) {
 // longer than its deadline; once resumed it completes.
 func TestPausesDoNotCountAgainstTheDeadline(t *testing.T) {
 	g := newRegistry(t, Config{Deadline: func(Request) time.Duration { return 1500 * time.Millisecond }})
-	r, err := g.Start(Request{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault, Messages: intp(20), StartPaused: true})
+	r, err := g.Start(Request{RunParams: lessons.RunParams{Guarantee: lessons.ExactlyOnce, Fault: lessons.NoFault, Messages: intp(20)}, StartPaused: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestKeptRunsAreBounded(t *testing.T) {
 	g := newRegistry(t, Config{MaxConcurrent: 1, MaxKept: 2})
 	var started []*Run
 	for range 3 {
-		r, err := g.Start(Request{Guarantee: lessons.AtMostOnce, Fault: lessons.NoFault, Messages: intp(3)})
+		r, err := g.Start(Request{RunParams: lessons.RunParams{Guarantee: lessons.AtMostOnce, Fault: lessons.NoFault, Messages: intp(3)}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,102 @@
+package lessons
+
+// Client names a Kafka client library a run uses.
+type Client string
+
+const (
+	KafkaGo Client = "kafka-go" // github.com/segmentio/kafka-go
+	FranzGo Client = "franz-go" // github.com/twmb/franz-go/pkg/kgo
+)
+
+// Module is the client's Go module path.
+func (c Client) Module() string {
+	if c == FranzGo {
+		return "github.com/twmb/franz-go"
+	}
+	return "github.com/segmentio/kafka-go"
+}
+
+// Acks is how many replicas must have a write before the producer is told
+// it succeeded.
+type Acks string
+
+const (
+	AcksLeader Acks = "1"   // the leader alone
+	AcksAll    Acks = "all" // every in-sync replica
+)
+
+// Isolation is what a consumer reads of transactional writes.
+type Isolation string
+
+const (
+	ReadUncommitted Isolation = "read_uncommitted"
+	ReadCommitted   Isolation = "read_committed"
+)
+
+// Commit is when the processor stores its consumer group offsets, relative
+// to crediting the records they cover.
+type Commit string
+
+const (
+	// CommitBefore commits a batch, then credits it: a crash between the
+	// two loses the uncredited rest (at-most-once).
+	CommitBefore Commit = "before"
+	// CommitAfter credits a batch, then commits it: a crash between the
+	// two credits it again (at-least-once).
+	CommitAfter Commit = "after"
+	// CommitEach credits one record and commits it, then the next: the
+	// seed's at-least-once consumer, with a commit round trip per record.
+	CommitEach Commit = "each"
+	// CommitAuto leaves commits to the client's timer (enable.auto.commit),
+	// which stores the offsets of records already handed to the loop.
+	CommitAuto Commit = "auto"
+	// CommitInTransaction sends the offsets to the transaction that writes
+	// the credits: both become visible, or neither.
+	CommitInTransaction Commit = "transaction"
+)
+
+// Recipe is how one guarantee's preset configures its pipeline: the
+// client, the producer's settings and the processor's read and commit.
+// A new preset is one row here, one row per fault in the claim table, and
+// its mechanism in package pipeline if it needs a new one.
+type Recipe struct {
+	Guarantee GuaranteeID `json:"guarantee"`
+	Preset    PresetID    `json:"preset"`
+	Client    Client      `json:"client"`
+	Acks      Acks        `json:"acks"`
+	// Attempts counts a send's first try (kafka-go's MaxAttempts); 0 is
+	// franz-go's default, retrying until the delivery timeout.
+	Attempts      int       `json:"attempts"`
+	Idempotent    bool      `json:"idempotent"`
+	Transactional bool      `json:"transactional"`
+	Isolation     Isolation `json:"isolation"`
+	Commit        Commit    `json:"commit"`
+	// AutoCommitMs is the auto-commit timer's period, for CommitAuto.
+	AutoCommitMs int `json:"auto_commit_ms,omitempty"`
+}
+
+// recipes lists one row per guarantee and preset.
+var recipes = []Recipe{
+	{Guarantee: AtMostOnce, Preset: Strict, Client: KafkaGo, Acks: AcksLeader, Attempts: 1, Isolation: ReadUncommitted, Commit: CommitBefore},
+	// The seed's consumer sets enable_auto_commit=True.
+	{Guarantee: AtMostOnce, Preset: Common, Client: KafkaGo, Acks: AcksLeader, Attempts: 1, Isolation: ReadUncommitted, Commit: CommitAuto, AutoCommitMs: 1000},
+	{Guarantee: AtLeastOnce, Preset: Strict, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter},
+	// The seed's consumer commits after each record.
+	{Guarantee: AtLeastOnce, Preset: Common, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitEach},
+	{Guarantee: ExactlyOnce, Preset: Strict, Client: FranzGo, Acks: AcksAll, Idempotent: true, Transactional: true, Isolation: ReadCommitted, Commit: CommitInTransaction},
+	// The seed's consumer auto-commits and is outside the transaction.
+	{Guarantee: ExactlyOnce, Preset: Common, Client: FranzGo, Acks: AcksAll, Idempotent: true, Transactional: true, Isolation: ReadUncommitted, Commit: CommitAuto, AutoCommitMs: 1000},
+}
+
+// LookupRecipe returns the recipe of guarantee g's preset p.
+func LookupRecipe(g GuaranteeID, p PresetID) (Recipe, bool) {
+	for _, r := range recipes {
+		if r.Guarantee == g && r.Preset == p {
+			return r, true
+		}
+	}
+	return Recipe{}, false
+}
+
+// Recipes lists every recipe, by guarantee and preset.
+func Recipes() []Recipe { return append([]Recipe(nil), recipes...) }
