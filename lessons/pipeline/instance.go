@@ -61,6 +61,7 @@ func (r *Run) process(ctx context.Context, instance string) error {
 func (r *Run) crash(key []byte, instance, how string) {
 	r.nemesis.crashed()
 	r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Crash, ID: string(key), Instance: instance, Offset: -1,
+		Fault: string(lessons.ProcessorCrash), Phase: trace.Struck,
 		Detail: "crashed after crediting " + string(key) + how})
 }
 

@@ -92,7 +92,7 @@ func (n *nemesis) plan(schedule []Strike) {
 	if len(schedule) == 0 {
 		return
 	}
-	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1,
+	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1, Phase: trace.Scheduled,
 		Detail: "schedule: " + FormatSchedule(schedule) + "; each strikes at its first chance once its deposit is reached"})
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -184,9 +184,9 @@ func (n *nemesis) onFault(a faultconn.Action, p *faultconn.Produce) {
 		f = lessons.ProduceAckLost
 	}
 	detail := fmt.Sprintf("%s: %s (%d deposits: %s); the connection was reset", f, what, len(p.Keys), keyRange(p.Keys))
-	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: n.input, Offset: -1, Detail: detail})
+	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: n.input, Offset: -1, Fault: string(f), Phase: trace.Struck, Detail: detail})
 	for _, k := range p.Keys {
-		n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, ID: k, Topic: n.input, Offset: -1, Detail: string(f)})
+		n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, ID: k, Topic: n.input, Offset: -1, Fault: string(f), Phase: trace.Struck, Detail: string(f)})
 	}
 }
 

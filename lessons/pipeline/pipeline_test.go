@@ -66,10 +66,7 @@ func runSpec(t testing.TB, spec Spec) (Result, *Run) {
 func struck(r *Run, f lessons.FaultID) bool {
 	events, _ := r.Log.Snapshot()
 	for _, e := range events {
-		switch {
-		case f == lessons.ProcessorCrash && e.Kind == trace.Crash && e.ID != "":
-			return true
-		case f != lessons.ProcessorCrash && e.Kind == trace.FaultKind && e.ID != "" && e.Detail == string(f):
+		if e.Fault == string(f) && e.Phase == trace.Struck && e.ID != "" {
 			return true
 		}
 	}

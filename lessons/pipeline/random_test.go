@@ -139,8 +139,7 @@ func struckAny(r *Run) int {
 func networkStrikes(events []trace.Event) []trace.Event {
 	var out []trace.Event
 	for _, e := range events {
-		if e.Kind == trace.FaultKind && e.ID == "" && e.Actor == trace.Nemesis &&
-			(strings.HasPrefix(e.Detail, string(lessons.ProduceRequestLost)+":") || strings.HasPrefix(e.Detail, string(lessons.ProduceAckLost)+":")) {
+		if e.Kind == trace.FaultKind && e.ID == "" && e.Phase == trace.Struck {
 			out = append(out, e)
 		}
 	}
@@ -155,7 +154,7 @@ func strikes(r *Run) string {
 		switch {
 		case e.Kind == trace.Crash && e.ID != "":
 			out = append(out, fmt.Sprintf("%s crashed after %s", e.Instance, e.ID))
-		case e.Kind == trace.FaultKind && e.ID == "" && !strings.HasPrefix(e.Detail, "schedule:"):
+		case e.Kind == trace.FaultKind && e.ID == "" && e.Phase != trace.Scheduled:
 			what, _, _ := strings.Cut(e.Detail, "; the connection")
 			out = append(out, what)
 		}

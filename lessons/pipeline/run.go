@@ -103,7 +103,8 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 // Inject arms fault f now: it strikes at the next chance (the next Produce,
 // or right after the processor's next credit).
 func (r *Run) Inject(f lessons.FaultID) {
-	r.Log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1, Detail: string(f) + " armed: strikes at the next chance"})
+	r.Log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1, Fault: string(f), Phase: trace.Armed,
+		Detail: string(f) + " armed: strikes at the next chance"})
 	r.nemesis.arm(f, 1)
 }
 

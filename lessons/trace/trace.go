@@ -74,8 +74,25 @@ type Event struct {
 	Topic     string `json:"topic,omitempty"`
 	Partition int32  `json:"partition"`
 	Offset    int64  `json:"offset"` // -1 when not known
-	Detail    string `json:"detail,omitempty"`
+	// Fault and Phase type a fault's events (kinds fault and crash), so a
+	// page never reads them out of Detail: which fault, and what it did.
+	Fault  string `json:"fault,omitempty"`
+	Phase  Phase  `json:"phase,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
+
+// Phase is what a fault event reports.
+type Phase string
+
+const (
+	// Armed: injected into a running run; it strikes at its next chance.
+	Armed Phase = "armed"
+	// Scheduled: planned for a deposit; it strikes once that is reached.
+	Scheduled Phase = "scheduled"
+	// Struck: it hit the deposit the event names (or, with no deposit,
+	// the request or batch its Detail describes).
+	Struck Phase = "struck"
+)
 
 // resolved is e as readers see it: with its deposit's ID.
 func (e Event) resolved() Event {
