@@ -7,7 +7,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
 	"github.com/kafka-delivery-lab/lab/views"
 )
@@ -46,14 +45,4 @@ func (a *app) page(c echo.Context, title string) views.Page {
 		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
 		BrokerUp: a.brokerUp(c.Request().Context()),
 	}
-}
-
-// homeShow answers GET /.
-func (a *app) homeShow(c echo.Context) error {
-	p := a.page(c, "home.title")
-	l, err := content.Load("home", p.Lang)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.Home(p, sections(l), scriptI18N[p.Lang]))
 }
