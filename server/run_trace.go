@@ -24,7 +24,6 @@ func (a *app) runTrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, _ := r.Pipeline.Log.Snapshot()
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.ID+`.json"`)
-	return c.JSON(http.StatusOK, runFile{Format: "kafka-delivery-lab/run@1", Run: r.Status(), Events: events})
+	return c.JSON(http.StatusOK, runFile{Format: "kafka-delivery-lab/run@1", Run: r.Status(), Events: r.Events()})
 }
