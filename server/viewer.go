@@ -56,7 +56,7 @@ func (v *viewer) read() {
 		if err := json.Unmarshal(data, &ctl); err != nil {
 			reply = controlReply{Type: "error", Error: "send a JSON control: {\"action\":\"pause\",\"token\":\"…\"}"}
 		} else if err := v.run.Apply(ctl.Token, ctl); err != nil {
-			reply = controlReply{Type: "error", Error: err.Error()}
+			reply = controlReply{Type: "error", Error: errorText(err)}
 		} else {
 			st := v.run.Status()
 			reply.Status = &st
