@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"time"
 
@@ -14,11 +15,16 @@ import (
 // langCookie remembers the language a visitor chose with ?lang=.
 const langCookie = "lang"
 
-// render writes a templ component as the response.
+// render writes a templ component as the response. The page is rendered
+// into a buffer first: once the status is written a failed render could
+// only truncate a 200, while this way its error reaches the error handler,
+// which answers 500.
 func render(c echo.Context, status int, t templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(status)
-	return t.Render(c.Request().Context(), c.Response())
+	var buf bytes.Buffer
+	if err := t.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // lang picks the page language: ?lang= (remembered in a cookie), then the
