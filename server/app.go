@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
-	"github.com/kafka-delivery-lab/lab/lessons/runs"
 	"github.com/kafka-delivery-lab/lab/web"
 )
 
@@ -28,7 +27,7 @@ type BrokerInfo interface {
 type app struct {
 	*echo.Echo
 	broker      BrokerInfo
-	runs        *runs.Registry
+	runs        Runs
 	feeds       feeds
 	viewerSlots chan struct{}
 	health      struct {
@@ -38,7 +37,7 @@ type app struct {
 	}
 }
 
-func newApp(b BrokerInfo, registry *runs.Registry) *app {
+func newApp(b BrokerInfo, registry Runs) *app {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	a := &app{Echo: e, broker: b, runs: registry, viewerSlots: make(chan struct{}, maxViewers)}

@@ -47,9 +47,13 @@ func (a *app) handleError(err error, c echo.Context) {
 	case errors.As(err, &he):
 		ae = &apiError{Status: he.Code, Msg: httpErrorText(he)}
 	default:
-		if ae = runsError(c, err); ae == nil {
+		ae = runsError(err)
+		switch {
+		case ae == nil:
 			c.Logger().Error(err)
 			ae = &apiError{Status: http.StatusInternalServerError, Msg: "something went wrong inside the lab; the error has been logged"}
+		case ae.Status == http.StatusTooManyRequests:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		}
 	}
 	_ = c.JSON(ae.Status, ae)
@@ -58,25 +62,39 @@ func (a *app) handleError(err error, c echo.Context) {
 // retryAfter is a fair guess at when a run slot frees up, in seconds.
 const retryAfter = 5
 
+// bearerHint tells an HTTP client how to present a run's control token:
+// the domain's refusal says only that the token is needed.
+const bearerHint = ": send it as Authorization: Bearer <token>"
+
 // runsError maps the run registry's refusals to HTTP, or returns nil: a
 // bad field 400, no control token 403, an action the run's state does not
-// allow 409, all slots taken 429 with Retry-After, shutting down 503.
-func runsError(c echo.Context, err error) *apiError {
+// allow 409, all slots taken 429 (handleError adds Retry-After), shutting
+// down 503. It adds what only HTTP can say, such as where the token goes.
+func runsError(err error) *apiError {
 	var fe *lessons.FieldError
 	switch {
 	case errors.As(err, &fe):
 		return &apiError{Status: http.StatusBadRequest, Msg: fe.Msg, Field: fe.Field}
 	case errors.Is(err, runs.ErrForbidden):
-		return &apiError{Status: http.StatusForbidden, Msg: err.Error()}
+		return &apiError{Status: http.StatusForbidden, Msg: err.Error() + bearerHint}
 	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused):
 		return &apiError{Status: http.StatusConflict, Msg: err.Error()}
 	case errors.Is(err, runs.ErrBusy):
-		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		return &apiError{Status: http.StatusTooManyRequests, Msg: err.Error()}
 	case errors.Is(err, runs.ErrClosed):
 		return &apiError{Status: http.StatusServiceUnavailable, Msg: err.Error()}
 	}
 	return nil
+}
+
+// errorText is the sentence a client is told of a failed request: the
+// HTTP answer's, so that a control refused over the websocket reads as it
+// does from POST /api/runs/{id}/control.
+func errorText(err error) string {
+	if ae := runsError(err); ae != nil {
+		return ae.Msg
+	}
+	return err.Error()
 }
 
 func httpErrorText(he *echo.HTTPError) string {

@@ -103,17 +103,17 @@ func (f *feed) loop() {
 // publishEvents frames the events since the cursor. At the end of a run
 // it drains everything the log still holds.
 func (f *feed) publishEvents(all bool) {
-	log := f.run.Pipeline.Log
+	r := f.run
 	for {
 		// Too far behind to show everything: jump to the latest.
 		from := f.cursor
-		if last := log.Last(); !all && last-from > maxFrameEvents {
+		if last := r.LastEvent(); !all && last-from > maxFrameEvents {
 			from = last - maxFrameEvents
 		}
-		evs, behind := log.Since(from, maxFrameEvents)
+		evs, behind := r.EventsSince(from, maxFrameEvents)
 		if behind { // the window moved on past from
-			from = max(0, log.Last()-maxFrameEvents)
-			evs, _ = log.Since(from, maxFrameEvents)
+			from = max(0, r.LastEvent()-maxFrameEvents)
+			evs, _ = r.EventsSince(from, maxFrameEvents)
 		}
 		if len(evs) == 0 {
 			return
@@ -121,7 +121,7 @@ func (f *feed) publishEvents(all bool) {
 		skipped := from - f.cursor
 		f.cursor = evs[len(evs)-1].Seq
 		f.append(mustJSON(eventsMsg{Type: "events", Events: evs, Skipped: skipped}))
-		if !all || f.cursor >= log.Last() {
+		if !all || f.cursor >= r.LastEvent() {
 			return
 		}
 	}
@@ -170,8 +170,7 @@ func (f *feed) snapshot() ([]byte, int64) {
 	if f.snap != nil && f.snapN == f.next {
 		return f.snap, f.next
 	}
-	events, _ := f.run.Pipeline.Log.Snapshot()
-	f.snap, f.snapN = mustJSON(runMsg{Type: "snapshot", Run: f.run.Status(), Events: events}), f.next
+	f.snap, f.snapN = mustJSON(runMsg{Type: "snapshot", Run: f.run.Status(), Events: f.run.Events()}), f.next
 	return f.snap, f.next
 }
 

@@ -622,7 +622,7 @@ func TestHostileRecordsRenderAsText(t *testing.T) {
 // ignored, and the run goes to the lab's own broker; no handler reads a
 // broker address from a request.
 func TestNoBrokerFromRequests(t *testing.T) {
-	a, _ := newTestApp(t, 4)
+	a, reg := newTestApp(t, 4)
 	for _, field := range []string{"brokers", "broker", "bootstrap_servers", "kafka_brokers", "addr", "addrs", "seed_brokers"} {
 		for _, path := range []string{"/api/runs", "/api/compare"} {
 			body := `{"guarantee":"at-least-once","fault":"none","` + field + `":"10.0.0.1:9092"}`
@@ -635,7 +635,7 @@ func TestNoBrokerFromRequests(t *testing.T) {
 			}
 		}
 	}
-	if n := a.runs.Active(); n != 0 {
+	if n := reg.Active(); n != 0 {
 		t.Fatalf("refused requests started %d runs", n)
 	}
 

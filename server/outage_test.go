@@ -176,7 +176,7 @@ func testBrokerOutage(t *testing.T, guarantee string) {
 	// Nothing of the failed run goes on: no client of it keeps retrying
 	// and settling deposits into its trace.
 	failed, _ := reg.Get(id)
-	lastEvent := failed.Pipeline.Log.Last()
+	lastEvent := failed.LastEvent()
 
 	// Pages still render, and say the broker is down.
 	var slowest time.Duration
@@ -221,7 +221,7 @@ func testBrokerOutage(t *testing.T, guarantee string) {
 	if out["state"] != "done" || res == nil || res["balance"].(float64) != 200 || res["verdict"] != "held" {
 		t.Fatalf("a run after the broker came back: %v", out)
 	}
-	if n := failed.Pipeline.Log.Last(); n != lastEvent {
+	if n := failed.LastEvent(); n != lastEvent {
 		t.Fatalf("the failed run's trace grew from %d to %d events after it ended: a client of it is still at work", lastEvent, n)
 	}
 }

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
 	"github.com/kafka-delivery-lab/lab/views"
 )
@@ -15,11 +15,16 @@ import (
 // langCookie remembers the language a visitor chose with ?lang=.
 const langCookie = "lang"
 
-// render writes a templ component as the response.
+// render writes a templ component as the response. The page is rendered
+// into a buffer first: once the status is written a failed render could
+// only truncate a 200, while this way its error reaches the error handler,
+// which answers 500.
 func render(c echo.Context, status int, t templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(status)
-	return t.Render(c.Request().Context(), c.Response())
+	var buf bytes.Buffer
+	if err := t.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // lang picks the page language: ?lang= (remembered in a cookie), then the
@@ -46,14 +51,4 @@ func (a *app) page(c echo.Context, title string) views.Page {
 		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
 		BrokerUp: a.brokerUp(c.Request().Context()),
 	}
-}
-
-// homeShow answers GET /.
-func (a *app) homeShow(c echo.Context) error {
-	p := a.page(c, "home.title")
-	l, err := content.Load("home", p.Lang)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.Home(p, sections(l), scriptI18N[p.Lang]))
 }

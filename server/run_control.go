@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
-	"github.com/kafka-delivery-lab/lab/lessons/text"
 )
 
 // runControl answers POST /api/runs/{id}/control: pause, resume, step, pace
@@ -26,18 +25,4 @@ func (a *app) runControl(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r.Status())
-}
-
-// joinShow answers GET /join/{code}: a student's way into a presenter's
-// run.
-func (a *app) joinShow(c echo.Context) error {
-	r, ok := a.runs.Join(c.Param("code"))
-	if !ok {
-		return &apiError{Status: http.StatusNotFound, Msg: "no live run has that join code: check the code on the presenter's screen", Field: "code"}
-	}
-	target := "/runs/" + r.ID
-	if l, ok := text.Parse(c.QueryParam("lang")); ok {
-		target += "?lang=" + string(l)
-	}
-	return c.Redirect(http.StatusSeeOther, target)
 }

@@ -32,7 +32,7 @@ func post(t *testing.T, h http.Handler, path, token, body string) (*httptest.Res
 // stages counts the events that mean a deposit advanced one stage: sent
 // by the producer, or credited by the processor.
 func stages(r *runs.Run) int {
-	events, _ := r.Pipeline.Log.Snapshot()
+	events := r.Events()
 	n := 0
 	for _, e := range events {
 		if e.Kind == trace.Send || e.Kind == trace.Credit {

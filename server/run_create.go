@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
@@ -30,31 +29,5 @@ func (a *app) runCreate(c echo.Context) error {
 		return err
 	}
 	out := runCreated{ID: r.ID, WS: "/ws/runs/" + r.ID, ControlToken: r.Token(), Watch: "/runs/" + r.ID, Join: r.JoinPath()}
-	return c.JSON(http.StatusCreated, out)
-}
-
-type compareRequest struct {
-	Fault    lessons.FaultID `json:"fault"`
-	Messages *int            `json:"messages"`
-}
-
-type compareCreated struct {
-	Runs map[lessons.GuaranteeID]string `json:"runs"`
-}
-
-// compareCreate answers POST /api/compare: one run per guarantee, same fault.
-func (a *app) compareCreate(c echo.Context) error {
-	var req compareRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	started, err := a.runs.Compare(req.Fault, req.Messages)
-	if err != nil {
-		return err
-	}
-	out := compareCreated{Runs: map[lessons.GuaranteeID]string{}}
-	for g, r := range started {
-		out.Runs[g] = r.ID
-	}
 	return c.JSON(http.StatusCreated, out)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
-	"github.com/kafka-delivery-lab/lab/views"
 )
 
 // runFile is a run as a file: enough to replay its animation without a
@@ -25,13 +24,6 @@ func (a *app) runTrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, _ := r.Pipeline.Log.Snapshot()
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.ID+`.json"`)
-	return c.JSON(http.StatusOK, runFile{Format: "kafka-delivery-lab/run@1", Run: r.Status(), Events: events})
-}
-
-// replayShow answers GET /replay: load a run file, watch it again.
-func (a *app) replayShow(c echo.Context) error {
-	p := a.page(c, "replay.title")
-	return render(c, http.StatusOK, views.ReplayPage(p, scriptI18N[p.Lang]))
+	return c.JSON(http.StatusOK, runFile{Format: "kafka-delivery-lab/run@1", Run: r.Status(), Events: r.Events()})
 }

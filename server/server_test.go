@@ -65,7 +65,7 @@ func do(t *testing.T, h http.Handler, method, path, body string) (*httptest.Resp
 // TestBadInput: every endpoint answers bad input with a 4xx JSON error that
 // says what to do and names the field. Never a 500, never a panic.
 func TestBadInput(t *testing.T) {
-	a, _ := newTestApp(t, 4)
+	a, reg := newTestApp(t, 4)
 	big := `{"guarantee":"at-least-once","fault":"none","seed":` + strings.Repeat("1", 70<<10) + `}`
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -116,7 +116,7 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	if n := a.runs.Active(); n != 0 {
+	if n := reg.Active(); n != 0 {
 		t.Fatalf("bad requests started %d runs", n)
 	}
 }

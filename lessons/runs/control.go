@@ -11,8 +11,9 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons"
 )
 
-// ErrForbidden refuses a control without the run's token.
-var ErrForbidden = errors.New("only the holder of this run's control token may drive it: send it as Authorization: Bearer <token>")
+// ErrForbidden refuses a control without the run's token. How to send the
+// token is the transport's to say.
+var ErrForbidden = errors.New("only the holder of this run's control token may drive it")
 
 // ErrNotPaused refuses a step of a run that is not paused.
 var ErrNotPaused = errors.New("step needs a paused run: pause it first")

@@ -8,11 +8,6 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons"
 )
 
-// guaranteesList answers GET /api/guarantees.
-func (a *app) guaranteesList(c echo.Context) error {
-	return c.JSON(http.StatusOK, lessons.Guarantees())
-}
-
 // faultsList answers GET /api/faults.
 func (a *app) faultsList(c echo.Context) error {
 	return c.JSON(http.StatusOK, lessons.Faults())

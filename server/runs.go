@@ -1,0 +1,34 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+)
+
+// Runs is what the handlers need of the lab's runs: start them, and find
+// them by id or join code. The handlers declare it, so that they depend on
+// these four methods and not on how runs.Registry keeps its runs (and a
+// test may hand them any registry that answers these).
+type Runs interface {
+	// Start starts one run, or returns a *runs.FieldError, runs.ErrBusy
+	// or runs.ErrClosed.
+	Start(req runs.Request) (*runs.Run, error)
+	// Compare starts one run per guarantee under the same fault, all or
+	// none.
+	Compare(fault lessons.FaultID, messages *int) (map[lessons.GuaranteeID]*runs.Run, error)
+	Get(id string) (*runs.Run, bool)
+	Join(code string) (*runs.Run, bool)
+}
+
+// run finds the run named by the path's {id}.
+func (a *app) run(c echo.Context) (*runs.Run, error) {
+	r, ok := a.runs.Get(c.Param("id"))
+	if !ok {
+		return nil, &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
+	}
+	return r, nil
+}
