@@ -188,3 +188,39 @@ func faultIDs() []FaultID {
 	}
 	return out
 }
+
+// Limits are the bounds of a run, as documents and forms state them.
+type Limits struct {
+	MinMessages     int `json:"min_messages"`
+	MaxMessages     int `json:"max_messages"`
+	DefaultMessages int `json:"default_messages"`
+	MaxPaceMs       int `json:"max_pace_ms"`
+	DrawnDeposits   int `json:"drawn_deposits"`
+}
+
+// Document is the whole catalog as one value: what GET /api/catalog
+// answers and what every page hands its scripts, so that no list is
+// written twice.
+type Document struct {
+	Limits
+	// DefaultPreset is the preset of a run that names none.
+	DefaultPreset PresetID    `json:"default_preset"`
+	Guarantees    []Guarantee `json:"guarantees"`
+	Faults        []Fault     `json:"faults"`
+	Injectable    []FaultID   `json:"injectable"`
+	Recipes       []Recipe    `json:"recipes"`
+	Claims        []Claim     `json:"claims"`
+}
+
+// Catalog returns the catalog as one document.
+func Catalog() Document {
+	return Document{
+		Limits:        Limits{MinMessages, MaxMessages, DefaultMessages, MaxPaceMs, DrawnDeposits},
+		DefaultPreset: Strict,
+		Guarantees:    Guarantees(),
+		Faults:        Faults(),
+		Injectable:    Injectable(),
+		Recipes:       Recipes(),
+		Claims:        Claims(),
+	}
+}

@@ -37,7 +37,7 @@ func (p *RunParams) Validate() *FieldError {
 		return fieldErr("guarantee", "unknown guarantee %q: use %s", p.Guarantee, orList(guaranteeIDs()))
 	}
 	if p.Preset == "" {
-		p.Preset = Strict
+		p.Preset = Strict // Document.DefaultPreset
 	}
 	if !g.HasPreset(p.Preset) {
 		return fieldErr("preset", "unknown preset %q: %s offers %s", p.Preset, g.ID, orList(g.Presets))

@@ -57,6 +57,7 @@ func (a *app) routes() {
 	a.GET("/healthz", a.healthShow)
 	a.GET("/api/guarantees", a.guaranteesList)
 	a.GET("/api/faults", a.faultsList)
+	a.GET("/api/catalog", a.catalogShow)
 	a.POST("/api/runs", a.runCreate)
 	a.GET("/api/runs/:id", a.runShow)
 	a.POST("/api/compare", a.compareCreate)

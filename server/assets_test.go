@@ -2,13 +2,10 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 )
 
@@ -28,18 +25,5 @@ func TestHighlightCSSIsFresh(t *testing.T) {
 	got, err := os.ReadFile(path)
 	if err != nil || string(got) != want {
 		t.Fatalf("%s is stale or missing (%v): run go test ./server -run HighlightCSS -update", path, err)
-	}
-}
-
-// TestDrawnDepositsAgree: the page draws one cell per deposit for runs of
-// up to SMALL deposits, and only those runs' traces keep every event.
-func TestDrawnDepositsAgree(t *testing.T) {
-	js, err := os.ReadFile(filepath.Join("..", "web", "static", "js", "trace.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := fmt.Sprintf("const SMALL = %d;", lessons.DrawnDeposits)
-	if !strings.Contains(string(js), want) {
-		t.Fatalf("trace.js does not say %q: the page and lessons.DrawnDeposits disagree", want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/views"
 )
@@ -16,5 +17,21 @@ func (a *app) homeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Home(p, sections(l), scriptI18N[p.Lang]))
+	return render(c, http.StatusOK, views.Home(p, homeTable, sections(l), scriptI18N[p.Lang]))
 }
+
+// homeTable is the home page's comparison: each guarantee's strict preset
+// under each injectable fault, as the claim table states and the pipeline
+// tests measure it.
+var homeTable = func() views.HomeTable {
+	t := views.HomeTable{Faults: injectableFaults()}
+	for _, g := range lessons.Guarantees() {
+		row := views.HomeRow{Guarantee: g}
+		for _, f := range t.Faults {
+			c, _ := lessons.LookupClaim(g.ID, lessons.Strict, f.ID)
+			row.Claims = append(row.Claims, c)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}()

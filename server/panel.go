@@ -31,10 +31,30 @@ var scriptI18N = func() map[text.Lang]string {
 	return out
 }()
 
+// panel is the run form of a lesson (guarantee) or of the compare page
+// (""), with the catalog's faults and the guarantee's presets.
 func (a *app) panel(l text.Lang, guarantee string) views.RunPanel {
-	var faults []string
-	for _, f := range lessons.Faults() {
-		faults = append(faults, string(f.ID))
+	g, _ := lessons.LookupGuarantee(lessons.GuaranteeID(guarantee))
+	return views.RunPanel{Guarantee: guarantee, Faults: lessons.Faults(), Presets: g.Presets, I18N: scriptI18N[l], Broker: a.broker.Addrs()[0]}
+}
+
+// catalogJSON is the catalog as the pages' scripts read it (body
+// data-catalog): built once, since the catalog never changes while the app
+// runs.
+var catalogJSON = func() string {
+	b, err := json.Marshal(lessons.Catalog())
+	if err != nil {
+		panic(err) // plain structs of strings, numbers and bools always encode
 	}
-	return views.RunPanel{Guarantee: guarantee, Faults: faults, I18N: scriptI18N[l], Broker: a.broker.Addrs()[0]}
+	return string(b)
+}()
+
+// injectableFaults are the faults a presenter can inject into a running run.
+func injectableFaults() []lessons.Fault {
+	var out []lessons.Fault
+	for _, id := range lessons.Injectable() {
+		f, _ := lessons.LookupFault(id)
+		out = append(out, f)
+	}
+	return out
 }

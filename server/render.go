@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
 	"github.com/kafka-delivery-lab/lab/views"
 )
@@ -49,6 +50,8 @@ func (a *app) page(c echo.Context, title string) views.Page {
 	return views.Page{
 		Lang: l, Title: l.T(title), Path: c.Request().URL.Path,
 		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
-		BrokerUp: a.brokerUp(c.Request().Context()),
+		BrokerUp:   a.brokerUp(c.Request().Context()),
+		Guarantees: lessons.Guarantees(),
+		Catalog:    catalogJSON,
 	}
 }

@@ -20,7 +20,7 @@ func (a *app) runPage(c echo.Context) error {
 	panel := a.panel(p.Lang, string(st.Guarantee))
 	w := views.Watch{
 		RunID: r.ID, Title: string(st.Guarantee) + " · " + string(st.Preset) + " · " + string(st.Fault),
-		Presenter: c.QueryParam("presenter") == "1", I18N: panel.I18N, Faults: panel.Faults,
+		Presenter: c.QueryParam("presenter") == "1", I18N: panel.I18N, Faults: injectableFaults(),
 		JoinCode: r.JoinCode(), Join: st.Join,
 	}
 	return render(c, http.StatusOK, views.WatchPage(p, w))

@@ -2,6 +2,7 @@
 // measured table live; the table can be downloaded as CSV or JSON.
 import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { download } from "./progress.js";
+import { catalog } from "./catalog.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
 const t = JSON.parse(panel.dataset.i18n);
@@ -47,9 +48,10 @@ form.addEventListener("submit", async (ev) => {
     return;
   }
   runs.replaceChildren();
-  for (const g of ["exactly-once", "at-least-once", "at-most-once"]) {
+  // Each view goes on top: the strongest first makes the weakest lead.
+  for (const g of catalog.guarantees.map((x) => x.id).reverse()) {
     const id = created.runs[g];
-    const view = new RunView(runs, t, { id, guarantee: g, preset: "strict", fault: f.get("fault"), messages: Number(f.get("messages")) });
+    const view = new RunView(runs, t, { id, guarantee: g, preset: catalog.default_preset, fault: f.get("fault"), messages: Number(f.get("messages")) });
     watch(view, `/ws/runs/${id}`, (run) => fill(g, run), () => { errorBox.textContent = t["error.socket"]; errorBox.hidden = false; });
   }
 });

@@ -59,7 +59,7 @@ form.addEventListener("submit", (ev) => {
   const f = new FormData(form);
   run({
     guarantee: panel.dataset.guarantee,
-    preset: f.get("preset") || "strict",
+    preset: f.get("preset") || undefined, // the API's default preset
     fault: f.get("fault"),
     messages: Number(f.get("messages")),
     pace_ms: Number(f.get("pace_ms") || 0),

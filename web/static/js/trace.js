@@ -4,8 +4,10 @@
 // every anomaly.
 
 import { wire, postJSON } from "./controls.js";
+import { catalog, fault, injectable } from "./catalog.js";
 
-const SMALL = 200; // above this many deposits, draw counts instead of cells (pipeline.DrawnDeposits)
+// Above this many deposits, draw counts instead of cells.
+const SMALL = catalog.drawn_deposits;
 
 function el(tag, attrs = {}, ...kids) {
   const n = document.createElement(tag);
@@ -33,7 +35,7 @@ export class RunView {
     this.offsets = new Map(); // input offset -> cell
     this.credits = new Map(); // id -> count
     this.faults = new Map(); // id -> fault name
-    this.crashed = false; // whether the processor crashed right after a deposit
+    this.crashed = ""; // the fault that crashed the processor right after a deposit, if any
     this.root = el("article", { class: "run", "data-testid": "run", "data-run": run.id });
     const title = `${run.guarantee} · ${run.preset} · ${run.fault} · ${run.messages}`;
     this.root.append(el("h3", { text: title }));
@@ -64,7 +66,7 @@ export class RunView {
       bar.append(el("button", { type: "button", "data-action": a, "data-testid": a, text: t[`control.${a}`] }));
     }
     const sel = el("select", { name: "fault", "aria-label": t["control.fault"] });
-    for (const f of ["produce-request-lost", "produce-ack-lost", "processor-crash"]) sel.append(el("option", { value: f, text: f }));
+    for (const f of injectable()) sel.append(el("option", { value: f.id, text: f.id }));
     bar.append(el("label", {}, t["control.fault"], sel));
     bar.append(el("button", { type: "button", "data-action": "fault", text: t["control.inject"] }));
     const err = el("p", { class: "error", role: "alert", hidden: "" });
@@ -132,14 +134,14 @@ export class RunView {
       }
       case "fault":
         if (id) {
-          this.faults.set(id, e.detail || "");
+          this.faults.set(id, e.fault);
           const d = this.deposit(id);
           d.cell.classList.add("hit");
+        } else if (e.fault) {
+          const what = e.phase === "armed" ? t["trace.armed"] : t[fault(e.fault)?.text_key] || e.detail || "";
+          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${e.fault} — ${what}` }));
         } else {
-          const f = (e.detail || "").split(":")[0];
-          const armed = f.endsWith(" armed") && t["trace.armed"]; // a fault injected live
-          const name = armed ? f.slice(0, -" armed".length) : f;
-          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${name} — ${armed || t[`fault.${f}`] || e.detail || ""}` }));
+          this.lanes.processor.append(el("div", { class: "ev fault", text: `⚠ ${e.detail || ""}` }));
         }
         break;
       case "fetch":
@@ -162,7 +164,7 @@ export class RunView {
       case "crash":
       case "restart":
       case "fenced":
-        if (e.kind === "crash" && id) this.crashed = true;
+        if (e.kind === "crash" && id) this.crashed = e.fault;
         this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
       case "credit": {
@@ -190,13 +192,13 @@ export class RunView {
     if (d) d.cell.classList.add(what);
   }
 
+  // explain says why deposit id is what the checker found (lost,
+  // duplicated…): the catalog names, per fault, the text that explains each
+  // anomaly; the fault is the one that hit the deposit, else a crash.
   explain(id, what) {
-    const t = this.t;
-    const fault = this.faults.get(id) || "";
-    let key = `explain.${what}`;
-    if (what === "duplicated") key = fault === "produce-ack-lost" ? "explain.dup.ack" : (this.crashed ? "explain.dup.crash" : "explain.dup");
-    if (what === "lost") key = fault === "produce-request-lost" || fault === "produce-ack-lost" ? "explain.lost.request" : (this.crashed ? "explain.lost.crash" : "explain.lost");
-    return `${id} ${t[key]}`;
+    const cause = this.faults.get(id) || this.crashed;
+    const key = (cause && fault(cause)?.explains?.[what]) || `explain.${what}`;
+    return `${id} ${this.t[key]}`;
   }
 
   // judgePrediction sets the learner's guess beside the verdict and says
