@@ -169,3 +169,31 @@ func TestDrawnRunsKeepEveryCredit(t *testing.T) {
 		t.Fatalf("5000 deposits: all %d credit events kept, want a sample", got)
 	}
 }
+
+// TestReplacementIsANewGenerationAndEpoch: after a crash, the exactly-once
+// processor's new instance commits in a newer group generation with a
+// newer producer epoch than the crashed one ever had: the broker fenced
+// the old instance.
+func TestReplacementIsANewGenerationAndEpoch(t *testing.T) {
+	_, r := runTraced(t, lessons.ExactlyOnce, lessons.Strict, lessons.ProcessorCrash, 200)
+	events, _ := r.Log.Snapshot()
+	type identity struct{ gen, epoch int }
+	last := map[string]identity{}
+	for _, e := range events {
+		if e.Actor == trace.Processor && (e.Kind == trace.TxnBegin || e.Kind == trace.TxnCommit) {
+			if e.Generation == 0 && e.Epoch == 0 {
+				t.Fatalf("%s %s carries no generation or epoch", e.Instance, e.Kind)
+			}
+			last[e.Instance] = identity{int(e.Generation), int(e.Epoch)}
+		}
+	}
+	old, ok1 := last["p-1"]
+	repl, ok2 := last["p-2"]
+	if !ok1 || !ok2 {
+		t.Fatalf("want transactions of p-1 and p-2, got %v", last)
+	}
+	if repl.gen <= old.gen || repl.epoch <= old.epoch {
+		t.Fatalf("p-2 (generation %d, epoch %d) is not newer than p-1 (generation %d, epoch %d)", repl.gen, repl.epoch, old.gen, old.epoch)
+	}
+	t.Logf("p-1 generation %d epoch %d; p-2 generation %d epoch %d", old.gen, old.epoch, repl.gen, repl.epoch)
+}

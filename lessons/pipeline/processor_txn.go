@@ -70,7 +70,8 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	if err := p.sess.Begin(); err != nil {
 		return false, err
 	}
-	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1})
+	gen, epoch := p.identity(ctx)
+	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1, Generation: gen, Epoch: epoch})
 	fetched(p.events, recs, p.instance)
 	seqs, done, crashAt, err := produceCredits(ctx, p.r, p.sess.Client(), recs, p.instance)
 	if err != nil {
@@ -109,7 +110,17 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	p.r.Progress.Committed.Store(last.Offset + 1)
 	p.r.credited(seqs, p.instance, p.events)
 	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnCommit, ID: string(last.Key), Instance: p.instance,
-		Topic: last.Topic, Partition: last.Partition, Offset: last.Offset + 1,
+		Topic: last.Topic, Partition: last.Partition, Offset: last.Offset + 1, Generation: gen, Epoch: epoch,
 		Detail: strconv.Itoa(len(seqs)) + " credits and the offset committed together"})
 	return done, nil
+}
+
+// identity is the instance's group generation and its producer's epoch as
+// the client knows them: no request, once the producer id is loaded (the
+// transaction's first produce loads it anyway).
+func (p *txnProcessor) identity(ctx context.Context) (int32, int16) {
+	cl := p.sess.Client()
+	_, gen := cl.GroupMetadata()
+	_, epoch, _ := cl.ProducerID(ctx)
+	return gen, epoch
 }

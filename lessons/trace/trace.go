@@ -76,9 +76,16 @@ type Event struct {
 	Offset    int64  `json:"offset"` // -1 when not known
 	// Fault and Phase type a fault's events (kinds fault and crash), so a
 	// page never reads them out of Detail: which fault, and what it did.
-	Fault  string `json:"fault,omitempty"`
-	Phase  Phase  `json:"phase,omitempty"`
-	Detail string `json:"detail,omitempty"`
+	Fault string `json:"fault,omitempty"`
+	Phase Phase  `json:"phase,omitempty"`
+	// Generation is the consumer group generation the processor instance
+	// belongs to, and Epoch its transactional producer's epoch, on the
+	// transaction events of the exactly-once processor: a new instance
+	// shows a newer generation and, having fenced the old one, a newer
+	// epoch.
+	Generation int32  `json:"generation,omitempty"`
+	Epoch      int16  `json:"epoch,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 }
 
 // Phase is what a fault event reports.
