@@ -57,6 +57,9 @@ func randomWorkload(seed int64) workload {
 //
 //	go test -run TestRandomFaults ./lessons/pipeline/ -random.seeds=500
 func TestRandomFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: slow (150 runs under randomized fault schedules, about 70 s; -random.seeds=N picks how many)")
+	}
 	for _, g := range []lessons.GuaranteeID{lessons.AtMostOnce, lessons.AtLeastOnce, lessons.ExactlyOnce} {
 		t.Run(string(g), func(t *testing.T) {
 			for seed := int64(1); seed <= int64(*randomSeeds); seed++ {

@@ -105,6 +105,9 @@ func TestSamples(t *testing.T) {
 	for _, lang := range []string{"go", "python"} {
 		for _, g := range []string{"at-most-once", "at-least-once", "exactly-once"} {
 			t.Run(lang+"/"+g, func(t *testing.T) {
+				if lang == "python" && testing.Short() {
+					t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+				}
 				t.Parallel()
 				testGuarantee(t, lang, g)
 			})
@@ -165,6 +168,9 @@ func testGuarantee(t *testing.T, lang, g string) {
 // gets wrong: without init_transactions() its begin_transaction() fails,
 // while the corrected producer.py commits its deposits.
 func TestSeedExactlyOnceProducer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+	}
 	t.Parallel()
 	n := newNames(t, "seed")
 	createTopics(t, n.input)
@@ -468,6 +474,9 @@ func committedOffset(t *testing.T, group, topic string) int64 {
 // never reaches the broker and the record is dropped once
 // delivery_timeout_ms runs out, while acks=1 (the number) is written.
 func TestSeedStringAcksNeverArrives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+	}
 	py := python(t)
 	n := newNames(t, "acks")
 	createTopics(t, n.input)
