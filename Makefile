@@ -17,6 +17,7 @@ deps:
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w on the files above"; exit 1; }
 	go vet ./...
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; }
 	go tool templ generate
 	@git diff --exit-code -- '*_templ.go' || { echo "templ: generated files were stale; commit them"; exit 1; }
 
