@@ -138,7 +138,7 @@ func (r reader) lit(s string) reader {
 
 // str reads a quoted plain string.
 func (r reader) str(dst *string) reader {
-	if r.rest == nil || len(r.rest) == 0 || r.rest[0] != '"' {
+	if len(r.rest) == 0 || r.rest[0] != '"' {
 		return reader{}
 	}
 	for i := 1; i < len(r.rest); i++ {
