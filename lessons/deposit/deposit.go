@@ -91,17 +91,6 @@ func (c Credit) Encode() []byte {
 	return append(append(append(b, `,"processor":"`...), c.Processor...), `"}`...)
 }
 
-// DecodeDeposit parses an input-topic record value.
-func DecodeDeposit(b []byte) (Deposit, error) {
-	var d Deposit
-	if (reader{b}).lit(`{"id":`).str(&d.ID).lit(`,"amount":`).int(&d.Amount).lit(`,"run":`).str(&d.Run).lit(`}`).done() {
-		return d, nil
-	}
-	d = Deposit{}
-	err := json.Unmarshal(b, &d)
-	return d, err
-}
-
 // DecodeCredit parses a ledger-topic record value.
 func DecodeCredit(b []byte) (Credit, error) {
 	var c Credit

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 )
 
 // deposits is how many deposits each run of a sample sends and credits.
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
 	var err error
-	brk, err = broker.ForTests()
+	brk, err = brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "samples: no broker:", err)
 		return 1
@@ -504,4 +505,21 @@ p.close(timeout=5)
 	if end := endOffset(t, n.input); end != 1 {
 		t.Fatalf("the topic holds %d records, want only the one sent with acks=1 as a number", end)
 	}
+}
+
+// Paths lists every sample, in the order the lessons show them.
+var Paths = []string{
+	"at-most-once/producer.py",
+	"at-most-once/consumer.py",
+	"at-most-once/producer/main.go",
+	"at-most-once/consumer/main.go",
+	"at-least-once/producer.py",
+	"at-least-once/consumer.py",
+	"at-least-once/producer/main.go",
+	"at-least-once/consumer/main.go",
+	"exactly-once/producer.py",
+	"exactly-once/consumer.py",
+	"exactly-once/producer_seed.py",
+	"exactly-once/producer/main.go",
+	"exactly-once/consumer/main.go",
 }

@@ -253,10 +253,3 @@ func (l *Log) Snapshot() (events []Event, last int64) {
 	sort.Slice(events, func(i, j int) bool { return events[i].Seq < events[j].Seq })
 	return events, l.seq
 }
-
-// DroppedAnomalies counts anomalies past the Anomalies bound.
-func (l *Log) DroppedAnomalies() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.dropped
-}

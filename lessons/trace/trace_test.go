@@ -198,3 +198,10 @@ func BenchmarkBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
 }
+
+// DroppedAnomalies counts anomalies past the Anomalies bound.
+func (l *Log) DroppedAnomalies() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
