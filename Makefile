@@ -1,6 +1,8 @@
 # The README's two commands: `go run ./server` runs the lab; `make test`
-# installs what the tests need, checks formatting, vet and that templ's
-# generated files are fresh, then runs every test with the race detector.
+# installs what the tests need, checks formatting, vet, that go.mod is tidy,
+# staticcheck (pinned in go.mod's tool directive, so `go tool` builds it) and
+# that templ's generated files are fresh, then runs every test with the race
+# detector.
 .PHONY: test deps check generate bench run
 
 test: deps check
@@ -17,6 +19,8 @@ deps:
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w on the files above"; exit 1; }
 	go vet ./...
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; }
+	go tool staticcheck ./...
 	go tool templ generate
 	@git diff --exit-code -- '*_templ.go' || { echo "templ: generated files were stale; commit them"; exit 1; }
 

@@ -95,6 +95,7 @@ func (d *downloads) click(t *testing.T, ctx context.Context, button, name string
 // CSV and as JSON with the page's buttons, and checks both files hold the
 // numbers GET /api/runs/{id} gives for each of the three runs.
 func TestBrowserCompareDownloads(t *testing.T) {
+	needChromium(t)
 	ctx, a, _ := openRunPage(t, "/compare?lang=en")
 	dl := captureDownloads(t, ctx)
 	err := chromedp.Do(ctx,
@@ -217,6 +218,7 @@ func TestBrowserCompareDownloads(t *testing.T) {
 // help, space resumes; keys typed in the fault menu or with Ctrl/Alt do
 // nothing. A second run checks that space resumes a run opened paused.
 func TestBrowserPresenterKeys(t *testing.T) {
+	needChromium(t)
 	a, reg := newTestApp(t, 4)
 	srv := httptest.NewServer(a)
 	defer srv.Close()

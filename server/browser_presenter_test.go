@@ -38,6 +38,7 @@ const producerCells = `document.querySelectorAll("[data-testid=lane-producer] .c
 // replayed without a broker, with the same verdict, and a learner's
 // progress survives a reload.
 func TestBrowserPresenterAndStudents(t *testing.T) {
+	needChromium(t)
 	a, _ := newTestApp(t, 4)
 	srv := httptest.NewServer(a)
 	defer srv.Close()
@@ -143,6 +144,7 @@ func openAsPresenter(t *testing.T, ctx context.Context, base, id, token string) 
 // TestBrowserProgressSurvivesReload: a run with a prediction counts in the
 // learner's progress, which the home page shows after a reload.
 func TestBrowserProgressSurvivesReload(t *testing.T) {
+	needChromium(t)
 	ctx, _, base := openRunPage(t, "/lessons/exactly-once?lang=en")
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),

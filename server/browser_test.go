@@ -30,6 +30,16 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
+// needChromium skips a browser test in the quick tier (go test -short).
+// Otherwise a machine without Chromium fails the test (browserWithAllocator)
+// with what to run: a skipped browser test would look green.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs headless Chromium")
+	}
+}
+
 // browser starts headless Debian Chromium. A machine without it fails the
 // test with what to run: CI installs it with .ci/browser-deps.
 func browser(t *testing.T) context.Context {
@@ -51,9 +61,10 @@ func visitor(t *testing.T, browserCtx context.Context) context.Context {
 
 func browserWithAllocator(t *testing.T) (context.Context, context.Context) {
 	t.Helper()
+	needChromium(t)
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("no chromium on PATH: run .ci/browser-deps (apt-get install chromium)")
+		t.Fatalf("no chromium on PATH (%v): .ci/browser-deps installs it (Debian's chromium and CJK fonts); run it, or go test -short for the quick tier", err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -94,6 +105,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 // rendered (in the right language, with no script errors breaking the run
 // panel) and saves a screenshot.
 func TestBrowserPages(t *testing.T) {
+	needChromium(t)
 	a, _ := newTestApp(t, 4)
 	srv := httptest.NewServer(a)
 	defer srv.Close()
@@ -169,6 +181,7 @@ func openRunPage(t *testing.T, path string) (context.Context, *app, string) {
 // fault, waits for the verdict on the page and checks the numbers shown are
 // those of GET /api/runs/{id}.
 func TestBrowserRunShowsTheAPIsNumbers(t *testing.T) {
+	needChromium(t)
 	ctx, _, base := openRunPage(t, "/lessons/at-least-once?lang=en")
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="produce-ack-lost"]`)),
@@ -214,6 +227,7 @@ func TestBrowserRunShowsTheAPIsNumbers(t *testing.T) {
 // TestBrowserCompareFillsTheTable runs the compare page under one fault and
 // waits for all three rows to be filled.
 func TestBrowserCompareFillsTheTable(t *testing.T) {
+	needChromium(t)
 	ctx, _, _ := openRunPage(t, "/compare?lang=ko")
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),

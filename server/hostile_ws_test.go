@@ -170,6 +170,9 @@ func viewersOf(f *feed) int {
 // heap stays near that of the same run unwatched; the server drops the
 // stalled viewers on its own (writeWait), and their goroutines are gone.
 func TestStalledViewers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: slow (a 30,000-deposit run with twenty stalled viewers, about 10 s)")
+	}
 	a, reg := newTestApp(t, 4)
 	srv := httptest.NewUnstartedServer(a)
 	srv.Listener = smallBuffers{srv.Listener}
@@ -297,6 +300,9 @@ var frameType = regexp.MustCompile(`^\{"type":"([a-z]+)"`)
 // without viewers; the live heap with all of them open stays bounded;
 // afterwards the goroutines are back to where they were.
 func TestThousandViewers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: slow (a load test: 1,000 sockets on one run)")
+	}
 	a, reg := newTestApp(t, 4)
 	srv := httptest.NewServer(a)
 	defer srv.Close()

@@ -101,6 +101,9 @@ func waitState(t *testing.T, cl *http.Client, base, id string, bound time.Durati
 // address and, without restarting the app, /healthz is ok again and a new
 // run succeeds.
 func TestBrokerOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: slow (about 45 s: two external-broker outages and recoveries)")
+	}
 	for _, g := range []string{"at-least-once", "exactly-once"} {
 		t.Run(g, func(t *testing.T) { testBrokerOutage(t, g) })
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
@@ -25,7 +26,7 @@ var testBroker *broker.Broker
 
 func TestMain(m *testing.M) {
 	var err error
-	testBroker, err = broker.ForTests()
+	testBroker, err = brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

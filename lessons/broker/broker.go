@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -205,16 +203,6 @@ func (b *Broker) Close() {
 	if b.cluster != nil {
 		b.cluster.Close()
 	}
-}
-
-// ForTests returns the cluster a test suite runs against: the external
-// cluster in KAFKA_BROKERS when set (CI runs the suites once more against
-// Apache Kafka that way), else an embedded broker on any free port.
-func ForTests() (*Broker, error) {
-	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
-		return Connect(strings.Split(addrs, ","))
-	}
-	return StartEmbedded(EmbeddedOptions{Port: 0})
 }
 
 func ready(details kadm.TopicDetails, topics []string) bool {

@@ -34,6 +34,9 @@ const fidelityDeps = ".ci/fidelity-deps"
 const fidelityTimeout = 45 * time.Second
 
 func TestFidelityLibrdkafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs kcat and confluent-kafka (.ci/fidelity-deps installs them)")
+	}
 	kcat := fidelityKcat(t)
 	py := fidelityPython(t)
 

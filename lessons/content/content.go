@@ -12,9 +12,9 @@
 // ::run becomes a button that starts that scenario; ::sample embeds a file
 // of lessons/samples, highlighted. The files are parsed and checked once, at
 // init: a malformed file (an unknown fault, a section without an id, raw
-// attributes) makes Load fail for that lesson and Validate report it. What
-// a lesson must contain (its sections, its runs, its samples, the same in
-// both languages) is checked by the content test.
+// attributes) makes Load fail for that lesson, and the content test reports
+// it along with what a lesson must contain (its sections, its runs, its
+// samples, the same in both languages).
 //
 // Samples are rendered when the app hands over their source (SetSamples),
 // so that this package needs no file system and does not import the
@@ -124,15 +124,6 @@ func Load(id string, l text.Lang) (*Lesson, error) {
 	return nil, fmt.Errorf("content: there is no lesson %q in language %q", id, l)
 }
 
-// MustLoad is Load for lessons that are known to exist; it panics otherwise.
-func MustLoad(id string, l text.Lang) *Lesson {
-	les, err := Load(id, l)
-	if err != nil {
-		panic(err)
-	}
-	return les
-}
-
 // IDs lists the ids of the lessons present in any language, sorted.
 func IDs() []string {
 	seen := map[string]bool{}
@@ -145,45 +136,12 @@ func IDs() []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// Validate returns every problem found in the content files at init, or
-// nil. The app may call it at start to refuse to serve broken lessons.
-func Validate() error {
-	errs := slices.Clone(parsedAll.global)
-	for _, k := range sortedKeys(parsedAll.errs) {
-		errs = append(errs, parsedAll.errs[k])
-	}
-	return errors.Join(errs...)
-}
-
 // SetSamples sets where sample code comes from and renders every lesson's
 // samples with it. Lessons loaded before keep their old rendering.
 func SetSamples(src SampleSource) {
 	setMu.Lock()
 	defer setMu.Unlock()
 	current.Store(publish(parsedAll, src))
-}
-
-// CheckSamples reads every sample the lessons name through the source set
-// by SetSamples and returns what could not be read, or nil.
-func CheckSamples() error {
-	c := current.Load()
-	if c.src == nil {
-		return errors.New("content: no sample source set (SetSamples)")
-	}
-	seen := map[string]bool{}
-	var errs []error
-	for _, k := range sortedKeys(parsedAll.lessons) {
-		for _, s := range parsedAll.lessons[k].samples {
-			if seen[s.Path] {
-				continue
-			}
-			seen[s.Path] = true
-			if _, err := c.src(s.Path); err != nil {
-				errs = append(errs, fmt.Errorf("%s: sample %s: %w", k, s.Path, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // HighlightStyle is the chroma style of the samples: light, and made for

@@ -1,6 +1,8 @@
 package content
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -448,4 +450,46 @@ func TestDirectiveErrors(t *testing.T) {
 	if len(p.samples) != 1 || p.samples[0] != (SampleRef{"a/b/c.go", "go", "s"}) {
 		t.Errorf("sample: got %+v", p.samples)
 	}
+}
+
+// MustLoad is Load for lessons that are known to exist; it panics otherwise.
+func MustLoad(id string, l text.Lang) *Lesson {
+	les, err := Load(id, l)
+	if err != nil {
+		panic(err)
+	}
+	return les
+}
+
+// Validate returns every problem found in the content files at init, or
+// nil.
+func Validate() error {
+	errs := slices.Clone(parsedAll.global)
+	for _, k := range sortedKeys(parsedAll.errs) {
+		errs = append(errs, parsedAll.errs[k])
+	}
+	return errors.Join(errs...)
+}
+
+// CheckSamples reads every sample the lessons name through the source set
+// by SetSamples and returns what could not be read, or nil.
+func CheckSamples() error {
+	c := current.Load()
+	if c.src == nil {
+		return errors.New("content: no sample source set (SetSamples)")
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for _, k := range sortedKeys(parsedAll.lessons) {
+		for _, s := range parsedAll.lessons[k].samples {
+			if seen[s.Path] {
+				continue
+			}
+			seen[s.Path] = true
+			if _, err := c.src(s.Path); err != nil {
+				errs = append(errs, fmt.Errorf("%s: sample %s: %w", k, s.Path, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

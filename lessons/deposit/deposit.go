@@ -91,17 +91,6 @@ func (c Credit) Encode() []byte {
 	return append(append(append(b, `,"processor":"`...), c.Processor...), `"}`...)
 }
 
-// DecodeDeposit parses an input-topic record value.
-func DecodeDeposit(b []byte) (Deposit, error) {
-	var d Deposit
-	if (reader{b}).lit(`{"id":`).str(&d.ID).lit(`,"amount":`).int(&d.Amount).lit(`,"run":`).str(&d.Run).lit(`}`).done() {
-		return d, nil
-	}
-	d = Deposit{}
-	err := json.Unmarshal(b, &d)
-	return d, err
-}
-
 // DecodeCredit parses a ledger-topic record value.
 func DecodeCredit(b []byte) (Credit, error) {
 	var c Credit
@@ -138,7 +127,7 @@ func (r reader) lit(s string) reader {
 
 // str reads a quoted plain string.
 func (r reader) str(dst *string) reader {
-	if r.rest == nil || len(r.rest) == 0 || r.rest[0] != '"' {
+	if len(r.rest) == 0 || r.rest[0] != '"' {
 		return reader{}
 	}
 	for i := 1; i < len(r.rest); i++ {

@@ -112,3 +112,14 @@ func BenchmarkCodec(b *testing.B) {
 		}
 	})
 }
+
+// DecodeDeposit parses an input-topic record value.
+func DecodeDeposit(b []byte) (Deposit, error) {
+	var d Deposit
+	if (reader{b}).lit(`{"id":`).str(&d.ID).lit(`,"amount":`).int(&d.Amount).lit(`,"run":`).str(&d.Run).lit(`}`).done() {
+		return d, nil
+	}
+	d = Deposit{}
+	err := json.Unmarshal(b, &d)
+	return d, err
+}

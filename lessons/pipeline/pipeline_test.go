@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
-	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
@@ -20,7 +20,7 @@ import (
 var testEnv Env
 
 func TestMain(m *testing.M) {
-	b, err := broker.ForTests()
+	b, err := brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,9 @@ func randomWorkload(seed int64) workload {
 //
 //	go test -run TestRandomFaults ./lessons/pipeline/ -random.seeds=500
 func TestRandomFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: slow (150 runs under randomized fault schedules, about 70 s; -random.seeds=N picks how many)")
+	}
 	for _, g := range []lessons.GuaranteeID{lessons.AtMostOnce, lessons.AtLeastOnce, lessons.ExactlyOnce} {
 		t.Run(string(g), func(t *testing.T) {
 			for seed := int64(1); seed <= int64(*randomSeeds); seed++ {
@@ -215,4 +220,28 @@ func TestScheduledCrashes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// RandomSchedule draws a Jepsen-style schedule for a run of n deposits from
+// seed: two to four strikes, each of a fault the catalog can inject
+// (lessons.Injectable), at random deposits, and a third of them right on the
+// heels of the one before, where recovery from one fault meets the next.
+// The same seed and n always give the same schedule; how the strikes then
+// interleave with the clients' retries and rebalances is real timing.
+func RandomSchedule(seed int64, n int) []Strike {
+	if n < 1 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6e656d65736973)) // "nemesis"
+	faults := lessons.Injectable()
+	out := make([]Strike, 2+rng.IntN(3))
+	for i := range out {
+		seq := 1 + rng.IntN(n)
+		if i > 0 && rng.IntN(3) == 0 {
+			seq = min(n, out[i-1].Seq+rng.IntN(4))
+		}
+		out[i] = Strike{Seq: seq, Fault: faults[rng.IntN(len(faults))]}
+	}
+	slices.SortStableFunc(out, func(a, b Strike) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out
 }

@@ -23,7 +23,7 @@ type Spec struct {
 	Fault     lessons.FaultID
 	Messages  int
 	// Schedule, optional, adds planned faults to Fault: several of them at
-	// the deposits it names (RandomSchedule draws one from a seed).
+	// the deposits it names (TestRandomFaults draws them from a seed).
 	Schedule []Strike
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 )
 
@@ -18,7 +19,7 @@ var testBroker *broker.Broker
 
 func TestMain(m *testing.M) {
 	var err error
-	testBroker, err = broker.ForTests()
+	testBroker, err = brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

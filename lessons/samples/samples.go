@@ -19,23 +19,6 @@ import (
 //go:embed exactly-once/producer/main.go exactly-once/consumer/main.go
 var Files embed.FS
 
-// Paths lists every sample, in the order the lessons show them.
-var Paths = []string{
-	"at-most-once/producer.py",
-	"at-most-once/consumer.py",
-	"at-most-once/producer/main.go",
-	"at-most-once/consumer/main.go",
-	"at-least-once/producer.py",
-	"at-least-once/consumer.py",
-	"at-least-once/producer/main.go",
-	"at-least-once/consumer/main.go",
-	"exactly-once/producer.py",
-	"exactly-once/consumer.py",
-	"exactly-once/producer_seed.py",
-	"exactly-once/producer/main.go",
-	"exactly-once/consumer/main.go",
-}
-
 // Read returns the text of the sample at path, relative to this directory
 // ("at-most-once/producer.py") or to the repository root
 // ("lessons/samples/at-most-once/producer.py").

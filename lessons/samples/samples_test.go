@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 )
 
 // deposits is how many deposits each run of a sample sends and credits.
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
 	var err error
-	brk, err = broker.ForTests()
+	brk, err = brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "samples: no broker:", err)
 		return 1
@@ -105,6 +106,9 @@ func TestSamples(t *testing.T) {
 	for _, lang := range []string{"go", "python"} {
 		for _, g := range []string{"at-most-once", "at-least-once", "exactly-once"} {
 			t.Run(lang+"/"+g, func(t *testing.T) {
+				if lang == "python" && testing.Short() {
+					t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+				}
 				t.Parallel()
 				testGuarantee(t, lang, g)
 			})
@@ -165,6 +169,9 @@ func testGuarantee(t *testing.T, lang, g string) {
 // gets wrong: without init_transactions() its begin_transaction() fails,
 // while the corrected producer.py commits its deposits.
 func TestSeedExactlyOnceProducer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+	}
 	t.Parallel()
 	n := newNames(t, "seed")
 	createTopics(t, n.input)
@@ -468,6 +475,9 @@ func committedOffset(t *testing.T, group, topic string) int64 {
 // never reaches the broker and the record is dropped once
 // delivery_timeout_ms runs out, while acks=1 (the number) is written.
 func TestSeedStringAcksNeverArrives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+	}
 	py := python(t)
 	n := newNames(t, "acks")
 	createTopics(t, n.input)
@@ -495,4 +505,21 @@ p.close(timeout=5)
 	if end := endOffset(t, n.input); end != 1 {
 		t.Fatalf("the topic holds %d records, want only the one sent with acks=1 as a number", end)
 	}
+}
+
+// Paths lists every sample, in the order the lessons show them.
+var Paths = []string{
+	"at-most-once/producer.py",
+	"at-most-once/consumer.py",
+	"at-most-once/producer/main.go",
+	"at-most-once/consumer/main.go",
+	"at-least-once/producer.py",
+	"at-least-once/consumer.py",
+	"at-least-once/producer/main.go",
+	"at-least-once/consumer/main.go",
+	"exactly-once/producer.py",
+	"exactly-once/consumer.py",
+	"exactly-once/producer_seed.py",
+	"exactly-once/producer/main.go",
+	"exactly-once/consumer/main.go",
 }

@@ -30,16 +30,13 @@ type Kind string
 const (
 	Send      Kind = "send"
 	Ack       Kind = "ack"
-	Retry     Kind = "retry"
 	Error     Kind = "error"
-	Append    Kind = "append"
 	Fetch     Kind = "fetch"
 	Credit    Kind = "credit"
 	Commit    Kind = "commit"
 	TxnBegin  Kind = "txn-begin"
 	TxnCommit Kind = "txn-commit"
 	TxnAbort  Kind = "txn-abort"
-	Fenced    Kind = "fenced"
 	Crash     Kind = "crash"
 	Restart   Kind = "restart"
 	FaultKind Kind = "fault"
@@ -51,7 +48,7 @@ const (
 // a learner needs to see to understand a run's outcome.
 func (k Kind) Anomalous() bool {
 	switch k {
-	case Retry, Error, TxnAbort, Fenced, Crash, Restart, FaultKind, Audit, Lifecycle:
+	case Error, TxnAbort, Crash, Restart, FaultKind, Audit, Lifecycle:
 		return true
 	}
 	return false
@@ -276,11 +273,4 @@ func (l *Log) Snapshot() (events []Event, last int64) {
 	}
 	sort.Slice(events, func(i, j int) bool { return events[i].Seq < events[j].Seq })
 	return events, l.seq
-}
-
-// DroppedAnomalies counts anomalies past the Anomalies bound.
-func (l *Log) DroppedAnomalies() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.dropped
 }

@@ -14,7 +14,7 @@ func TestLogIsBounded(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		k := Send
 		if i%1000 == 0 {
-			k = Retry
+			k = Error
 		}
 		l.Emit(Event{Actor: Producer, Kind: k, ID: fmt.Sprint(i)})
 	}
@@ -28,17 +28,17 @@ func TestLogIsBounded(t *testing.T) {
 	if events[0].Seq != 1 || events[len(events)-1].Seq != n {
 		t.Fatalf("first/last seq %d/%d", events[0].Seq, events[len(events)-1].Seq)
 	}
-	retries := 0
+	errs := 0
 	for i, e := range events {
 		if i > 0 && e.Seq <= events[i-1].Seq {
 			t.Fatalf("snapshot out of order at %d", i)
 		}
-		if e.Kind == Retry {
-			retries++
+		if e.Kind == Error {
+			errs++
 		}
 	}
-	if retries != n/1000 {
-		t.Fatalf("kept %d of %d anomalies", retries, n/1000)
+	if errs != n/1000 {
+		t.Fatalf("kept %d of %d anomalies", errs, n/1000)
 	}
 	if l.DroppedAnomalies() != 0 {
 		t.Fatalf("dropped %d anomalies under the bound", l.DroppedAnomalies())
@@ -197,4 +197,11 @@ func BenchmarkBatch(b *testing.B) {
 		bt.Emit()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
+}
+
+// DroppedAnomalies counts anomalies past the Anomalies bound.
+func (l *Log) DroppedAnomalies() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
 }

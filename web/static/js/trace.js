@@ -163,7 +163,6 @@ export class RunView {
       case "txn-abort":
       case "crash":
       case "restart":
-      case "fenced":
         if (e.kind === "crash" && id) this.crashed = e.fault;
         this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
