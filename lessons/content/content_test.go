@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
@@ -486,5 +487,30 @@ func TestDirectiveErrors(t *testing.T) {
 	}
 	if len(p.samples) != 1 || p.samples[0] != (SampleRef{"a/b/c.go", "go", "s"}) {
 		t.Errorf("sample: got %+v", p.samples)
+	}
+}
+
+// TestNewOnBrokenFiles: a file that is not a lesson fails New; a malformed
+// lesson fails only its own Load, and Validate reports it.
+func TestNewOnBrokenFiles(t *testing.T) {
+	good := "# T\n\nSummary.\n\n## S {#s}\n\nText.\n"
+	if _, err := newSet(fstest.MapFS{"a.en.md": {Data: []byte(good)}, "notes.md": {Data: []byte(good)}}, nil); err == nil {
+		t.Error("a file named without a language: New gave no error")
+	}
+	set, err := newSet(fstest.MapFS{"a.en.md": {Data: []byte(good)}, "b.en.md": {Data: []byte("## S {#s}\n")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Load("a", text.English); err != nil {
+		t.Errorf("the good lesson: %v", err)
+	}
+	if _, err := set.Load("b", text.English); err == nil {
+		t.Error("the malformed lesson loaded")
+	}
+	if err := set.Validate(); err == nil || !strings.Contains(err.Error(), "b.en.md") {
+		t.Errorf("Validate: %v", err)
+	}
+	if ids := set.IDs(); !slices.Equal(ids, []string{"a", "b"}) {
+		t.Errorf("IDs %v", ids)
 	}
 }
