@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/web"
 )
 
@@ -28,6 +29,7 @@ type app struct {
 	*echo.Echo
 	broker      BrokerInfo
 	runs        Runs
+	lessons     *content.Set
 	feeds       feeds
 	viewerSlots chan struct{}
 	health      struct {
@@ -37,10 +39,10 @@ type app struct {
 	}
 }
 
-func newApp(b BrokerInfo, registry Runs) *app {
+func newApp(b BrokerInfo, registry Runs, lessons *content.Set) *app {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	a := &app{Echo: e, broker: b, runs: registry, viewerSlots: make(chan struct{}, maxViewers)}
+	a := &app{Echo: e, broker: b, runs: registry, lessons: lessons, viewerSlots: make(chan struct{}, maxViewers)}
 	e.HTTPErrorHandler = a.handleError
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)

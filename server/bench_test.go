@@ -41,7 +41,7 @@ func benchApp(b *testing.B, maxRuns int) (*app, *runs.Registry) {
 		defer cancel()
 		_ = reg.Shutdown(ctx)
 	})
-	return newApp(testBroker, reg), reg
+	return newApp(testBroker, reg, testLessons), reg
 }
 
 // percentile of sorted durations.

@@ -51,7 +51,7 @@ func FuzzRunRequest(f *testing.F) {
 	if _, err := reg.Start(runs.Request{RunParams: lessons.RunParams{Guarantee: lessons.AtMostOnce, Fault: lessons.NoFault, Messages: &one}, StartPaused: true}); err != nil {
 		f.Fatal(err)
 	}
-	a := newApp(testBroker, reg)
+	a := newApp(testBroker, reg, testLessons)
 
 	for _, body := range []string{
 		// TestBadInput's bodies.

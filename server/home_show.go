@@ -6,18 +6,17 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
-	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/views"
 )
 
 // homeShow answers GET /.
 func (a *app) homeShow(c echo.Context) error {
 	p := a.page(c, "home.title")
-	l, err := content.Load("home", p.Lang)
+	l, err := a.lessons.Load("home", p.Lang)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Home(p, homeTable, sections(l), scriptI18N[p.Lang]))
+	return render(c, http.StatusOK, views.Home(p, homeTable, l.Sections, scriptI18N[p.Lang]))
 }
 
 // homeTable is the home page's comparison: each guarantee's strict preset

@@ -6,15 +6,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
-	"github.com/kafka-delivery-lab/lab/lessons/content"
-	"github.com/kafka-delivery-lab/lab/lessons/samples"
 	"github.com/kafka-delivery-lab/lab/views"
 )
-
-func init() {
-	// Lessons show the sample files that the tests run.
-	content.SetSamples(samples.Read)
-}
 
 // lessonShow answers GET /lessons/{guarantee}.
 func (a *app) lessonShow(c echo.Context) error {
@@ -23,13 +16,13 @@ func (a *app) lessonShow(c echo.Context) error {
 		return &apiError{Status: http.StatusNotFound, Msg: "no such lesson: there are at-most-once, at-least-once and exactly-once"}
 	}
 	p := a.page(c, "")
-	l, err := content.Load(string(g.ID), p.Lang)
+	l, err := a.lessons.Load(string(g.ID), p.Lang)
 	if err != nil {
 		return err
 	}
 	p.Title = l.Title
 	return render(c, http.StatusOK, views.LessonPage(p, views.Lesson{
 		Guarantee: string(g.ID), Title: l.Title, Summary: l.Summary,
-		Sections: sections(l), Panel: a.panel(p.Lang, string(g.ID)),
+		Sections: l.Sections, Panel: a.panel(p.Lang, string(g.ID)),
 	}))
 }

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/lessons/samples"
 )
 
 // shutdownWait bounds a graceful stop: runs are cancelled, viewers
@@ -39,6 +41,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Lessons show the sample files that the tests run.
+	lessons, err := content.New(samples.Read)
+	if err != nil {
+		return err
+	}
 	b, err := openBroker(cfg)
 	if err != nil {
 		return err
@@ -52,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
 		runs.Config{MaxConcurrent: cfg.MaxConcurrent})
-	app := newApp(b, registry)
+	app := newApp(b, registry, lessons)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -127,7 +127,7 @@ func testBrokerOutage(t *testing.T, guarantee string) {
 		defer cancel()
 		_ = reg.Shutdown(ctx)
 	}()
-	srv := httptest.NewServer(newApp(b, reg))
+	srv := httptest.NewServer(newApp(b, reg, testLessons))
 	defer srv.Close()
 	cl := srv.Client()
 	base := srv.URL

@@ -18,14 +18,24 @@ import (
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
+	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/lessons/samples"
 )
 
-var testBroker *broker.Broker
+var (
+	testBroker *broker.Broker
+	// testLessons is the lesson set the app serves, samples included.
+	testLessons *content.Set
+)
 
 func TestMain(m *testing.M) {
 	var err error
+	if testLessons, err = content.New(samples.Read); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	testBroker, err = brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,7 +57,7 @@ func newTestApp(t *testing.T, maxRuns int) (*app, *runs.Registry) {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return newApp(testBroker, reg), reg
+	return newApp(testBroker, reg, testLessons), reg
 }
 
 func do(t *testing.T, h http.Handler, method, path, body string) (*httptest.ResponseRecorder, map[string]any) {
@@ -152,7 +162,7 @@ func TestHealthDegradedWhenBrokerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin()}, runs.Config{})
-	a := newApp(b, reg)
+	a := newApp(b, reg, testLessons)
 	b.Embedded().Close()
 	defer b.Close()
 	rec, out := do(t, a, "GET", "/healthz", "")

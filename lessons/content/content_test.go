@@ -1,13 +1,12 @@
 package content
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
@@ -24,6 +23,16 @@ func diskSamples(p string) (string, error) {
 	return string(b), err
 }
 
+// appSet is the lesson set with samples read from disk, as the app has it.
+func appSet(t *testing.T) *Set {
+	t.Helper()
+	set, err := New(diskSamples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
 func guaranteeIDs() []string {
 	var ids []string
 	for _, g := range lessons.Guarantees() {
@@ -33,15 +42,16 @@ func guaranteeIDs() []string {
 }
 
 func TestFilesParse(t *testing.T) {
-	if err := Validate(); err != nil {
+	if err := appSet(t).Validate(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestEveryLessonInEveryLanguage(t *testing.T) {
+	set := appSet(t)
 	for _, id := range append(guaranteeIDs(), "home", "compare") {
 		for _, l := range text.Langs {
-			les, err := Load(id, l)
+			les, err := set.Load(id, l)
 			if err != nil {
 				t.Errorf("%s.%s: %v", id, l, err)
 				continue
@@ -56,7 +66,7 @@ func TestEveryLessonInEveryLanguage(t *testing.T) {
 				t.Errorf("%s.%s: no sections", id, l)
 			}
 			for _, s := range les.Sections {
-				if s.Title == "" || strings.TrimSpace(s.HTML) == "" {
+				if s.Title == "" || len(s.Blocks) == 0 {
 					t.Errorf("%s.%s: section %s is empty", id, l, s.ID)
 				}
 			}
@@ -65,9 +75,10 @@ func TestEveryLessonInEveryLanguage(t *testing.T) {
 }
 
 func TestGuaranteeLessonsHaveRequiredSectionsInOrder(t *testing.T) {
+	set := appSet(t)
 	for _, id := range guaranteeIDs() {
 		for _, l := range text.Langs {
-			les := MustLoad(id, l)
+			les := set.MustLoad(id, l)
 			var ids []string
 			for _, s := range les.Sections {
 				ids = append(ids, s.ID)
@@ -89,9 +100,10 @@ func TestGuaranteeLessonsHaveRequiredSectionsInOrder(t *testing.T) {
 // and that each guarantee lesson lets the reader try every fault on its own
 // guarantee and demonstrates each common mistake.
 func TestRuns(t *testing.T) {
-	for _, id := range IDs() {
+	set := appSet(t)
+	for _, id := range set.IDs() {
 		for _, l := range text.Langs {
-			les, err := Load(id, l)
+			les, err := set.Load(id, l)
 			if err != nil {
 				continue // reported by TestEveryLessonInEveryLanguage
 			}
@@ -120,7 +132,7 @@ func TestRuns(t *testing.T) {
 	}
 	for _, id := range guaranteeIDs() {
 		for _, l := range text.Langs {
-			les := MustLoad(id, l)
+			les := set.MustLoad(id, l)
 			if len(les.Scenarios) < 3 {
 				t.Errorf("%s.%s: %d runs, want at least 3", id, l, len(les.Scenarios))
 			}
@@ -147,10 +159,11 @@ func TestRuns(t *testing.T) {
 // lessons/samples, and checks that each guarantee lesson shows its Go and
 // Python producer and consumer where it explains them.
 func TestSamplesExist(t *testing.T) {
+	set := appSet(t)
 	seen := map[string]bool{}
-	for _, id := range IDs() {
+	for _, id := range set.IDs() {
 		for _, l := range text.Langs {
-			les, err := Load(id, l)
+			les, err := set.Load(id, l)
 			if err != nil {
 				continue
 			}
@@ -167,7 +180,7 @@ func TestSamplesExist(t *testing.T) {
 	}
 	for _, id := range guaranteeIDs() {
 		for _, l := range text.Langs {
-			les := MustLoad(id, l)
+			les := set.MustLoad(id, l)
 			for _, want := range []SampleRef{
 				{id + "/producer/main.go", "go", "producer"},
 				{id + "/producer.py", "python", "producer"},
@@ -185,9 +198,10 @@ func TestSamplesExist(t *testing.T) {
 // TestTranslationsMatch keeps ko and en from drifting apart: the same
 // sections, the same runs in the same order, the same samples.
 func TestTranslationsMatch(t *testing.T) {
-	for _, id := range IDs() {
-		en, err1 := Load(id, text.English)
-		ko, err2 := Load(id, text.Korean)
+	set := appSet(t)
+	for _, id := range set.IDs() {
+		en, err1 := set.Load(id, text.English)
+		ko, err2 := set.Load(id, text.Korean)
 		if err1 != nil || err2 != nil {
 			t.Errorf("%s: needs both languages: %v, %v", id, err1, err2)
 			continue
@@ -245,80 +259,91 @@ func checkSafe(t *testing.T, where, h string) {
 	}
 }
 
+// TestRenderedLessons checks what the pages get: safe prose that starts
+// with the section's heading, a block per run and per sample, and every
+// sample read and highlighted under an anchor of its own. (The views test
+// checks how runs and samples are drawn.)
 func TestRenderedLessons(t *testing.T) {
-	SetSamples(diskSamples)
-	t.Cleanup(func() { SetSamples(nil) })
-	if err := CheckSamples(); err != nil {
+	set := appSet(t)
+	if err := set.CheckSamples(); err != nil {
 		t.Error(err)
 	}
-	for _, id := range IDs() {
+	for _, id := range set.IDs() {
 		for _, l := range text.Langs {
-			les, err := Load(id, l)
+			les, err := set.Load(id, l)
 			if err != nil {
 				continue
 			}
 			where := id + "." + string(l)
-			var page strings.Builder
+			var runs []Scenario
+			var samples []SampleRef
+			anchors := map[string]bool{}
 			for _, s := range les.Sections {
-				checkSafe(t, where+"#"+s.ID, s.HTML)
-				if !strings.Contains(s.HTML, `<h2 id="`+s.ID+`">`) {
+				if len(s.Blocks) == 0 || !strings.HasPrefix(s.Blocks[0].HTML, `<h2 id="`+s.ID+`">`) {
 					t.Errorf("%s: section %s does not start with its heading", where, s.ID)
 				}
-				page.WriteString(s.HTML)
+				for _, b := range s.Blocks {
+					switch {
+					case b.Scenario != nil:
+						runs = append(runs, *b.Scenario)
+					case b.Sample != nil:
+						samples = append(samples, b.Sample.SampleRef)
+						checkSample(t, where, *b.Sample)
+						if anchors[b.Sample.Anchor] {
+							t.Errorf("%s: two samples with the id %q", where, b.Sample.Anchor)
+						}
+						anchors[b.Sample.Anchor] = true
+					default:
+						checkSafe(t, where+"#"+s.ID, b.HTML)
+					}
+				}
 			}
-			doc, err := goquery.NewDocumentFromReader(strings.NewReader(page.String()))
-			if err != nil {
-				t.Fatal(err)
+			if !slices.Equal(runs, les.Scenarios) {
+				t.Errorf("%s: run blocks %+v for runs %+v", where, runs, les.Scenarios)
 			}
-			if n := doc.Find(`[data-testid="scenario"]`).Length(); n != len(les.Scenarios) {
-				t.Errorf("%s: %d run buttons for %d runs", where, n, len(les.Scenarios))
+			if !slices.Equal(samples, les.Samples) {
+				t.Errorf("%s: sample blocks %+v for samples %+v", where, samples, les.Samples)
 			}
-			figures := doc.Find(`figure[data-testid="sample"]`)
-			if figures.Length() != len(les.Samples) {
-				t.Errorf("%s: %d sample figures for %d samples", where, figures.Length(), len(les.Samples))
-			}
-			ids := map[string]bool{}
-			figures.Each(func(_ int, f *goquery.Selection) {
-				p, _ := f.Attr("data-sample")
-				if f.Find(".sample-error").Length() > 0 {
-					t.Errorf("%s: sample %s: %s", where, p, f.Find(".sample-error").Text())
-					return
-				}
-				btn := f.Find("figcaption button.copy")
-				target, _ := btn.Attr("data-copy-target")
-				pre := f.Find("pre")
-				preID, _ := pre.Attr("id")
-				if target == "" || target != preID {
-					t.Errorf("%s: sample %s: copy target %q, pre id %q", where, p, target, preID)
-				}
-				if ids[preID] {
-					t.Errorf("%s: two samples with the id %q", where, preID)
-				}
-				ids[preID] = true
-				if want := l.T("sample.copy"); btn.Text() != want {
-					t.Errorf("%s: copy button says %q, want %q", where, btn.Text(), want)
-				}
-				if pre.Find("code span[class]").Length() == 0 {
-					t.Errorf("%s: sample %s is not highlighted", where, p)
-				}
-				if src, err := diskSamples(p); err == nil && pre.Text() != src {
-					t.Errorf("%s: sample %s: the page does not show the file as it is", where, p)
-				}
-			})
 		}
 	}
 }
 
-func TestSamplesBeforeSetSamples(t *testing.T) {
-	SetSamples(nil)
-	les := MustLoad("exactly-once", text.English)
-	s, _ := les.Section("producer")
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(s.HTML))
+// checkSample fails unless s was read, highlighted, and shows the file as
+// it is.
+func checkSample(t *testing.T, where string, s Sample) {
+	t.Helper()
+	if s.Err != "" {
+		t.Errorf("%s: sample %s: %s", where, s.Path, s.Err)
+		return
+	}
+	if s.Anchor == "" {
+		t.Errorf("%s: sample %s has no anchor", where, s.Path)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<pre><code>" + s.Code + "</code></pre>"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Find(`figure[data-testid="sample"] .sample-error`).Length() == 0 {
-		t.Error("without a sample source, a sample should say it is not available")
+	checkSafe(t, where+" sample "+s.Path, s.Code)
+	if doc.Find("code span[class]").Length() == 0 {
+		t.Errorf("%s: sample %s is not highlighted", where, s.Path)
+	}
+	if src, err := diskSamples(s.Path); err == nil && doc.Find("pre").Text() != src {
+		t.Errorf("%s: sample %s: the page does not show the file as it is", where, s.Path)
+	}
+}
+
+func TestSamplesWithoutSource(t *testing.T) {
+	set, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.CheckSamples() == nil {
+		t.Error("CheckSamples without a sample source: no error")
+	}
+	s, _ := set.MustLoad("exactly-once", text.English).Section("producer")
+	i := slices.IndexFunc(s.Blocks, func(b Block) bool { return b.Sample != nil })
+	if i < 0 || s.Blocks[i].Sample.Err == "" || s.Blocks[i].Sample.Code != "" {
+		t.Errorf("without a sample source, a sample should say it is not available: %+v", s.Blocks)
 	}
 }
 
@@ -335,7 +360,8 @@ func TestHighlightCSS(t *testing.T) {
 }
 
 func TestLoadUnknown(t *testing.T) {
-	if _, err := Load("no-such-lesson", text.English); err == nil {
+	set := appSet(t)
+	if _, err := set.Load("no-such-lesson", text.English); err == nil {
 		t.Error("Load of an unknown lesson: no error")
 	}
 	defer func() {
@@ -343,11 +369,13 @@ func TestLoadUnknown(t *testing.T) {
 			t.Error("MustLoad of an unknown lesson did not panic")
 		}
 	}()
-	MustLoad("no-such-lesson", text.Korean)
+	set.MustLoad("no-such-lesson", text.Korean)
 }
 
-// TestEscaping renders constructed Markdown through the same functions as
-// the lesson files.
+// TestEscaping parses constructed Markdown through the same functions as
+// the lesson files: raw HTML is dropped from the prose, a run's label is
+// kept as text for the views to escape, and a sample's code is escaped by
+// the highlighter.
 func TestEscaping(t *testing.T) {
 	const label = `<script>alert("x")</script> & 'q'`
 	src := "# Title <b>x</b>\n\nSummary with <span style=\"color:red\">raw</span> HTML.\n\n" +
@@ -361,31 +389,41 @@ func TestEscaping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	les := render(p, func(string) (string, error) {
-		return "print(\"<script>\", '<b onclick=x>')\n", nil
-	})
-	h := les.Sections[0].HTML
+	const code = "print(\"<script>\", '<b onclick=x>')\n"
+	les := build(p, func(string) (string, error) { return code, nil })
+	var prose strings.Builder
+	var runs []Scenario
+	var samples []Sample
+	for _, b := range les.Sections[0].Blocks {
+		switch {
+		case b.Scenario != nil:
+			runs = append(runs, *b.Scenario)
+		case b.Sample != nil:
+			samples = append(samples, *b.Sample)
+		default:
+			prose.WriteString(b.HTML)
+		}
+	}
+	h := prose.String()
 	checkSafe(t, "constructed", h)
 	if strings.Contains(strings.ToLower(h), "<script") {
 		t.Errorf("unescaped <script in:\n%s", h)
 	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(h))
+	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Label: label, Section: "sec"}
+	if len(runs) != 1 || runs[0] != want {
+		t.Errorf("runs %+v, want %+v", runs, want)
+	}
+	if len(samples) != 1 {
+		t.Fatalf("%d samples, want 1", len(samples))
+	}
+	if strings.Contains(strings.ToLower(samples[0].Code), "<script") || strings.Contains(samples[0].Code, "<b ") {
+		t.Errorf("sample code not escaped:\n%s", samples[0].Code)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<pre>" + samples[0].Code + "</pre>"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	btn := doc.Find(`[data-testid="scenario"]`)
-	if btn.Text() != label {
-		t.Errorf("button label %q, want %q", btn.Text(), label)
-	}
-	for attr, want := range map[string]string{"data-guarantee": "at-most-once", "data-preset": "strict", "data-fault": "none", "data-messages": "5", "data-pace": "0"} {
-		if got, _ := btn.Attr(attr); got != want {
-			t.Errorf("%s = %q, want %q", attr, got, want)
-		}
-	}
-	if !strings.Contains(h, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;") {
-		t.Errorf("label not escaped:\n%s", h)
-	}
-	if got := doc.Find(`figure[data-testid="sample"] pre`).Text(); got != "print(\"<script>\", '<b onclick=x>')\n" {
+	if got := doc.Find("pre").Text(); got != code {
 		t.Errorf("sample text %q", got)
 	}
 	if strings.ContainsAny(les.Title+les.Summary, "<>") {
@@ -452,44 +490,27 @@ func TestDirectiveErrors(t *testing.T) {
 	}
 }
 
-// MustLoad is Load for lessons that are known to exist; it panics otherwise.
-func MustLoad(id string, l text.Lang) *Lesson {
-	les, err := Load(id, l)
+// TestNewOnBrokenFiles: a file that is not a lesson fails New; a malformed
+// lesson fails only its own Load, and Validate reports it.
+func TestNewOnBrokenFiles(t *testing.T) {
+	good := "# T\n\nSummary.\n\n## S {#s}\n\nText.\n"
+	if _, err := newSet(fstest.MapFS{"a.en.md": {Data: []byte(good)}, "notes.md": {Data: []byte(good)}}, nil); err == nil {
+		t.Error("a file named without a language: New gave no error")
+	}
+	set, err := newSet(fstest.MapFS{"a.en.md": {Data: []byte(good)}, "b.en.md": {Data: []byte("## S {#s}\n")}}, nil)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	return les
-}
-
-// Validate returns every problem found in the content files at init, or
-// nil.
-func Validate() error {
-	errs := slices.Clone(parsedAll.global)
-	for _, k := range sortedKeys(parsedAll.errs) {
-		errs = append(errs, parsedAll.errs[k])
+	if _, err := set.Load("a", text.English); err != nil {
+		t.Errorf("the good lesson: %v", err)
 	}
-	return errors.Join(errs...)
-}
-
-// CheckSamples reads every sample the lessons name through the source set
-// by SetSamples and returns what could not be read, or nil.
-func CheckSamples() error {
-	c := current.Load()
-	if c.src == nil {
-		return errors.New("content: no sample source set (SetSamples)")
+	if _, err := set.Load("b", text.English); err == nil {
+		t.Error("the malformed lesson loaded")
 	}
-	seen := map[string]bool{}
-	var errs []error
-	for _, k := range sortedKeys(parsedAll.lessons) {
-		for _, s := range parsedAll.lessons[k].samples {
-			if seen[s.Path] {
-				continue
-			}
-			seen[s.Path] = true
-			if _, err := c.src(s.Path); err != nil {
-				errs = append(errs, fmt.Errorf("%s: sample %s: %w", k, s.Path, err))
-			}
-		}
+	if err := set.Validate(); err == nil || !strings.Contains(err.Error(), "b.en.md") {
+		t.Errorf("Validate: %v", err)
 	}
-	return errors.Join(errs...)
+	if ids := set.IDs(); !slices.Equal(ids, []string{"a", "b"}) {
+		t.Errorf("IDs %v", ids)
+	}
 }

@@ -1,0 +1,423 @@
+package content
+
+// Parsing: a lesson file's Markdown, with its ::run and ::sample
+// directives, into a parsedLesson. Nothing here reads samples or renders
+// anything but the prose.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	gmtext "github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/text"
+)
+
+type key struct {
+	id   string
+	lang text.Lang
+}
+
+func (k key) String() string { return k.id + "." + string(k.lang) + ".md" }
+
+// parsedLesson is a lesson as parsed: its sections' blocks with the
+// samples not yet read (Sample.Code empty), filled in by build.
+type parsedLesson struct {
+	id        string
+	lang      text.Lang
+	title     string
+	summary   string
+	sections  []parsedSection
+	scenarios []Scenario
+	samples   []SampleRef
+}
+
+type parsedSection struct {
+	id, title string
+	blocks    []Block
+}
+
+var markdown = goldmark.New(
+	goldmark.WithParserOptions(
+		parser.WithAttribute(), // "## Title {#id}"
+		parser.WithBlockParsers(util.Prioritized(directiveParser{}, 50)),
+	),
+	// No html.WithUnsafe: raw HTML in the Markdown is dropped, and
+	// javascript: links are not rendered as links.
+)
+
+// parseLesson parses one lesson file.
+func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
+	doc := markdown.Parser().Parse(gmtext.NewReader(src))
+	les := &parsedLesson{id: id, lang: lang}
+	var sec *parsedSection
+	var buf bytes.Buffer
+	anchors := map[string]int{}
+	flush := func() {
+		if sec != nil && buf.Len() > 0 {
+			sec.blocks = append(sec.blocks, Block{HTML: buf.String()})
+			buf.Reset()
+		}
+	}
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		if err := checkBlock(n); err != nil {
+			return nil, err
+		}
+		switch {
+		case les.title == "":
+			h, ok := n.(*ast.Heading)
+			if !ok || h.Level != 1 {
+				return nil, errors.New("a lesson starts with its title: a line \"# Title\"")
+			}
+			if _, ok := h.AttributeString("id"); ok {
+				return nil, errors.New("the title takes no {#id}; sections do")
+			}
+			les.title = plainText(h, src)
+			if les.title == "" {
+				return nil, errors.New("the title is empty")
+			}
+		case les.summary == "" && sec == nil:
+			if _, ok := n.(*ast.Paragraph); !ok {
+				return nil, errors.New("the title is followed by a one-paragraph summary")
+			}
+			les.summary = plainText(n, src)
+		default:
+			if h, ok := n.(*ast.Heading); ok && h.Level <= 2 {
+				title := plainText(h, src)
+				if h.Level == 1 {
+					return nil, fmt.Errorf("a second title %q: sections are \"## Title {#id}\"", title)
+				}
+				flush()
+				sid, ok := h.AttributeString("id")
+				sidStr, isBytes := sid.([]byte)
+				if !ok || !isBytes || !validID(string(sidStr)) {
+					return nil, fmt.Errorf("section %q needs an id of lowercase letters, digits and dashes: \"## %s {#id}\"", title, title)
+				}
+				if slices.ContainsFunc(les.sections, func(s parsedSection) bool { return s.id == string(sidStr) }) {
+					return nil, fmt.Errorf("two sections have the id %q", string(sidStr))
+				}
+				les.sections = append(les.sections, parsedSection{id: string(sidStr), title: title})
+				sec = &les.sections[len(les.sections)-1]
+				if err := markdown.Renderer().Render(&buf, src, h); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if sec == nil {
+				return nil, errors.New("only one paragraph, the summary, may stand between the title and the first section")
+			}
+			d, ok := n.(*directiveNode)
+			if !ok {
+				if err := markdown.Renderer().Render(&buf, src, n); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			inDirective := func(err error) error {
+				return fmt.Errorf("section %s: %q: %w", sec.id, d.line, err)
+			}
+			switch d.name {
+			case "run":
+				sc, err := parseRun(d.args)
+				if err != nil {
+					return nil, inDirective(err)
+				}
+				sc.Section = sec.id
+				les.scenarios = append(les.scenarios, sc)
+				flush()
+				sec.blocks = append(sec.blocks, Block{Scenario: &sc})
+			case "sample":
+				ref, err := parseSample(d.args)
+				if err != nil {
+					return nil, inDirective(err)
+				}
+				ref.Section = sec.id
+				les.samples = append(les.samples, ref)
+				flush()
+				anchor := "sample-" + slug(ref.Path)
+				anchors[anchor]++
+				if anchors[anchor] > 1 {
+					anchor += "-" + strconv.Itoa(anchors[anchor])
+				}
+				sec.blocks = append(sec.blocks, Block{Sample: &Sample{SampleRef: ref, Anchor: anchor}})
+			default:
+				return nil, fmt.Errorf("section %s: unknown directive %q: use ::run or ::sample", sec.id, "::"+d.name)
+			}
+		}
+	}
+	flush()
+	switch {
+	case les.title == "":
+		return nil, errors.New("the file is empty: a lesson starts with \"# Title\"")
+	case les.summary == "":
+		return nil, errors.New("the title is followed by a one-paragraph summary")
+	}
+	return les, nil
+}
+
+// checkBlock refuses a directive anywhere below the top level, where it
+// would be taken for text (inside a list item, a block quote), and any
+// {attribute} but a heading's id: the attribute syntax would otherwise let a
+// file put style="…" or on…="…" on a page.
+func checkBlock(top ast.Node) error {
+	var err error
+	_ = ast.Walk(top, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		if d, ok := n.(*directiveNode); ok && n != top {
+			err = fmt.Errorf("%q is nested in a list or quote: directives stand on their own line at the top level", d.line)
+			return ast.WalkStop, nil
+		}
+		_, heading := n.(*ast.Heading)
+		for _, a := range n.Attributes() {
+			if !heading || string(a.Name) != "id" {
+				err = fmt.Errorf("only a heading may carry an attribute, and only {#id}, not %q", a.Name)
+				return ast.WalkStop, nil
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	return err
+}
+
+func validID(s string) bool {
+	if s == "" || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText is the text of n's inline content, markup removed.
+func plainText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch t := c.(type) {
+		case *ast.Text:
+			b.Write(t.Segment.Value(src))
+			if t.SoftLineBreak() || t.HardLineBreak() {
+				b.WriteByte(' ')
+			}
+		case *ast.String:
+			b.Write(t.Value)
+		}
+		return ast.WalkContinue, nil
+	})
+	return strings.TrimSpace(b.String())
+}
+
+func slug(p string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(p) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// ---- directives -----------------------------------------------------------
+
+var kindDirective = ast.NewNodeKind("Directive")
+
+// directiveNode is a "::name args" line.
+type directiveNode struct {
+	ast.BaseBlock
+	line string
+	name string
+	args string
+}
+
+func (n *directiveNode) Kind() ast.NodeKind { return kindDirective }
+
+func (n *directiveNode) Dump(src []byte, level int) {
+	ast.DumpHelper(n, src, level, map[string]string{"line": n.line}, nil)
+}
+
+// directiveParser recognizes a line that starts with "::" and a name.
+type directiveParser struct{}
+
+func (directiveParser) Trigger() []byte { return []byte{':'} }
+
+func (directiveParser) Open(_ ast.Node, reader gmtext.Reader, _ parser.Context) (ast.Node, parser.State) {
+	line, seg := reader.PeekLine()
+	s := strings.TrimRight(string(line), "\r\n")
+	rest, ok := strings.CutPrefix(s, "::")
+	if !ok || rest == "" || rest[0] < 'a' || rest[0] > 'z' {
+		return nil, parser.NoChildren
+	}
+	name, args, _ := strings.Cut(rest, " ")
+	reader.Advance(seg.Len() - 1)
+	return &directiveNode{line: strings.TrimSpace(s), name: name, args: strings.TrimSpace(args)}, parser.NoChildren
+}
+
+func (directiveParser) Continue(ast.Node, gmtext.Reader, parser.Context) parser.State {
+	return parser.Close
+}
+
+func (directiveParser) Close(ast.Node, gmtext.Reader, parser.Context) {}
+
+// CanInterruptParagraph lets "::run" right under a paragraph line still be a
+// directive, not that paragraph's last line.
+func (directiveParser) CanInterruptParagraph() bool { return true }
+
+func (directiveParser) CanAcceptIndentedLine() bool { return false }
+
+// parseArgs splits `key=value key="quoted value"` pairs. In quotes, \" and
+// \\ stand for " and \.
+func parseArgs(s string) (map[string]string, error) {
+	args := map[string]string{}
+	for {
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			return args, nil
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return nil, fmt.Errorf("expected key=value at %q", s)
+		}
+		k := s[:eq]
+		if strings.ContainsAny(k, " \t\"") {
+			return nil, fmt.Errorf("expected key=value at %q", s)
+		}
+		s = s[eq+1:]
+		var v string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			i, closed := 1, false
+			for ; i < len(s); i++ {
+				c := s[i]
+				if c == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					b.WriteByte(s[i+1])
+					i++
+					continue
+				}
+				if c == '"' {
+					closed = true
+					break
+				}
+				b.WriteByte(c)
+			}
+			if !closed {
+				return nil, fmt.Errorf("%s: the quote is not closed", k)
+			}
+			v, s = b.String(), s[i+1:]
+			if s != "" && s[0] != ' ' && s[0] != '\t' {
+				return nil, fmt.Errorf("%s: expected a space after the closing quote", k)
+			}
+		} else {
+			end := strings.IndexAny(s, " \t")
+			if end < 0 {
+				end = len(s)
+			}
+			v, s = s[:end], s[end:]
+			if strings.Contains(v, `"`) {
+				return nil, fmt.Errorf("%s: a quote inside an unquoted value", k)
+			}
+		}
+		if _, dup := args[k]; dup {
+			return nil, fmt.Errorf("%s is given twice", k)
+		}
+		args[k] = v
+	}
+}
+
+// parseRun reads a ::run's arguments. preset, messages and pace default as
+// in POST /api/runs (strict, lessons.DefaultMessages, 0); guarantee, fault
+// and label are required.
+func parseRun(s string) (Scenario, error) {
+	args, err := parseArgs(s)
+	if err != nil {
+		return Scenario{}, err
+	}
+	sc := Scenario{Preset: lessons.Strict, Messages: lessons.DefaultMessages}
+	for k, v := range args {
+		switch k {
+		case "guarantee":
+			sc.Guarantee = lessons.GuaranteeID(v)
+		case "preset":
+			sc.Preset = lessons.PresetID(v)
+		case "fault":
+			sc.Fault = lessons.FaultID(v)
+		case "messages":
+			if sc.Messages, err = strconv.Atoi(v); err != nil {
+				return Scenario{}, fmt.Errorf("messages=%q is not a number", v)
+			}
+		case "pace":
+			if sc.PaceMs, err = strconv.Atoi(v); err != nil {
+				return Scenario{}, fmt.Errorf("pace=%q is not a number of milliseconds", v)
+			}
+		case "label":
+			sc.Label = strings.TrimSpace(v)
+		default:
+			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, label", k)
+		}
+	}
+	g, ok := lessons.LookupGuarantee(sc.Guarantee)
+	switch {
+	case !ok:
+		return Scenario{}, fmt.Errorf("unknown guarantee %q", sc.Guarantee)
+	case !g.HasPreset(sc.Preset):
+		return Scenario{}, fmt.Errorf("guarantee %s has no preset %q", sc.Guarantee, sc.Preset)
+	}
+	if _, ok := lessons.LookupFault(sc.Fault); !ok {
+		return Scenario{}, fmt.Errorf("unknown fault %q", sc.Fault)
+	}
+	if sc.Messages < lessons.MinMessages || sc.Messages > lessons.MaxMessages {
+		return Scenario{}, fmt.Errorf("messages=%d is outside %d..%d", sc.Messages, lessons.MinMessages, lessons.MaxMessages)
+	}
+	if sc.PaceMs < 0 || sc.PaceMs > lessons.MaxPaceMs {
+		return Scenario{}, fmt.Errorf("pace=%d is outside 0..%d", sc.PaceMs, lessons.MaxPaceMs)
+	}
+	if sc.Label == "" {
+		return Scenario{}, errors.New(`a run needs a label="…" for its button`)
+	}
+	return sc, nil
+}
+
+// parseSample reads a ::sample's argument: a clean path under
+// lessons/samples ending in .go or .py.
+func parseSample(s string) (SampleRef, error) {
+	p := strings.TrimSpace(s)
+	if p == "" || strings.ContainsAny(p, " \t") {
+		return SampleRef{}, errors.New("::sample takes one path, relative to lessons/samples")
+	}
+	for _, r := range p {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && !strings.ContainsRune("._/-", r) {
+			return SampleRef{}, fmt.Errorf("sample path %q: use letters, digits and . _ / - only", p)
+		}
+	}
+	if path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return SampleRef{}, fmt.Errorf("sample path %q must be a clean path inside lessons/samples", p)
+	}
+	switch path.Ext(p) {
+	case ".go":
+		return SampleRef{Path: p, Language: "go"}, nil
+	case ".py":
+		return SampleRef{Path: p, Language: "python"}, nil
+	}
+	return SampleRef{}, fmt.Errorf("sample path %q: only .go and .py samples can be shown", p)
+}
