@@ -43,6 +43,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// Lessons show the sample files that the tests run.
 	lessons, err := content.New(samples.Read)
+	if err == nil {
+		// The lesson files are embedded: a broken one is a defect of
+		// this build, so say which and serve nothing.
+		err = errors.Join(lessons.Validate(), lessons.CheckSamples())
+	}
 	if err != nil {
 		return err
 	}
