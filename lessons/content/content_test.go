@@ -108,21 +108,9 @@ func TestRuns(t *testing.T) {
 				continue // reported by TestEveryLessonInEveryLanguage
 			}
 			for _, sc := range les.Scenarios {
-				g, ok := lessons.LookupGuarantee(sc.Guarantee)
-				switch {
-				case !ok:
-					t.Errorf("%s.%s: run names unknown guarantee %q", id, l, sc.Guarantee)
-				case !g.HasPreset(sc.Preset):
-					t.Errorf("%s.%s: guarantee %s has no preset %q", id, l, sc.Guarantee, sc.Preset)
-				}
-				if _, ok := lessons.LookupFault(sc.Fault); !ok {
-					t.Errorf("%s.%s: run names unknown fault %q", id, l, sc.Fault)
-				}
-				if sc.Messages < 1 || sc.Messages > 1_000_000 {
-					t.Errorf("%s.%s: messages %d outside 1..1000000", id, l, sc.Messages)
-				}
-				if sc.PaceMs < 0 || sc.PaceMs > 5000 {
-					t.Errorf("%s.%s: pace %d outside 0..5000", id, l, sc.PaceMs)
+				p := lessons.RunParams{Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: &sc.Messages, PaceMs: &sc.PaceMs}
+				if err := p.Validate(); err != nil {
+					t.Errorf("%s.%s: a run the API would refuse: %v", id, l, err)
 				}
 				if sc.Label == "" {
 					t.Errorf("%s.%s: a run without a label", id, l)

@@ -353,49 +353,45 @@ func parseRun(s string) (Scenario, error) {
 	if err != nil {
 		return Scenario{}, err
 	}
-	sc := Scenario{Preset: lessons.Strict, Messages: lessons.DefaultMessages}
+	var p lessons.RunParams
+	var label string
+	number := func(k, v string) (*int, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q is not a whole number", k, v)
+		}
+		return &n, nil
+	}
 	for k, v := range args {
 		switch k {
 		case "guarantee":
-			sc.Guarantee = lessons.GuaranteeID(v)
+			p.Guarantee = lessons.GuaranteeID(v)
 		case "preset":
-			sc.Preset = lessons.PresetID(v)
+			p.Preset = lessons.PresetID(v)
 		case "fault":
-			sc.Fault = lessons.FaultID(v)
+			p.Fault = lessons.FaultID(v)
 		case "messages":
-			if sc.Messages, err = strconv.Atoi(v); err != nil {
-				return Scenario{}, fmt.Errorf("messages=%q is not a number", v)
-			}
+			p.Messages, err = number(k, v)
 		case "pace":
-			if sc.PaceMs, err = strconv.Atoi(v); err != nil {
-				return Scenario{}, fmt.Errorf("pace=%q is not a number of milliseconds", v)
-			}
+			p.PaceMs, err = number(k, v)
 		case "label":
-			sc.Label = strings.TrimSpace(v)
+			label = strings.TrimSpace(v)
 		default:
 			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, label", k)
 		}
+		if err != nil {
+			return Scenario{}, err
+		}
 	}
-	g, ok := lessons.LookupGuarantee(sc.Guarantee)
-	switch {
-	case !ok:
-		return Scenario{}, fmt.Errorf("unknown guarantee %q", sc.Guarantee)
-	case !g.HasPreset(sc.Preset):
-		return Scenario{}, fmt.Errorf("guarantee %s has no preset %q", sc.Guarantee, sc.Preset)
+	// The same check as POST /api/runs: a lesson offers only runs the API
+	// accepts.
+	if err := p.Validate(); err != nil {
+		return Scenario{}, err
 	}
-	if _, ok := lessons.LookupFault(sc.Fault); !ok {
-		return Scenario{}, fmt.Errorf("unknown fault %q", sc.Fault)
-	}
-	if sc.Messages < lessons.MinMessages || sc.Messages > lessons.MaxMessages {
-		return Scenario{}, fmt.Errorf("messages=%d is outside %d..%d", sc.Messages, lessons.MinMessages, lessons.MaxMessages)
-	}
-	if sc.PaceMs < 0 || sc.PaceMs > lessons.MaxPaceMs {
-		return Scenario{}, fmt.Errorf("pace=%d is outside 0..%d", sc.PaceMs, lessons.MaxPaceMs)
-	}
-	if sc.Label == "" {
+	if label == "" {
 		return Scenario{}, errors.New(`a run needs a label="…" for its button`)
 	}
-	return sc, nil
+	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs, Label: label}, nil
 }
 
 // parseSample reads a ::sample's argument: a clean path under
