@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -175,6 +176,21 @@ func exactFields(body []byte, v any) error {
 	return nil
 }
 
+// bodyKey is a decoder's field path as the body spells it: the fields of
+// an embedded struct (runs.Request embeds lessons.RunParams) are the
+// body's own keys, but the decoder names them through the Go field
+// ("RunParams.guarantee").
+func bodyKey(path string) string {
+	parts := strings.Split(path, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
+}
+
 func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -199,7 +215,8 @@ func jsonError(err error) error {
 		case reflect.Bool:
 			want = "true or false"
 		}
-		return badRequest(typ.Field, "%s must be %s", typ.Field, want)
+		field := bodyKey(typ.Field)
+		return badRequest(field, "%s must be %s", field, want)
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		// The decoder quotes the key Go-style: unquote it, so that field

@@ -144,7 +144,7 @@ func TestCatalogsAndHealth(t *testing.T) {
 	}
 	rec, _ = do(t, a, "GET", "/api/guarantees", "")
 	for _, g := range []string{"at-most-once", "at-least-once", "exactly-once"} {
-		if !strings.Contains(rec.Body.String(), `"id":"`+g+`","presets":["strict","common"]`) {
+		if !strings.Contains(rec.Body.String(), `"id":"`+g+`"`) {
 			t.Errorf("guarantees lack %s: %s", g, rec.Body)
 		}
 	}
