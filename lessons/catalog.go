@@ -74,15 +74,21 @@ var guarantees = []Guarantee{
 	{ID: ExactlyOnce, TextKey: "g.eos", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoLoss: true, NoDuplicates: true}},
 }
 
-func init() {
-	for i, g := range guarantees {
-		r, _ := LookupRecipe(g.ID, Strict)
-		guarantees[i].Client = r.Client.Module()
+// Guarantees lists the three guarantees, weakest first.
+func Guarantees() []Guarantee {
+	out := slices.Clone(guarantees)
+	for i := range out {
+		out[i] = out[i].withClient()
 	}
+	return out
 }
 
-// Guarantees lists the three guarantees, weakest first.
-func Guarantees() []Guarantee { return slices.Clone(guarantees) }
+// withClient fills in Client from the strict preset's recipe.
+func (g Guarantee) withClient() Guarantee {
+	r, _ := LookupRecipe(g.ID, Strict)
+	g.Client = r.Client.Module()
+	return g
+}
 
 // LookupGuarantee finds a guarantee by id.
 func LookupGuarantee(id GuaranteeID) (Guarantee, bool) {
@@ -90,7 +96,7 @@ func LookupGuarantee(id GuaranteeID) (Guarantee, bool) {
 	if i < 0 {
 		return Guarantee{}, false
 	}
-	return guarantees[i], true
+	return guarantees[i].withClient(), true
 }
 
 // HasPreset reports whether g offers preset p.

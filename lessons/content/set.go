@@ -69,15 +69,6 @@ func (s *Set) Load(id string, l text.Lang) (*Lesson, error) {
 	return nil, fmt.Errorf("content: there is no lesson %q in language %q", id, l)
 }
 
-// MustLoad is Load for lessons that are known to exist; it panics otherwise.
-func (s *Set) MustLoad(id string, l text.Lang) *Lesson {
-	les, err := s.Load(id, l)
-	if err != nil {
-		panic(err)
-	}
-	return les
-}
-
 // IDs lists the ids of the lessons present in any language, sorted.
 func (s *Set) IDs() []string {
 	seen := map[string]bool{}
