@@ -222,6 +222,12 @@ func TestBrowserRunShowsTheAPIsNumbers(t *testing.T) {
 	if shown["duplicated"] == "0" {
 		t.Errorf("a lost ack under at-least-once should show a duplicate: %v", shown)
 	}
+	// The page says the run came out as the claim table says, and says so
+	// from the API's answer.
+	asClaimed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=expected]").dataset.asClaimed`))
+	if err != nil || asClaimed != "true" || st.Result["expected"] == nil || st.Result["mismatch"] != nil {
+		t.Errorf("page says as-claimed %q (%v); the API's expected %v, mismatch %v", asClaimed, err, st.Result["expected"], st.Result["mismatch"])
+	}
 }
 
 // TestBrowserCompareFillsTheTable runs the compare page under one fault and

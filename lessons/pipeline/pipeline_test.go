@@ -101,6 +101,9 @@ func TestGuaranteeUnderFault(t *testing.T) {
 			}
 			t.Logf("%v: sent %d acked %d failed %d in_log %d credited %d lost %d dup %d recovered %d balance %d verdict %s",
 				time.Since(start).Round(time.Millisecond), r.Sent, r.Acked, r.Failed, r.InLog, r.Credited, r.Lost, r.Duplicated, r.Recovered, r.Balance, r.Verdict)
+			if r.Expected == nil || r.Mismatch != c.Check(r.Result) {
+				t.Errorf("the result's claim %+v and mismatch %q are not the claim table's", r.Expected, r.Mismatch)
+			}
 			if msg := c.Check(r.Result); msg != "" {
 				t.Errorf("the claim table says lost %s, duplicated %s, recovered %s, %s; %s", c.Lost, c.Duplicated, c.Recovered, c.Verdict, msg)
 			}

@@ -40,6 +40,11 @@ type Result struct {
 	Throughput float64   `json:"throughput_msgs_per_s"`
 	LatencyMs  Latencies `json:"latency_ms"`
 	DurationMs int64     `json:"duration_ms"`
+	// Expected is the claim table's row for the run, and Mismatch what of
+	// it the run did not show ("" when it came out as claimed). A run
+	// given other faults (a schedule, a fault injected live) has no row.
+	Expected *lessons.Claim `json:"expected,omitempty"`
+	Mismatch string         `json:"mismatch,omitempty"`
 }
 
 // Latencies are percentiles of the time from a deposit's send to its first
@@ -69,6 +74,7 @@ type Run struct {
 	sentAt   []uint32 // µs since start + 1; 0 = not sent
 	credAt   []uint32 // µs since start + 1 of the first visible credit
 
+	injected  atomic.Bool  // a fault was injected live: the claim table has no row for the run
 	endOffset atomic.Int64 // offset of the end marker, -1 until written
 	marker    *kgo.Client  // writes the end markers, outside any fault
 }
@@ -105,6 +111,7 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 func (r *Run) Inject(f lessons.FaultID) {
 	r.Log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Offset: -1, Fault: string(f), Phase: trace.Armed,
 		Detail: string(f) + " armed: strikes at the next chance"})
+	r.injected.Store(true)
 	r.nemesis.arm(f, 1)
 }
 
@@ -187,6 +194,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.DurationMs = time.Since(r.start).Milliseconds()
 	res.Throughput = float64(r.Spec.Messages) / elapsed.Seconds()
 	res.LatencyMs = r.latencies()
+	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
+		res.Expected, res.Mismatch = &c, c.Check(res.Result)
+	}
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("verdict: %s (lost %d, duplicated %d, recovered %d, balance %d of %d)", res.Verdict, res.Lost, res.Duplicated, res.Recovered, res.Balance, res.ExpectedBalance)})
 	return res, nil

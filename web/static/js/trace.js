@@ -200,6 +200,18 @@ export class RunView {
     return `${id} ${this.t[key]}`;
   }
 
+  // expected says whether the run came out as the lesson (the catalog's
+  // claim table) says a run of its guarantee, preset and fault does.
+  expected(r) {
+    const t = this.t;
+    if (!r.expected) return el("p", { class: "expected", "data-testid": "expected", text: t["expect.none"] });
+    const c = r.expected;
+    const claimed = `${t["result.lost"]} ${t["claim." + c.lost]} · ${t["result.duplicated"]} ${t["claim." + c.duplicated]} · ${verdictText(t, c.verdict)}`;
+    const ok = !r.mismatch;
+    return el("p", { class: `expected ${ok ? "right" : "wrong"}`, "data-testid": "expected", "data-as-claimed": String(ok),
+      text: `${ok ? "✓" : "✗"} ${t[ok ? "expect.ok" : "expect.differs"]} ${claimed}${ok ? "" : ` (${r.mismatch})`}` });
+  }
+
   // judgePrediction sets the learner's guess beside the verdict and says
   // whether it was right.
   judgePrediction(guess, run) {
@@ -241,6 +253,7 @@ export class RunView {
     metric(t["result.p50"], "p50", r.latency_ms.p50);
     metric(t["result.p99"], "p99", r.latency_ms.p99);
     v.append(dl);
+    v.append(this.expected(r));
     const ul = el("ul", { class: "explain", "data-testid": "explain" });
     const add = (ids, what) => ids.slice(0, 20).forEach((id) => ul.append(el("li", { class: what, text: this.explain(id, what) })));
     add(r.lost_ids, "lost");
