@@ -71,16 +71,20 @@ func TestVerdictFollowsThePromise(t *testing.T) {
 	}
 }
 
+// TestValidateNamesTheCatalog: a refused run says what the catalog offers.
 func TestValidateNamesTheCatalog(t *testing.T) {
+	if got := orList([]FaultID{"a", "b", "c"}); got != "a, b or c" {
+		t.Fatalf("orList: %q", got)
+	}
 	for _, tc := range []struct {
 		p     RunParams
 		field string
 		says  string
 	}{
-		{RunParams{}, "guarantee", "at-most-once, at-least-once or exactly-once"},
+		{RunParams{}, "guarantee", orList(guaranteeIDs())},
 		{RunParams{Guarantee: "at-least-twice"}, "guarantee", `unknown guarantee "at-least-twice"`},
-		{RunParams{Guarantee: AtMostOnce, Preset: "lenient"}, "preset", "strict or common"},
-		{RunParams{Guarantee: AtMostOnce}, "fault", "none, produce-request-lost, produce-ack-lost or processor-crash"},
+		{RunParams{Guarantee: AtMostOnce, Preset: "lenient"}, "preset", orList(guarantees[0].Presets)},
+		{RunParams{Guarantee: AtMostOnce}, "fault", orList(faultIDs())},
 		{RunParams{Guarantee: AtMostOnce, Fault: "meteor"}, "fault", `unknown fault "meteor"`},
 		{RunParams{Guarantee: AtMostOnce, Fault: NoFault, Messages: new(int)}, "messages", "from 1 to 1000000"},
 	} {
