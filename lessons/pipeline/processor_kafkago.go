@@ -268,8 +268,35 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 	return nil
 }
 
+// coordinatorPatience bounds how long a commit waits for the group's
+// coordinator to be ready. Apache Kafka answers NOT_COORDINATOR or
+// COORDINATOR_LOAD_IN_PROGRESS while it loads a __consumer_offsets
+// partition (seen with 20 new groups at once on one broker), and kafka-go
+// gives up after three tries within 300 ms.
+const coordinatorPatience = 15 * time.Second
+
+// commitMessages commits batch, waiting out a coordinator that is not
+// ready yet: the same commit in the same generation, so retrying it is
+// safe.
+func (p *kafkaGoProcessor) commitMessages(ctx context.Context, batch []kafka.Message) error {
+	wait, deadline := 50*time.Millisecond, time.Now().Add(coordinatorPatience)
+	for {
+		err := p.reader.CommitMessages(ctx, batch...)
+		notReady := errors.Is(err, kafka.NotCoordinatorForGroup) || errors.Is(err, kafka.GroupCoordinatorNotAvailable) || errors.Is(err, kafka.GroupLoadInProgress)
+		if !notReady || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
 func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) error {
-	if err := p.reader.CommitMessages(ctx, batch...); err != nil {
+	if err := p.commitMessages(ctx, batch); err != nil {
 		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
 			first := batch[0]
 			p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(first.Key), Instance: p.instance,
