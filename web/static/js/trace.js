@@ -164,7 +164,7 @@ export class RunView {
       case "crash":
       case "restart":
         if (e.kind === "crash" && id) this.crashed = e.fault;
-        this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance || ""} ${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
+        this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance ? e.instance + ": " : ""}${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
       case "credit": {
         const n = (this.credits.get(id) || 0) + 1;
@@ -193,11 +193,13 @@ export class RunView {
 
   // explain says why deposit id is what the checker found (lost,
   // duplicated…): the catalog names, per fault, the text that explains each
-  // anomaly; the fault is the one that hit the deposit, else a crash.
+  // anomaly; the fault is the one that hit the deposit, else a crash. The
+  // id and the text are joined by ": ", so a text never leans on the id for
+  // its subject (no Korean particle after an id: "d-000010: 유실되었습니다").
   explain(id, what) {
     const cause = this.faults.get(id) || this.crashed;
     const key = (cause && fault(cause)?.explains?.[what]) || `explain.${what}`;
-    return `${id} ${this.t[key]}`;
+    return `${id}: ${this.t[key]}`;
   }
 
   // expected says whether the run came out as the lesson (the catalog's
