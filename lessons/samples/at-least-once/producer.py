@@ -17,9 +17,11 @@ args = p.parse_args()
 
 producer = KafkaProducer(
     bootstrap_servers=args.bootstrap,
-    # Acknowledged only once every in-sync replica has the record, so an
-    # acknowledged deposit survives losing the leader. (A single broker, like
-    # the lab's embedded one, has no replicas: there 'all' is the same as 1.)
+    # Acknowledged only once every in-sync replica has the record. That
+    # survives losing the leader only with replication factor >= 3 and
+    # min.insync.replicas >= 2 (the default is 1: the in-sync set may be the
+    # leader alone). A single broker, like the lab's embedded one, has no
+    # replicas: there 'all' is the same as 1.
     acks="all",
     # Resend when the answer does not come back. If the broker had written
     # the record and only its answer was lost, the retry writes it again:
@@ -27,8 +29,10 @@ producer = KafkaProducer(
     retries=5,
     retry_backoff_ms=100,
     # As in the seed. enable_idempotence=True (kafka-python 3's default) would
-    # let the broker drop such a retry by producer id + sequence number and
-    # remove the producer-side duplicates; consumers must still deduplicate.
+    # let the broker drop such a retry by producer id + per-partition sequence
+    # number and remove the producer's retry duplicates, within this producer
+    # session only. A deposit you send again yourself is a new record, and
+    # the processor's duplicates remain: consumers must still deduplicate.
     enable_idempotence=False,
     delivery_timeout_ms=30000,  # retries stop after 30 s: then report failure
     request_timeout_ms=5000,  # an answer missing for 5 s counts as lost: retry

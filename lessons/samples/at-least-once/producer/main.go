@@ -22,19 +22,25 @@ func main() {
 	w := &kafka.Writer{
 		Addr:  kafka.TCP(*bootstrap),
 		Topic: *topic,
-		// Acknowledged once every in-sync replica has it (the zero value is
-		// RequireNone: fire and forget). On a single broker, all = one.
+		// Acknowledged once every in-sync replica has it (a zero Writer has
+		// RequireNone: fire and forget). That survives losing the leader only
+		// with replication factor >= 3 and min.insync.replicas >= 2 (the
+		// default is 1, and then the in-sync set may be the leader alone).
+		// On a single broker, like the lab's, all = one.
 		RequiredAcks: kafka.RequireAll,
-		// Up to 5 tries in all (MaxAttempts counts the first one). kafka-go
-		// has no idempotent producer: if only the answer was lost, the retry
+		// Up to 5 tries in all (MaxAttempts counts the first one). kafka-go's
+		// Writer is not idempotent: if only the answer was lost, the retry
 		// writes the deposit again. Never lost, maybe twice: at least once.
 		MaxAttempts:     5,
 		WriteBackoffMin: 100 * time.Millisecond, // wait between tries
 		WriteBackoffMax: time.Second,
 		// Send after 10 ms instead of the default 1 s wait for a full batch.
 		BatchTimeout: 10 * time.Millisecond,
+		// An answer missing for 5 s fails the try, and the writer tries again.
+		// WriteTimeout sets that wait; ReadTimeout does not (kafka-go v0.4.51
+		// uses it only for metadata requests).
 		WriteTimeout: 5 * time.Second,
-		ReadTimeout:  5 * time.Second, // an answer missing for 5 s: try again
+		ReadTimeout:  5 * time.Second,
 		// Like kafka-python's default: create the topic if it is missing.
 		AllowAutoTopicCreation: true,
 	}

@@ -31,6 +31,9 @@ func main() {
 		MaxAttempts: 1,
 		// Send after 10 ms instead of the default 1 s wait for a full batch.
 		BatchTimeout: 10 * time.Millisecond,
+		// WriteTimeout bounds each produce request, the wait for its answer
+		// included. ReadTimeout does not: kafka-go v0.4.51 uses it only for
+		// metadata requests.
 		WriteTimeout: 5 * time.Second,
 		ReadTimeout:  5 * time.Second,
 		// Like kafka-python's default: create the topic if it is missing.
