@@ -78,6 +78,10 @@ type Scenario struct {
 	PaceMs    int
 	Label     string // in the lesson's language
 	Section   string // the id of the section it is in
+	// Expect is what the run shows: its row of the claim table, which an
+	// expect="lost=… duplicated=…" on the directive may restate but never
+	// contradict.
+	Expect lessons.Claim
 }
 
 // SampleRef is a code sample a lesson shows.

@@ -401,7 +401,8 @@ func TestEscaping(t *testing.T) {
 	if strings.Contains(strings.ToLower(h), "<script") {
 		t.Errorf("unescaped <script in:\n%s", h)
 	}
-	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Label: label, Section: "sec"}
+	claim, _ := lessons.LookupClaim(lessons.AtMostOnce, lessons.Strict, lessons.NoFault)
+	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Label: label, Section: "sec", Expect: claim}
 	if len(runs) != 1 || runs[0] != want {
 		t.Errorf("runs %+v, want %+v", runs, want)
 	}
@@ -436,6 +437,8 @@ func TestDirectiveErrors(t *testing.T) {
 		"pace too slow":        `::run guarantee=at-most-once fault=none pace=5001 label="x"`,
 		"no label":             `::run guarantee=at-most-once fault=none`,
 		"unknown argument":     `::run guarantee=at-most-once fault=none label="x" speed=3`,
+		"expect contradicts":   `::run guarantee=at-most-once preset=strict fault=processor-crash expect="lost=none" label="x"`,
+		"expect unknown class": `::run guarantee=at-most-once fault=none expect="speed=fast" label="x"`,
 		"argument twice":       `::run guarantee=at-most-once fault=none fault=none label="x"`,
 		"unclosed quote":       `::run guarantee=at-most-once fault=none label="x`,
 		"unknown directive":    `::quiz what`,
@@ -468,12 +471,13 @@ func TestDirectiveErrors(t *testing.T) {
 			t.Errorf("%s: parsed without error", name)
 		}
 	}
-	ok := head + "::run guarantee=exactly-once fault=processor-crash label=x\n::sample a/b/c.go\n"
+	ok := head + "::run guarantee=exactly-once fault=processor-crash expect=\"lost=none duplicated=none verdict=held\" label=x\n::sample a/b/c.go\n"
 	p, err := parseLesson("t", text.English, []byte(ok))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Scenario{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.ProcessorCrash, Messages: 100, PaceMs: 0, Label: "x", Section: "s"}
+	claim, _ := lessons.LookupClaim(lessons.ExactlyOnce, lessons.Strict, lessons.ProcessorCrash)
+	want := Scenario{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.ProcessorCrash, Messages: 100, PaceMs: 0, Label: "x", Section: "s", Expect: claim}
 	if len(p.scenarios) != 1 || p.scenarios[0] != want {
 		t.Errorf("defaults: got %+v, want %+v", p.scenarios, want)
 	}

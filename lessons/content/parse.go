@@ -354,7 +354,7 @@ func parseRun(s string) (Scenario, error) {
 		return Scenario{}, err
 	}
 	var p lessons.RunParams
-	var label string
+	var label, expect string
 	number := func(k, v string) (*int, error) {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -376,8 +376,10 @@ func parseRun(s string) (Scenario, error) {
 			p.PaceMs, err = number(k, v)
 		case "label":
 			label = strings.TrimSpace(v)
+		case "expect":
+			expect = v
 		default:
-			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, label", k)
+			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, label, expect", k)
 		}
 		if err != nil {
 			return Scenario{}, err
@@ -391,7 +393,40 @@ func parseRun(s string) (Scenario, error) {
 	if label == "" {
 		return Scenario{}, errors.New(`a run needs a label="…" for its button`)
 	}
-	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs, Label: label}, nil
+	claim, _ := lessons.LookupClaim(p.Guarantee, p.Preset, p.Fault) // Validate checked all three
+	if err := checkExpect(expect, claim); err != nil {
+		return Scenario{}, err
+	}
+	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs, Label: label, Expect: claim}, nil
+}
+
+// checkExpect checks a ::run's expect="lost=some duplicated=none" against
+// the claim table: a lesson may state its run's outcome next to the run,
+// and then it must be the table's.
+func checkExpect(expect string, c lessons.Claim) error {
+	for _, kv := range strings.Fields(expect) {
+		k, v, _ := strings.Cut(kv, "=")
+		var want lessons.Count
+		switch k {
+		case "lost":
+			want = c.Lost
+		case "duplicated":
+			want = c.Duplicated
+		case "recovered":
+			want = c.Recovered
+		case "verdict":
+			if v != string(c.Verdict) {
+				return fmt.Errorf("expect says verdict=%s; the claim table says %s for %s/%s/%s", v, c.Verdict, c.Guarantee, c.Preset, c.Fault)
+			}
+			continue
+		default:
+			return fmt.Errorf("expect: unknown %q: use lost=, duplicated=, recovered= (none, some, any) and verdict= (held, violated)", kv)
+		}
+		if v != string(want) {
+			return fmt.Errorf("expect says %s=%s; the claim table says %s for %s/%s/%s", k, v, want, c.Guarantee, c.Preset, c.Fault)
+		}
+	}
+	return nil
 }
 
 // parseSample reads a ::sample's argument: a clean path under

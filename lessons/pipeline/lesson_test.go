@@ -28,7 +28,7 @@ func TestLessonScenarios(t *testing.T) {
 			}
 			for _, sc := range les.Scenarios {
 				key := sc
-				key.Label, key.Section = "", ""
+				key.Label, key.Section = "", "" // the same run in another section or language
 				if seen[key] {
 					continue
 				}
@@ -54,6 +54,8 @@ func TestLessonScenarios(t *testing.T) {
 					switch {
 					case res.Expected == nil:
 						t.Errorf("%s.%s: the result names no claim for this run", id, l)
+					case *res.Expected != sc.Expect:
+						t.Errorf("the run was judged by %+v, the lesson states %+v", *res.Expected, sc.Expect)
 					case res.Mismatch != "":
 						t.Errorf("%s.%s says lost %s, duplicated %s; the run: lost %d, duplicated %d, recovered %d, %s (%s)",
 							id, l, res.Expected.Lost, res.Expected.Duplicated, res.Lost, res.Duplicated, res.Recovered, res.Verdict, res.Mismatch)
