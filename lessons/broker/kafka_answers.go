@@ -19,6 +19,9 @@ package broker
 //   - DescribeTopicPartitions: kfake answers null eligible_leader_replicas
 //     and last_known_elr; Apache Kafka answers empty arrays, and
 //     Admin.describeTopics failed with a NullPointerException.
+//   - DescribeClientQuotas: kfake answers null entries when there are no
+//     quotas; Apache Kafka an empty array, and Admin.describeClientQuotas
+//     failed with a NullPointerException.
 
 import (
 	"context"
@@ -44,36 +47,14 @@ const forwardTimeout = 30 * time.Second
 // nothing else uses: a copy must not queue on a connection behind the
 // request it answers, which sleeps until the copy is answered.
 func answerAsKafka(c *kfake.Cluster, self *kgo.Client) {
-	c.ControlKey(kmsg.CreateTopics.Int16(), func(r kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		req := r.(*kmsg.CreateTopicsRequest)
-		// Before v5 the response has no configs to fill.
-		if req.Version < 5 || forwarded(&req.UnknownTags) {
-			return nil, nil, false
-		}
-		fwd := *req
-		fwd.UnknownTags = kmsg.Tags{}
-		fwd.UnknownTags.Set(forwardedTag, []byte("1"))
-		kr, err := forward(c, self, &fwd, func(ctx context.Context, cl *kgo.Client, node int32, kr kmsg.Response) error {
+	// Before v5 the response has no configs to fill.
+	patchAnswer(c, self, 5, func(r *kmsg.CreateTopicsRequest) *kmsg.Tags { return &r.UnknownTags },
+		func(ctx context.Context, cl *kgo.Client, node int32, req *kmsg.CreateTopicsRequest, kr kmsg.Response) error {
 			return fillCreateTopicsConfigs(ctx, cl, node, req, kr.(*kmsg.CreateTopicsResponse))
 		})
-		if err != nil {
-			return nil, err, true
-		}
-		kr.SetVersion(req.Version)
-		return kr, nil, true
-	})
 
-	c.ControlKey(kmsg.DescribeTopicPartitions.Int16(), func(r kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		req := r.(*kmsg.DescribeTopicPartitionsRequest)
-		if forwarded(&req.UnknownTags) {
-			return nil, nil, false
-		}
-		fwd := *req
-		fwd.UnknownTags = kmsg.Tags{}
-		fwd.UnknownTags.Set(forwardedTag, []byte("1"))
-		kr, err := forward(c, self, &fwd, func(_ context.Context, _ *kgo.Client, _ int32, kr kmsg.Response) error {
+	patchAnswer(c, self, 0, func(r *kmsg.DescribeTopicPartitionsRequest) *kmsg.Tags { return &r.UnknownTags },
+		func(_ context.Context, _ *kgo.Client, _ int32, _ *kmsg.DescribeTopicPartitionsRequest, kr kmsg.Response) error {
 			resp := kr.(*kmsg.DescribeTopicPartitionsResponse)
 			for i := range resp.Topics {
 				for j := range resp.Topics[i].Partitions {
@@ -88,10 +69,46 @@ func answerAsKafka(c *kfake.Cluster, self *kgo.Client) {
 			}
 			return nil
 		})
+
+	// Kafka's entries are null only with an error; Java's
+	// Admin.describeClientQuotas reads them unchecked otherwise. (v1+ is
+	// flexible, as the mark needs; v0 is kept as kfake answers it.)
+	patchAnswer(c, self, 1, func(r *kmsg.DescribeClientQuotasRequest) *kmsg.Tags { return &r.UnknownTags },
+		func(_ context.Context, _ *kgo.Client, _ int32, _ *kmsg.DescribeClientQuotasRequest, kr kmsg.Response) error {
+			if resp := kr.(*kmsg.DescribeClientQuotasResponse); resp.ErrorCode == 0 && resp.Entries == nil {
+				resp.Entries = []kmsg.DescribeClientQuotasResponseEntry{}
+			}
+			return nil
+		})
+}
+
+// patchAnswer takes over the requests of R's key from version minVersion
+// on: it forwards a marked copy (tags gives the copy's tags) and answers
+// with kfake's response to it, after patch. minVersion must be flexible:
+// only a flexible request carries the mark.
+func patchAnswer[R any, P interface {
+	*R
+	kmsg.Request
+}](c *kfake.Cluster, self *kgo.Client, minVersion int16, tags func(P) *kmsg.Tags,
+	patch func(context.Context, *kgo.Client, int32, P, kmsg.Response) error,
+) {
+	c.ControlKey(P(new(R)).Key(), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := r.(P)
+		if req.GetVersion() < minVersion || forwarded(tags(req)) {
+			return nil, nil, false // kfake answers
+		}
+		cp := R(*req)
+		fwd := P(&cp)
+		*tags(fwd) = kmsg.Tags{}
+		tags(fwd).Set(forwardedTag, []byte("1"))
+		kr, err := forward(c, self, fwd, func(ctx context.Context, cl *kgo.Client, node int32, kr kmsg.Response) error {
+			return patch(ctx, cl, node, req, kr)
+		})
 		if err != nil {
 			return nil, err, true
 		}
-		kr.SetVersion(req.Version)
+		kr.SetVersion(req.GetVersion())
 		return kr, nil, true
 	})
 }

@@ -148,3 +148,20 @@ func kversionsWith(key, v int16) *kversion.Versions {
 	vs.SetMaxKeyVersion(key, v)
 	return vs
 }
+
+// DescribeClientQuotas (Admin.describeClientQuotas) with no quotas answers
+// an empty entries array, as Kafka, not null.
+func TestDescribeClientQuotasAnswersEntriesArray(t *testing.T) {
+	b, err := StartEmbedded(EmbeddedOptions{Port: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	resp, err := kmsg.NewPtrDescribeClientQuotasRequest().RequestWith(t.Context(), b.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Version < 1 || resp.ErrorCode != 0 || resp.Entries == nil || len(resp.Entries) != 0 {
+		t.Errorf("DescribeClientQuotas v%d: error %d entries %#v; want no error and an empty (non-null) entries array", resp.Version, resp.ErrorCode, resp.Entries)
+	}
+}
