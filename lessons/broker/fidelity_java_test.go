@@ -64,6 +64,7 @@ func TestFidelityJava(t *testing.T) {
 				if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "RESULT "); ok {
 					name, value, _ := strings.Cut(rest, " ")
 					got[name] = value
+					t.Logf("%s = %s", name, value)
 				}
 			}
 			if _, ok := got["done"]; !ok {
@@ -85,6 +86,20 @@ func TestFidelityJava(t *testing.T) {
 				{"transactions", "ok", "initTransactions, commit, abort"},
 				{"read_committed_classic", "c-0,c-1", "read_committed reads exactly the committed transaction (classic protocol)"},
 				{"read_committed_consumer", "c-0,c-1", "read_committed reads exactly the committed transaction (KIP-848 protocol)"},
+				{"list_groups", "true", "Admin.listGroups names both groups"},
+				{"describe_groups", "Classic Consumer", "Admin.describeConsumerGroups: one group of each protocol"},
+				{"group_offsets", "1", "Admin.listConsumerGroupOffsets: the classic group committed past the record"},
+				{"list_offsets", "1", "Admin.listOffsets: the end offset after one record"},
+				{"client_quotas", "0", "Admin.describeClientQuotas: none (it threw a NullPointerException on a null entries array)"},
+				{"list_transactions", "true", "Admin.listTransactions names the transactional id"},
+				{"describe_log_dirs", "1", "Admin.describeLogDirs: the broker's log dir"},
+				{"features", "true", "Admin.describeFeatures: transaction.version is finalized"},
+				{"delete_topic", "ok", "Admin.deleteTopics"},
+				// Logged, not asserted: known differences (the report
+				// of the change that added this test lists them).
+				// describe_transactions: Kafka CompleteAbort after an
+				// abort, kfake Empty. describe_producers: Kafka 1
+				// active (idempotent) producer, kfake 0.
 			} {
 				if got[c.name] != c.want {
 					t.Errorf("%s: got %q, want %q: %s", c.name, got[c.name], c.want, c.why)

@@ -157,6 +157,37 @@ public class FidelityJava {
                 return String.join(",", got);
             });
         }
+        try (Admin admin = Admin.create(ap)) {
+            check("list_groups", () -> {
+                Set<String> ids = new TreeSet<>();
+                admin.listGroups().all().get(30, TimeUnit.SECONDS).forEach(g -> ids.add(g.groupId()));
+                return ids.contains(topic + ".classic") && ids.contains(topic + ".consumer");
+            });
+            check("describe_groups", () -> {
+                var d = admin.describeConsumerGroups(List.of(topic + ".classic", topic + ".consumer")).all().get(30, TimeUnit.SECONDS);
+                return d.get(topic + ".classic").type() + " " + d.get(topic + ".consumer").type();
+            });
+            check("group_offsets", () -> admin.listConsumerGroupOffsets(topic + ".classic").partitionsToOffsetAndMetadata()
+                    .get(30, TimeUnit.SECONDS).get(new org.apache.kafka.common.TopicPartition(topic, 0)).offset());
+            check("list_offsets", () -> admin.listOffsets(Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get(30, TimeUnit.SECONDS)
+                    .get(new org.apache.kafka.common.TopicPartition(topic, 0)).offset());
+            check("client_quotas", () -> admin.describeClientQuotas(org.apache.kafka.common.quota.ClientQuotaFilter.all())
+                    .entities().get(30, TimeUnit.SECONDS).size());
+            check("list_transactions", () -> admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+                    .anyMatch(l -> l.transactionalId().equals(txnTopic + ".tx")));
+            check("describe_transactions", () -> admin.describeTransactions(List.of(txnTopic + ".tx")).all()
+                    .get(30, TimeUnit.SECONDS).get(txnTopic + ".tx").state());
+            check("describe_producers", () -> admin.describeProducers(List.of(new org.apache.kafka.common.TopicPartition(topic, 0)))
+                    .all().get(30, TimeUnit.SECONDS).get(new org.apache.kafka.common.TopicPartition(topic, 0)).activeProducers().size());
+            check("describe_log_dirs", () -> admin.describeLogDirs(List.of(admin.describeCluster().nodes().get().iterator().next().id()))
+                    .allDescriptions().get(30, TimeUnit.SECONDS).size());
+            check("features", () -> admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS).finalizedFeatures().containsKey("transaction.version"));
+            check("delete_topic", () -> {
+                admin.deleteTopics(List.of(txnTopic)).all().get(30, TimeUnit.SECONDS);
+                return "ok";
+            });
+        }
         System.out.println("RESULT done");
     }
 
