@@ -15,6 +15,7 @@ deps:
 	@.ci/browser-deps >/dev/null
 	@.ci/python-deps >/dev/null
 	@.ci/fidelity-deps >/dev/null
+	@.ci/java-deps >/dev/null
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w on the files above"; exit 1; }

@@ -32,6 +32,7 @@ type Broker struct {
 	mode    Mode
 	addrs   []string
 	cluster *kfake.Cluster // nil when external
+	self    *kgo.Client    // the embedded cluster's client of its own (answerAsKafka)
 	client  *kgo.Client
 	admin   *kadm.Client
 }
@@ -69,12 +70,21 @@ func StartEmbedded(o EmbeddedOptions) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
-	b, err := newBroker(Embedded, c.ListenAddrs())
+	// The cluster's own client, for answerAsKafka (kafka_answers.go):
+	// answers as Apache Kafka does where a client would trip over kfake's.
+	self, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	b.cluster = c
+	answerAsKafka(c, self)
+	b, err := newBroker(Embedded, c.ListenAddrs())
+	if err != nil {
+		c.Close()
+		self.Close()
+		return nil, err
+	}
+	b.cluster, b.self = c, self
 	return b, nil
 }
 
@@ -202,6 +212,7 @@ func (b *Broker) Close() {
 	b.admin.Close()
 	if b.cluster != nil {
 		b.cluster.Close()
+		b.self.Close()
 	}
 }
 

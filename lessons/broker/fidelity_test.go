@@ -236,7 +236,13 @@ func fidelityTransactions(t *testing.T, b *Broker, py, addr string) {
 // test with its output if it fails. It returns stdout.
 func runTool(t *testing.T, in, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), fidelityTimeout)
+	return runToolTimeout(t, fidelityTimeout, in, name, args...)
+}
+
+// runToolTimeout is runTool with its own timeout.
+func runToolTimeout(t *testing.T, timeout time.Duration, in, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.WaitDelay = 2 * time.Second
@@ -245,7 +251,7 @@ func runTool(t *testing.T, in, name string, args ...string) string {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (gave up after %v)", err, fidelityTimeout)
+			err = fmt.Errorf("%w (gave up after %v)", err, timeout)
 		}
 		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(name), strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
