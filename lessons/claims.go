@@ -34,6 +34,9 @@ type Outcome struct {
 	Lost       Count `json:"lost"`
 	Duplicated Count `json:"duplicated"`
 	Recovered  Count `json:"recovered"`
+	// Aborted counts the credits of aborted transactions in the ledger:
+	// written, never seen by read_committed readers.
+	Aborted Count `json:"aborted"`
 	// Restart is true when a new processor instance must take over.
 	Restart bool `json:"restart,omitempty"`
 }
@@ -51,9 +54,12 @@ type Claim struct {
 }
 
 var (
-	clean     = Outcome{Lost: None, Duplicated: None, Recovered: None}
-	exact     = Outcome{Lost: None, Duplicated: None, Recovered: Any}
-	crashOnce = Outcome{Lost: None, Duplicated: None, Recovered: None, Restart: true}
+	clean = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: None}
+	exact = Outcome{Lost: None, Duplicated: None, Recovered: Any, Aborted: None}
+	// The crashed instance's open transaction is aborted when the next
+	// instance fences it: its credits stay in the ledger, unseen by
+	// read_committed readers, and are redone.
+	crashOnce = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: Some, Restart: true}
 )
 
 // claimRows is the claim table, by guarantee, preset and fault. Every
@@ -65,12 +71,12 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 		Strict: {
 			NoFault: clean,
 			// The lost request's deposits fail and are never retried.
-			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None},
+			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None},
 			// The broker wrote them; the producer was told they failed.
 			// Other batches on the reset connection may fail unwritten.
-			ProduceAckLost: {Lost: Any, Duplicated: None, Recovered: Some},
+			ProduceAckLost: {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
 			// The rest of the batch was committed before it was credited.
-			ProcessorCrash: {Lost: Some, Duplicated: None, Recovered: None, Restart: true},
+			ProcessorCrash: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
 		},
 		// The seed's consumer: auto-commit. Commits run on a timer inside
 		// the consumer, only for records already handed out, so after a
@@ -78,9 +84,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 		// duplicates, not losses.
 		Common: {
 			NoFault:            clean,
-			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None},
-			ProduceAckLost:     {Lost: Any, Duplicated: None, Recovered: Some},
-			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Restart: true},
+			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None},
+			ProduceAckLost:     {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
+			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
 		},
 	},
 	AtLeastOnce: {
@@ -90,19 +96,19 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			NoFault: clean,
 			// The retry may rewrite batches whose answers the reset
 			// connection lost too.
-			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any},
+			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any, Aborted: None},
 			// The retry writes the deposits a second time.
-			ProduceAckLost: {Lost: None, Duplicated: Some, Recovered: Any},
+			ProduceAckLost: {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
 			// What was credited after the last commit is credited again.
-			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Restart: true},
+			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
 		},
 		// The seed's consumer: credit one record, commit it, next.
 		Common: {
 			NoFault:            clean,
-			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any},
-			ProduceAckLost:     {Lost: None, Duplicated: Some, Recovered: Any},
+			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any, Aborted: None},
+			ProduceAckLost:     {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
 			// The crash falls between one credit and its commit.
-			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Restart: true},
+			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
 		},
 	},
 	ExactlyOnce: {
@@ -123,7 +129,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			NoFault:            clean,
 			ProduceRequestLost: exact,
 			ProduceAckLost:     exact,
-			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Restart: true},
+			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
 		},
 	},
 }
@@ -187,6 +193,7 @@ func (c Claim) Check(r checker.Result) string {
 	add("lost", c.Lost, r.Lost)
 	add("duplicated", c.Duplicated, r.Duplicated)
 	add("recovered", c.Recovered, r.Recovered)
+	add("aborted credits", c.Aborted, r.AbortedCredits)
 	if r.Unexpected != 0 {
 		msg += fmt.Sprintf("unexpected: want none, got %d; ", r.Unexpected)
 	}
@@ -228,6 +235,8 @@ func CheckClaims() error {
 				switch {
 				case !ok:
 					errs = append(errs, fmt.Errorf("claim table: no row for %s/%s/%s", g.ID, p, f.ID))
+				case c.Lost == "" || c.Duplicated == "" || c.Recovered == "" || c.Aborted == "":
+					errs = append(errs, fmt.Errorf("claim table: %s/%s/%s leaves a class unsaid: say none, some or any", g.ID, p, f.ID))
 				case c.Verdict == "":
 					errs = append(errs, fmt.Errorf("claim table: %s/%s/%s leaves a class its guarantee promises as %q: say none or some", g.ID, p, f.ID, Any))
 				}

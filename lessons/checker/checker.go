@@ -47,16 +47,19 @@ const (
 
 // Result is the checker's account of a run (API.md, GET /api/runs/{id}).
 type Result struct {
-	Sent            int   `json:"sent"`
-	Acked           int   `json:"acked"`
-	Failed          int   `json:"failed"`
-	Credited        int   `json:"credited"`
-	UniqueCredited  int   `json:"unique_credited"`
-	Lost            int   `json:"lost"`
-	LostAcked       int   `json:"lost_acked"`
-	Duplicated      int   `json:"duplicated"`
-	Recovered       int   `json:"recovered"`
-	Unexpected      int   `json:"unexpected"`
+	Sent           int `json:"sent"`
+	Acked          int `json:"acked"`
+	Failed         int `json:"failed"`
+	Credited       int `json:"credited"`
+	UniqueCredited int `json:"unique_credited"`
+	Lost           int `json:"lost"`
+	LostAcked      int `json:"lost_acked"`
+	Duplicated     int `json:"duplicated"`
+	Recovered      int `json:"recovered"`
+	Unexpected     int `json:"unexpected"`
+	// AbortedCredits are credit records of aborted transactions: in the
+	// ledger, never seen by read_committed readers, so never counted above.
+	AbortedCredits  int   `json:"aborted_credits"`
 	Balance         int64 `json:"balance"`
 	ExpectedBalance int64 `json:"expected_balance"`
 
@@ -84,7 +87,12 @@ type Checker struct {
 	balance    int64
 	unexpected []string
 	nUnexpect  int
+	aborted    int
 }
+
+// AbortedCredits records how many credit records of aborted transactions
+// the ledger holds besides those read_committed returned.
+func (c *Checker) AbortedCredits(n int) { c.aborted = n }
 
 // New returns a checker for a run of n deposits, d-000001 … ID(n).
 func New(n int) *Checker {
@@ -140,6 +148,7 @@ func (c *Checker) Result(claim Claim) Result {
 		Credited:         c.credited,
 		Balance:          c.balance,
 		Unexpected:       c.nUnexpect,
+		AbortedCredits:   c.aborted,
 		UnexpectedIDs:    append([]string{}, c.unexpected...),
 		LostIDs:          []string{},
 		DuplicatedIDs:    []string{},

@@ -3,9 +3,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
@@ -14,14 +17,16 @@ import (
 // audit reads the input topic and the whole ledger back from the broker,
 // read_committed and to their end offsets, and lets the checker judge. It
 // shares nothing with the pipeline but the topic names and the producer's
-// record of what it believed about each send.
+// record of what it believed about each send. A ledger written in
+// transactions is read read_uncommitted too, to count the credits of
+// aborted transactions: there, but never seen by the checker.
 func (r *Run) audit(ctx context.Context) (Result, error) {
 	c := checker.New(r.Spec.Messages)
 	for i, o := range r.outcomes {
 		c.Sent(i+1, o)
 	}
 	var res Result
-	err := readAll(ctx, r.env.Brokers, r.Names.Input, r.endOffset.Load(), func(rec *kgo.Record) {
+	err := readAll(ctx, r.env.Brokers, r.Names.Input, r.endOffset.Load(), kgo.ReadCommitted(), func(rec *kgo.Record) {
 		if _, ok := deposit.ParseID(string(rec.Key)); ok {
 			res.InLog++
 		}
@@ -33,19 +38,75 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("closing %s: %w", r.Names.Ledger, err)
 	}
-	err = readAll(ctx, r.env.Brokers, r.Names.Ledger, ledgerEnd, func(rec *kgo.Record) {
+	committed, committedN := map[int64][]byte{}, 0
+	err = readAll(ctx, r.env.Brokers, r.Names.Ledger, ledgerEnd, kgo.ReadCommitted(), func(rec *kgo.Record) {
 		amount := int64(0)
 		if cr, err := deposit.DecodeCredit(rec.Value); err == nil {
 			amount = cr.Amount
 		}
 		c.Credit(string(rec.Key), amount)
+		committedN++
+		if r.drawn() {
+			committed[rec.Offset] = rec.Key
+		}
 	})
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", r.Names.Ledger, err)
 	}
+	aborted := map[int64][]byte{}
+	if r.recipe.Commit == lessons.CommitInTransaction {
+		n, err := r.readAborted(ctx, ledgerEnd, committedN, committed, aborted)
+		if err != nil {
+			return res, fmt.Errorf("reading %s read_uncommitted: %w", r.Names.Ledger, err)
+		}
+		c.AbortedCredits(n)
+	}
+	if r.drawn() {
+		r.drawLedger(committed, aborted)
+	}
 	res.Result = c.Result(r.claim)
 	r.explain(res.Result)
 	return res, nil
+}
+
+// readAborted reads the ledger read_uncommitted, as far as the end marker
+// at offset end, and counts the credits that read_committed readers never
+// see: those of aborted transactions. Both reads return the records in
+// offset order, read_uncommitted every one, so the difference of the two
+// counts is the aborted credits; committedN is read_committed's count. For
+// a drawn run, committed holds read_committed's records by offset, and
+// aborted is filled with the others.
+func (r *Run) readAborted(ctx context.Context, end int64, committedN int, committed, aborted map[int64][]byte) (int, error) {
+	all := 0
+	err := readAll(ctx, r.env.Brokers, r.Names.Ledger, end, kgo.ReadUncommitted(), func(rec *kgo.Record) {
+		all++
+		if _, ok := committed[rec.Offset]; !ok && r.drawn() {
+			aborted[rec.Offset] = rec.Key
+		}
+	})
+	return all - committedN, err
+}
+
+// drawLedger puts a drawn run's ledger on the trace as the auditor read
+// it: one record event per credit, in offset order, those of aborted
+// transactions marked.
+func (r *Run) drawLedger(committed, aborted map[int64][]byte) {
+	offsets := slices.Collect(maps.Keys(committed))
+	offsets = slices.AppendSeq(offsets, maps.Keys(aborted))
+	slices.Sort(offsets)
+	b := r.Log.Batch()
+	for _, o := range offsets {
+		key, ok := committed[o]
+		if !ok {
+			key = aborted[o]
+		}
+		seq, isDeposit := deposit.ParseID(string(key))
+		if !isDeposit {
+			continue // the end marker
+		}
+		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Record, Topic: r.Names.Ledger, Offset: o, Deposit: seq, Aborted: !ok})
+	}
+	b.Emit()
 }
 
 // explain puts one audit event per anomalous deposit on the trace (capped
@@ -62,15 +123,15 @@ func (r *Run) explain(res checker.Result) {
 	say(res.UnexpectedIDs, "unexpected")
 }
 
-// readAll consumes topic (partition 0) from its start as a read_committed
-// reader sees it, calling fn for every record before the end marker at
+// readAll consumes topic (partition 0) from its start as a reader of the
+// given isolation level sees it, calling fn for every record before the end marker at
 // offset end. Stopping at a record the lab wrote last, rather than at an end
 // offset, is what makes the read finish: a read_committed reader never
 // returns the control records or aborted data that may end a log.
-func readAll(ctx context.Context, brokers []string, topic string, end int64, fn func(*kgo.Record)) error {
+func readAll(ctx context.Context, brokers []string, topic string, end int64, isolation kgo.IsolationLevel, fn func(*kgo.Record)) error {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchIsolationLevel(isolation),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 	)
 	if err != nil {

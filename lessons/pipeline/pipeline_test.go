@@ -200,3 +200,38 @@ func TestReplacementIsANewGenerationAndEpoch(t *testing.T) {
 	}
 	t.Logf("p-1 generation %d epoch %d; p-2 generation %d epoch %d", old.gen, old.epoch, repl.gen, repl.epoch)
 }
+
+// TestLedgerIsDrawnWithItsAbortedCredits: a drawn exactly-once crash run's
+// trace holds the ledger as read back, in offset order, with the crashed
+// instance's aborted credits marked, each of them redone by a committed
+// credit; the result counts them.
+func TestLedgerIsDrawnWithItsAbortedCredits(t *testing.T) {
+	res, r := runTraced(t, lessons.ExactlyOnce, lessons.Strict, lessons.ProcessorCrash, 40)
+	events, _ := r.Log.Snapshot()
+	last, aborted, committed := int64(-1), map[string]bool{}, map[string]int{}
+	for _, e := range events {
+		if e.Kind != trace.Record {
+			continue
+		}
+		if e.Offset <= last {
+			t.Fatalf("ledger records out of order: %d after %d", e.Offset, last)
+		}
+		last = e.Offset
+		if e.Aborted {
+			aborted[e.ID] = true
+		} else {
+			committed[e.ID]++
+		}
+	}
+	if len(aborted) == 0 || len(aborted) != res.AbortedCredits {
+		t.Fatalf("%d aborted credits drawn, the result counts %d", len(aborted), res.AbortedCredits)
+	}
+	for id := range aborted {
+		if committed[id] != 1 {
+			t.Errorf("%s: aborted, then committed %d times, want once", id, committed[id])
+		}
+	}
+	if len(committed) != 40 {
+		t.Errorf("%d deposits have a committed credit drawn, want 40", len(committed))
+	}
+}

@@ -92,7 +92,7 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 	}
 	names := NamesFor(spec.RunID)
 	log := trace.New()
-	if spec.Messages > lessons.DrawnDeposits {
+	if spec.Messages > lessons.DrawnDeposits { // !r.drawn()
 		log.Sample()
 	}
 	r := &Run{
@@ -114,6 +114,10 @@ func (r *Run) Inject(f lessons.FaultID) {
 	r.injected.Store(true)
 	r.nemesis.arm(f, 1)
 }
+
+// drawn reports whether the run is small enough to be drawn one cell per
+// deposit, so that its trace keeps every event and draws its ledger.
+func (r *Run) drawn() bool { return r.Spec.Messages <= lessons.DrawnDeposits }
 
 func (r *Run) since() uint32 { return uint32(time.Since(r.start).Microseconds()) + 1 }
 

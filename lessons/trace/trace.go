@@ -42,6 +42,11 @@ const (
 	FaultKind Kind = "fault"
 	Audit     Kind = "audit"
 	Lifecycle Kind = "run"
+	// Record is a record of the ledger as the auditor read it back after
+	// the run, in offset order, for runs small enough to be drawn: Aborted
+	// marks one written in a transaction the broker aborted, which
+	// read_committed readers never see.
+	Record Kind = "record"
 )
 
 // Anomalous reports whether events of kind k are always kept: they are what
@@ -80,9 +85,11 @@ type Event struct {
 	// transaction events of the exactly-once processor: a new instance
 	// shows a newer generation and, having fenced the old one, a newer
 	// epoch.
-	Generation int32  `json:"generation,omitempty"`
-	Epoch      int16  `json:"epoch,omitempty"`
-	Detail     string `json:"detail,omitempty"`
+	Generation int32 `json:"generation,omitempty"`
+	Epoch      int16 `json:"epoch,omitempty"`
+	// Aborted marks a Record of an aborted transaction.
+	Aborted bool   `json:"aborted,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Phase is what a fault event reports.
