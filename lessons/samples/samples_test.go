@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
@@ -199,6 +200,77 @@ func TestSeedExactlyOnceProducer(t *testing.T) {
 		t.Errorf("producer.py did not commit:\n%s", out)
 	}
 	checkDeposits(t, readTopic(t, n.input, true, deposits))
+}
+
+// TestPythonExactlyOnceRewindsAfterAbort makes the Python processor's first
+// transaction fail, abortably, after its credits were sent: the embedded
+// broker answers its first TxnOffsetCommit with ILLEGAL_GENERATION, as when
+// the group has moved on (kafka-python: CommitFailedError, abortable). The
+// processor must abort and rewind to the committed offsets; a loop that
+// aborted and polled on would skip the batch. So: the abort happened, and
+// every deposit is still credited exactly once (read_committed), in order,
+// with the group's offset past the last one.
+func TestPythonExactlyOnceRewindsAfterAbort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Python with kafka-python (.ci/python-deps installs it)")
+	}
+	cluster := brk.Embedded()
+	if cluster == nil {
+		t.Skip("needs the embedded broker: the failure is injected by answering a request in its place")
+	}
+	t.Parallel()
+	n := newNames(t, "rewind")
+	createTopics(t, n.input, n.ledger)
+
+	out := runOK(t, "python", "exactly-once", "producer", "--bootstrap", brk.Addrs()[0],
+		"--topic", n.input, "--count", strconv.Itoa(deposits), "--transactional-id", n.producerTxn)
+	wantLines(t, "producer", out, "sent", deposits)
+
+	var mu sync.Mutex
+	failed := 0
+	cluster.ControlKey(int16(kmsg.TxnOffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.TxnOffsetCommitRequest)
+		if r.Group != n.group {
+			return nil, nil, false // another test's: the broker handles it
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		failed++ // handled, so this control function is dropped: once only
+		resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+		for _, rt := range r.Topics {
+			st := kmsg.NewTxnOffsetCommitResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = 22 // ILLEGAL_GENERATION
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+
+	out = runOK(t, "python", "exactly-once", "consumer", "--bootstrap", brk.Addrs()[0],
+		"--topic", n.input, "--group", n.group, "--count", strconv.Itoa(deposits), "--idle", "10",
+		"--ledger", n.ledger, "--transactional-id", n.processorTxn)
+	mu.Lock()
+	injected := failed
+	mu.Unlock()
+	if injected != 1 {
+		t.Fatalf("the broker failed %d TxnOffsetCommit requests of group %s, want 1: the test injected nothing\noutput:\n%s", injected, n.group, out)
+	}
+	t.Logf("processor output:\n%s", out)
+	if !strings.Contains(out, "aborted ") || !strings.Contains(out, "CommitFailedError") {
+		t.Errorf("the processor did not report aborting its first transaction:\n%s", out)
+	}
+	// Credited once each, after the abort: a processor that did not rewind
+	// would print none (its position was already past the batch) and idle out.
+	wantLines(t, "processor", out, "credit", deposits)
+	checkCredits(t, readTopic(t, n.ledger, true, deposits))
+	if committed := committedOffset(t, n.group, n.input); committed != deposits {
+		t.Errorf("group %s committed offset %d on %s, want %d", n.group, committed, n.input, deposits)
+	}
 }
 
 // names are a test's topics, group and transactional ids: unique, so tests
