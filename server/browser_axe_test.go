@@ -130,6 +130,9 @@ func (pe *pageErrors) take() []string {
 // elements and what the rule asks; so does a failed request or a script
 // error on the page.
 func TestBrowserAxe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs headless Chromium and axe-core (.ci/browser-deps)")
+	}
 	needChromium(t)
 	axe := axeScript(t)
 	start := time.Now()
