@@ -70,6 +70,14 @@ func (a *app) routes() {
 	a.GET("/runs/:id", a.runPage)
 	a.GET("/join/:code", a.joinShow)
 	a.GET(web.Prefix+"*", echo.WrapHandler(web.Handler()))
+	a.GET("/favicon.ico", faviconShow)
+}
+
+// faviconShow answers GET /favicon.ico, which browsers ask for on their
+// own: the embedded SVG icon the pages' <link rel=icon> names, under its
+// content-hashed URL.
+func faviconShow(c echo.Context) error {
+	return c.Redirect(http.StatusFound, web.URL("favicon.svg"))
 }
 
 // securityHeaders sets a strict Content-Security-Policy (no inline script

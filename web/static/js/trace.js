@@ -45,7 +45,8 @@ export class RunView {
     if (!this.small) this.root.append(el("p", { class: "note", text: t["trace.big"] }));
     this.lanes = {};
     for (const lane of ["producer", "broker", "processor", "ledger"]) {
-      const body = el("div", { class: "lane-body" });
+      // The processor's lane scrolls: keyboard-reachable, named by its lane.
+      const body = el("div", lane === "processor" ? { class: "lane-body", tabindex: "0", role: "group", "aria-label": t[`trace.${lane}`] } : { class: "lane-body" });
       const sec = el("section", { class: `lane lane-${lane}`, "data-testid": `lane-${lane}` },
         el("h4", { text: t[`trace.${lane}`] }), body);
       this.lanes[lane] = body;
