@@ -5,6 +5,7 @@
 
 import { wire, postJSON } from "./controls.js";
 import { catalog, fault, injectable } from "./catalog.js";
+import { Picture } from "./picture.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -43,6 +44,11 @@ export class RunView {
     this.counts = el("p", { class: "counts", "data-testid": "counts" });
     this.root.append(this.bar, this.counts);
     if (!this.small) this.root.append(el("p", { class: "note", text: t["trace.big"] }));
+    // A run small enough gets its picture; its lanes stay as the text
+    // equivalent, one click away.
+    if (this.small) this.picture = new Picture(this.root, t, run);
+    const lanes = this.small ? el("details", { class: "as-text" }, el("summary", { text: t["pic.events"] })) : this.root;
+    if (this.small) this.root.append(lanes);
     this.lanes = {};
     for (const lane of ["producer", "broker", "processor", "ledger"]) {
       // The processor's lane scrolls: keyboard-reachable, named by its lane.
@@ -50,7 +56,7 @@ export class RunView {
       const sec = el("section", { class: `lane lane-${lane}`, "data-testid": `lane-${lane}` },
         el("h4", { text: t[`trace.${lane}`] }), body);
       this.lanes[lane] = body;
-      this.root.append(sec);
+      lanes.append(sec);
     }
     this.balance = el("p", { class: "balance", "data-testid": "balance" });
     this.verdict = el("section", { class: "verdict", "data-testid": "verdict", hidden: "" });
@@ -120,6 +126,7 @@ export class RunView {
   event(e) {
     const t = this.t;
     const id = e.id || "";
+    if (this.picture) this.picture.add(e);
     switch (e.kind) {
       case "send":
         this.deposit(id);
@@ -236,6 +243,7 @@ export class RunView {
   result(run) {
     const t = this.t;
     const v = this.verdict;
+    if (this.picture) this.picture.done(run);
     v.replaceChildren();
     v.hidden = false;
     if (run.state === "failed") {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// runInPicture starts a run from a lesson page's form and waits for its
+// verdict: the picture is then complete.
+func runInPicture(t *testing.T, lang, guarantee, preset, fault string) context.Context {
+	t.Helper()
+	ctx, _, _ := openRunPage(t, "/lessons/"+guarantee+"?lang="+lang)
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`input[name=fault][value="`+fault+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=preset][value="`+preset+`"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "20"),
+		chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "10"),
+		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// shootPicture saves a screenshot of the run's picture alone.
+func shootPicture(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("[data-testid=picture]")))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir(t), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func count(t *testing.T, ctx context.Context, selector string) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + "`" + selector + "`" + `).length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestBrowserPictureOfAnExactlyOnceCrash: the moment the exactly-once
+// lesson is about is drawn. The crashed instance and its replacement,
+// which fenced it; the aborted credits, hidden from the read_committed
+// view and shown, struck through, in the read_uncommitted one; a time
+// slider that rebuilds earlier moments; and a deposit to follow.
+func TestBrowserPictureOfAnExactlyOnceCrash(t *testing.T) {
+	needChromium(t)
+	for _, lang := range []string{"en", "ko"} {
+		ctx := runInPicture(t, lang, "exactly-once", "strict", "processor-crash")
+		if n := count(t, ctx, "[data-testid=picture] .instance"); n < 2 {
+			t.Fatalf("%s: %d processor instances drawn, want the crashed one and its replacement", lang, n)
+		}
+		if count(t, ctx, "[data-testid=picture] .instance.crashed.fenced") != 1 {
+			t.Errorf("%s: no instance drawn crashed and fenced", lang)
+		}
+		if n := count(t, ctx, "[data-testid=picture] .cell.aborted"); n != 0 {
+			t.Errorf("%s: the read_committed view shows %d aborted credits", lang, n)
+		}
+		shootPicture(t, ctx, "picture-eos-crash-committed-"+lang)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=isolation]"))); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, ctx, "[data-testid=picture] .cell.aborted"); n == 0 {
+			t.Errorf("%s: the read_uncommitted view shows no aborted credit", lang)
+		}
+		shootPicture(t, ctx, "picture-eos-crash-uncommitted-"+lang)
+
+		// Back to the start: nothing credited; to the end: all 20.
+		credits := `[data-testid=picture] .cell.credit:not(.aborted)`
+		slide := func(to string) {
+			t.Helper()
+			js := `(() => { const s = document.querySelector("[data-testid=time]"); s.value = ` + to + `; s.dispatchEvent(new Event("input")); })()`
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](js)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slide("0")
+		if n := count(t, ctx, credits); n != 0 {
+			t.Errorf("%s: at the slider's start %d credits are drawn", lang, n)
+		}
+		slide("s.max")
+		if n := count(t, ctx, credits); n != 20 {
+			t.Errorf("%s: at the slider's end %d credits are drawn, want 20", lang, n)
+		}
+
+		// Follow deposit 10: its history lists what happened to it.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=picture] .cell[data-id="d-000010"]`))); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, ctx, "[data-testid=history] li"); n < 4 {
+			t.Errorf("%s: following d-000010 lists %d lines, want its send, ack, fetch and credit at least", lang, n)
+		}
+		if count(t, ctx, `[data-testid=picture] .cell.focus[data-id="d-000010"]`) < 3 {
+			t.Errorf("%s: d-000010 is not highlighted in the producer, the log and the ledger", lang)
+		}
+		shootPicture(t, ctx, "picture-eos-crash-follow-"+lang)
+	}
+}
+
+// TestBrowserPictureMarks: the at-most-once crash shows the committed but
+// never credited range; the at-least-once lost answer a deposit written
+// twice and credited twice.
+func TestBrowserPictureMarks(t *testing.T) {
+	needChromium(t)
+	for _, lang := range []string{"en", "ko"} {
+		ctx := runInPicture(t, lang, "at-most-once", "strict", "processor-crash")
+		if count(t, ctx, "[data-testid=picture] .range.skipped") != 1 {
+			t.Errorf("%s: the at-most-once crash shows no committed-but-never-credited range", lang)
+		}
+		shootPicture(t, ctx, "picture-amo-crash-"+lang)
+
+		ctx = runInPicture(t, lang, "at-least-once", "strict", "produce-ack-lost")
+		if count(t, ctx, "[data-testid=picture] .cell.record.dup") < 2 || count(t, ctx, "[data-testid=picture] .cell.credit.dup") < 1 {
+			t.Errorf("%s: the lost answer's deposit is not drawn twice in the log and credited twice", lang)
+		}
+		shootPicture(t, ctx, "picture-alo-ack-"+lang)
+	}
+}
