@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -31,18 +32,12 @@ func runInPicture(t *testing.T, lang, guarantee, preset, fault string) context.C
 // shootPicture saves a screenshot of the run's picture alone.
 func shootPicture(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("[data-testid=picture]")))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(screenshotDir(t), name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	shootElement(t, ctx, "[data-testid=picture]", name)
 }
 
 func count(t *testing.T, ctx context.Context, selector string) int {
 	t.Helper()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + "`" + selector + "`" + `).length`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+"`"+selector+"`"+`).length`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,5 +120,53 @@ func TestBrowserPictureMarks(t *testing.T) {
 			t.Errorf("%s: the lost answer's deposit is not drawn twice in the log and credited twice", lang)
 		}
 		shootPicture(t, ctx, "picture-alo-ack-"+lang)
+	}
+}
+
+// TestBrowserChartsOfALargeRun: a run of more than 200 deposits is drawn
+// as charts: deposits over time, credits per deposit (its 2s are the
+// duplicates), latency with p50/p95/p99, and the faults grouped by cause.
+func TestBrowserChartsOfALargeRun(t *testing.T) {
+	needChromium(t)
+	for _, lang := range []string{"en", "ko"} {
+		ctx, _, _ := openRunPage(t, "/lessons/at-least-once?lang="+lang)
+		err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`input[name=fault][value="produce-ack-lost"]`)),
+			chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "5000"),
+			chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "0"),
+			chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if count(t, ctx, "[data-testid=picture]") != 0 || count(t, ctx, "[data-testid=chart-flow] path.series") != 3 {
+			t.Errorf("%s: a 5,000-deposit run is not drawn as three lines over time", lang)
+		}
+		dup, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-field=duplicated]").textContent`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		label, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=chart-credits]").getAttribute("aria-label")`))
+		if err != nil || !strings.Contains(label, ", 2 "+dup+",") || dup == "0" {
+			t.Errorf("%s: credits chart %q does not count the %s duplicates as deposits credited twice", lang, label, dup)
+		}
+		if count(t, ctx, "[data-testid=chart-latency] rect.bar") == 0 || count(t, ctx, `[data-testid=causes] li`) < 2 {
+			causes, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=charts]").textContent`))
+			t.Errorf("%s: no latency histogram or no causes: %q", lang, causes)
+		}
+		shootElement(t, ctx, "[data-testid=charts]", "charts-alo-ack-5000-"+lang)
+	}
+}
+
+// shootElement saves a screenshot of the element sel.
+func shootElement(t *testing.T, ctx context.Context, sel, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir(t), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

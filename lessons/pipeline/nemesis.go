@@ -32,6 +32,36 @@ type nemesis struct {
 	mu      sync.Mutex
 	crashes []int64  // pending crash points, ascending; crashes[0] == crashAfter
 	planned []Strike // pending scheduled network strikes, by Seq
+	struck  []Struck // what struck, by fault, in the order each first struck
+}
+
+// Struck counts what one fault did in a run: how often it struck, and how
+// many deposits the requests it struck carried (network faults).
+type Struck struct {
+	Fault    lessons.FaultID `json:"fault"`
+	Strikes  int             `json:"strikes"`
+	Deposits int             `json:"deposits,omitempty"`
+}
+
+// strike counts one strike of f on deposits deposits.
+func (n *nemesis) strike(f lessons.FaultID, deposits int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := range n.struck {
+		if n.struck[i].Fault == f {
+			n.struck[i].Strikes++
+			n.struck[i].Deposits += deposits
+			return
+		}
+	}
+	n.struck = append(n.struck, Struck{Fault: f, Strikes: 1, Deposits: deposits})
+}
+
+// strikes is what struck during the run.
+func (n *nemesis) strikes() []Struck {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]Struck{}, n.struck...)
 }
 
 func newNemesis(log *trace.Log, input string) *nemesis {
@@ -158,6 +188,7 @@ func (n *nemesis) onFault(a faultconn.Action, p *faultconn.Produce) {
 		what = "broker appended, then the response was lost"
 		f = lessons.ProduceAckLost
 	}
+	n.strike(f, len(p.Keys))
 	detail := fmt.Sprintf("%s: %s (%d deposits: %s); the connection was reset", f, what, len(p.Keys), keyRange(p.Keys))
 	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: n.input, Offset: -1, Fault: string(f), Phase: trace.Struck, Detail: detail})
 	for _, k := range p.Keys {
@@ -178,6 +209,7 @@ func (n *nemesis) crashDue(seq int) bool {
 // arming. The next pending point, if any, is armed for the instance that
 // takes over.
 func (n *nemesis) crashed() {
+	n.strike(lessons.ProcessorCrash, 0)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if len(n.crashes) > 0 {

@@ -235,3 +235,26 @@ func TestLedgerIsDrawnWithItsAbortedCredits(t *testing.T) {
 		t.Errorf("%d deposits have a committed credit drawn, want 40", len(committed))
 	}
 }
+
+// TestLatencyPercentiles: nearest-rank percentiles and a histogram that
+// counts every deposit, on latencies set by hand.
+func TestLatencyPercentiles(t *testing.T) {
+	r := &Run{sentAt: make([]uint32, 100), credAt: make([]uint32, 100)}
+	for i := range 100 {
+		r.sentAt[i] = 1
+		r.credAt[i] = 1 + uint32(i+1)*1000 // deposit i+1 took i+1 ms
+	}
+	l := r.latencies()
+	if l.P50 != 50 || l.P95 != 95 || l.P99 != 99 {
+		t.Fatalf("p50 %v p95 %v p99 %v, want 50, 95, 99", l.P50, l.P95, l.P99)
+	}
+	total := 0
+	for _, n := range l.Histogram {
+		total += n
+	}
+	// ≤1, ≤2, ≤5, ≤10, ≤20, ≤50, ≤100 ms: 1, 1, 3, 5, 10, 30, 50.
+	want := []int{1, 1, 3, 5, 10, 30, 50, 0, 0, 0, 0, 0, 0, 0}
+	if total != 100 || fmt.Sprint(l.Histogram) != fmt.Sprint(want) {
+		t.Fatalf("histogram %v, want %v", l.Histogram, want)
+	}
+}

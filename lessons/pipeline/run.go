@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -43,16 +44,29 @@ type Result struct {
 	// Expected is the claim table's row for the run, and Mismatch what of
 	// it the run did not show ("" when it came out as claimed). A run
 	// given other faults (a schedule, a fault injected live) has no row.
+	// Struck says what each fault did: the anomalies of a large run are
+	// read by cause, not one deposit at a time.
+	Struck   []Struck       `json:"struck"`
 	Expected *lessons.Claim `json:"expected,omitempty"`
 	Mismatch string         `json:"mismatch,omitempty"`
 }
 
 // Latencies are percentiles of the time from a deposit's send to its first
-// credit becoming visible in the ledger.
+// credit becoming visible in the ledger, and how those times spread.
+// Deposits handed to the client together and credited together share one
+// time: a run of one batch has p50 = p99, and its histogram one bar.
 type Latencies struct {
 	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
 	P99 float64 `json:"p99"`
+	// Histogram counts deposits by latency: Histogram[i] those of at most
+	// LatencyBucketsMs[i] milliseconds (and more than the bucket before);
+	// the last, those above every bound.
+	Histogram []int `json:"histogram"`
 }
+
+// LatencyBucketsMs are the upper bounds of the latency histogram's buckets.
+var LatencyBucketsMs = []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}
 
 // Run is one execution of the pipeline. Its exported fields are live
 // handles for whoever drives or watches it.
@@ -198,6 +212,7 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.DurationMs = time.Since(r.start).Milliseconds()
 	res.Throughput = float64(r.Spec.Messages) / elapsed.Seconds()
 	res.LatencyMs = r.latencies()
+	res.Struck = r.nemesis.strikes()
 	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		res.Expected, res.Mismatch = &c, c.Check(res.Result)
 	}
@@ -312,9 +327,19 @@ func (r *Run) latencies() Latencies {
 		return Latencies{}
 	}
 	slices.Sort(ds)
+	// Nearest rank: the smallest latency at least a fraction q of the
+	// deposits do not exceed.
 	at := func(q float64) float64 {
-		i := min(len(ds)-1, int(q*float64(len(ds))))
+		i := max(0, int(math.Ceil(q*float64(len(ds))))-1)
 		return float64(ds[i]) / 1000
 	}
-	return Latencies{P50: at(0.50), P99: at(0.99)}
+	hist := make([]int, len(LatencyBucketsMs)+1)
+	b := 0
+	for _, d := range ds { // sorted: the bucket only moves up
+		for b < len(LatencyBucketsMs) && float64(d)/1000 > LatencyBucketsMs[b] {
+			b++
+		}
+		hist[b]++
+	}
+	return Latencies{P50: at(0.50), P95: at(0.95), P99: at(0.99), Histogram: hist}
 }

@@ -6,6 +6,7 @@
 import { wire, postJSON } from "./controls.js";
 import { catalog, fault, injectable } from "./catalog.js";
 import { Picture } from "./picture.js";
+import { Charts } from "./charts.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -47,6 +48,7 @@ export class RunView {
     // A run small enough gets its picture; its lanes stay as the text
     // equivalent, one click away.
     if (this.small) this.picture = new Picture(this.root, t, run);
+    else this.charts = new Charts(this.root, t, run);
     const lanes = this.small ? el("details", { class: "as-text" }, el("summary", { text: t["pic.events"] })) : this.root;
     if (this.small) this.root.append(lanes);
     this.lanes = {};
@@ -107,6 +109,7 @@ export class RunView {
   }
 
   progress(p) {
+    if (this.charts) this.charts.progress(p);
     this.bar.value = p.credited || 0;
     this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
     const expected = this.status ? this.status.messages : 0;
@@ -244,6 +247,7 @@ export class RunView {
     const t = this.t;
     const v = this.verdict;
     if (this.picture) this.picture.done(run);
+    if (this.charts) this.charts.done(run);
     v.replaceChildren();
     v.hidden = false;
     if (run.state === "failed") {
@@ -262,11 +266,14 @@ export class RunView {
     }
     metric(t["result.throughput"], "throughput", Math.round(r.throughput_msgs_per_s));
     metric(t["result.p50"], "p50", r.latency_ms.p50);
+    metric(t["result.p95"], "p95", r.latency_ms.p95);
     metric(t["result.p99"], "p99", r.latency_ms.p99);
     v.append(dl);
     v.append(this.expected(r));
     const ul = el("ul", { class: "explain", "data-testid": "explain" });
-    const add = (ids, what) => ids.slice(0, 20).forEach((id) => ul.append(el("li", { class: what, text: this.explain(id, what) })));
+    // A large run's anomalies are counted by cause in its charts: here, a
+    // few examples of each.
+    const add = (ids, what) => ids.slice(0, this.small ? 20 : 3).forEach((id) => ul.append(el("li", { class: what, text: this.explain(id, what) })));
     add(r.lost_ids, "lost");
     add(r.duplicated_ids, "duplicated");
     add(r.recovered_ids, "recovered");
