@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,20 +60,20 @@ func TestBrowserPictureOfAnExactlyOnceCrash(t *testing.T) {
 		if count(t, ctx, "[data-testid=picture] .instance.crashed.fenced") != 1 {
 			t.Errorf("%s: no instance drawn crashed and fenced", lang)
 		}
-		if n := count(t, ctx, "[data-testid=picture] .cell.aborted"); n != 0 {
+		if n := count(t, ctx, "[data-testid=picture] .box.aborted"); n != 0 {
 			t.Errorf("%s: the read_committed view shows %d aborted credits", lang, n)
 		}
 		shootPicture(t, ctx, "picture-eos-crash-committed-"+lang)
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=isolation]"))); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, ctx, "[data-testid=picture] .cell.aborted"); n == 0 {
+		if n := count(t, ctx, "[data-testid=picture] .box.aborted"); n == 0 {
 			t.Errorf("%s: the read_uncommitted view shows no aborted credit", lang)
 		}
 		shootPicture(t, ctx, "picture-eos-crash-uncommitted-"+lang)
 
 		// Back to the start: nothing credited; to the end: all 20.
-		credits := `[data-testid=picture] .cell.credit:not(.aborted)`
+		credits := `[data-testid=picture] .box.credit:not(.aborted)`
 		slide := func(to string) {
 			t.Helper()
 			js := `(() => { const s = document.querySelector("[data-testid=time]"); s.value = ` + to + `; s.dispatchEvent(new Event("input")); })()`
@@ -90,13 +91,13 @@ func TestBrowserPictureOfAnExactlyOnceCrash(t *testing.T) {
 		}
 
 		// Follow deposit 10: its history lists what happened to it.
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=picture] .cell[data-id="d-000010"]`))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=picture] .box[data-id="d-000010"]`))); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, ctx, "[data-testid=history] li"); n < 4 {
 			t.Errorf("%s: following d-000010 lists %d lines, want its send, ack, fetch and credit at least", lang, n)
 		}
-		if count(t, ctx, `[data-testid=picture] .cell.focus[data-id="d-000010"]`) < 3 {
+		if count(t, ctx, `[data-testid=picture] .box.focus[data-id="d-000010"]`) < 3 {
 			t.Errorf("%s: d-000010 is not highlighted in the producer, the log and the ledger", lang)
 		}
 		shootPicture(t, ctx, "picture-eos-crash-follow-"+lang)
@@ -116,7 +117,7 @@ func TestBrowserPictureMarks(t *testing.T) {
 		shootPicture(t, ctx, "picture-amo-crash-"+lang)
 
 		ctx = runInPicture(t, lang, "at-least-once", "strict", "produce-ack-lost")
-		if count(t, ctx, "[data-testid=picture] .cell.record.dup") < 2 || count(t, ctx, "[data-testid=picture] .cell.credit.dup") < 1 {
+		if count(t, ctx, "[data-testid=picture] .box.record.dup") < 2 || count(t, ctx, "[data-testid=picture] .box.credit.dup") < 1 {
 			t.Errorf("%s: the lost answer's deposit is not drawn twice in the log and credited twice", lang)
 		}
 		shootPicture(t, ctx, "picture-alo-ack-"+lang)
@@ -168,5 +169,39 @@ func shootElement(t *testing.T, ctx context.Context, sel, name string) {
 	}
 	if err := os.WriteFile(filepath.Join(screenshotDir(t), name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBrowserPresenterFitsAProjector: on a 1280×720 projector the
+// presenter's view shows the join code, the picture, the counts and the
+// verdict without scrolling, its key numbers at least 24 px.
+func TestBrowserPresenterFitsAProjector(t *testing.T) {
+	needChromium(t)
+	for _, lang := range []string{"en", "ko"} {
+		a, _ := newTestApp(t, 2)
+		srv := httptest.NewServer(a)
+		t.Cleanup(srv.Close)
+		_, out := post(t, a, "/api/runs", "", `{"guarantee":"exactly-once","fault":"processor-crash","messages":20,"pace_ms":20,"presenter":true}`)
+		id, token := out["id"].(string), out["control_token"].(string)
+		ctx := browser(t)
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
+			t.Fatal(err)
+		}
+		openAsPresenter(t, ctx, srv.URL, id, token)
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/runs/"+id+"?presenter=1&lang="+lang), chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]"))); err != nil {
+			t.Fatal(err)
+		}
+		shoot(t, ctx, "presenter-1280x720-"+lang)
+		for _, sel := range []string{"[data-testid=join-code]", "[data-testid=picture] svg", "[data-testid=counts]", "[data-testid=verdict-word]"} {
+			bottom := evalInt(t, ctx, `Math.ceil(document.querySelector("`+sel+`").getBoundingClientRect().bottom)`)
+			if bottom > 720 {
+				t.Errorf("%s: %s ends at %d px, below the 720 px projector", lang, sel, bottom)
+			}
+		}
+		for _, sel := range []string{"[data-testid=counts]", "[data-testid=verdict-word]"} {
+			if px := evalInt(t, ctx, `Math.floor(parseFloat(getComputedStyle(document.querySelector("`+sel+`")).fontSize))`); px < 24 {
+				t.Errorf("%s: %s is %d px, want at least 24", lang, sel, px)
+			}
+		}
 	}
 }

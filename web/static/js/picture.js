@@ -276,7 +276,7 @@ export class Picture {
     const rows = (n) => Math.max(1, Math.ceil(n / cols));
     const at = (i) => ({ x: (i % cols) * (CELL + GAP), y: top0 + Math.floor(i / cols) * ROW });
     const cell = (p, label, cls, id, title) => {
-      const g = svg("g", { class: `cell ${cls}${id && id === this.focus ? " focus" : ""}`, transform: `translate(${p.x},${p.y})` });
+      const g = svg("g", { class: `box ${cls}${id && id === this.focus ? " focus" : ""}`, transform: `translate(${p.x},${p.y})` });
       if (id) {
         g.dataset.id = id;
         g.setAttribute("tabindex", "0");
@@ -340,7 +340,7 @@ export class Picture {
     band(t["trace.processor"], [r.commit && `${t["pic.commit"]}: ${r.commit}`, r.isolation].filter(Boolean).join(" · "));
     let x = 0;
     for (const [name, p] of m.instances) {
-      const w = 200;
+      const w = 250;
       const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });
       g.append(svg("rect", { width: w, height: 60, rx: 5 }));
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");

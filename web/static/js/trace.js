@@ -32,6 +32,7 @@ export class RunView {
   constructor(root, t, run) {
     this.t = t;
     this.status = null;
+    this.seq = 0; // the last event drawn
     this.small = run.messages <= SMALL;
     this.deposits = new Map(); // id -> {cell, state}
     this.offsets = new Map(); // input offset -> cell
@@ -87,12 +88,12 @@ export class RunView {
     switch (msg.type) {
       case "snapshot":
         this.status = msg.run;
-        (msg.events || []).forEach((e) => this.event(e));
+        (msg.events || []).forEach((e) => this.once(e));
         this.progress(msg.run.progress || {});
         break;
       case "events":
         if (msg.skipped) this.note(`… ${msg.skipped}`);
-        msg.events.forEach((e) => this.event(e));
+        msg.events.forEach((e) => this.once(e));
         break;
       case "progress":
         this.progress(msg);
@@ -102,6 +103,14 @@ export class RunView {
         this.result(msg.run);
         break;
     }
+  }
+
+  // once draws an event it has not drawn yet: the frame after a snapshot
+  // may repeat the snapshot's last events.
+  once(e) {
+    if (e.seq && e.seq <= this.seq) return;
+    if (e.seq) this.seq = e.seq;
+    this.event(e);
   }
 
   note(text) {
