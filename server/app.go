@@ -56,6 +56,7 @@ func (a *app) routes() {
 	a.GET("/", a.homeShow)
 	a.GET("/lessons/:guarantee", a.lessonShow)
 	a.GET("/compare", a.compareShow)
+	a.GET("/clients", a.clientsShow)
 	a.GET("/healthz", a.healthShow)
 	a.GET("/api/guarantees", a.guaranteesList)
 	a.GET("/api/faults", a.faultsList)

@@ -162,7 +162,7 @@ func TestAssetsCacheForever(t *testing.T) {
 
 // rawKey matches a text key shown instead of its text: the sign of a key
 // missing from lessons/text.
-var rawKey = regexp.MustCompile(`\b(site|nav|home|g|panel|fault|trace|verdict|result|error|terminal|compare|explain|watch|control|replay|predict|progress|lesson|broker|lang)\.[a-z][a-z0-9.-]*\b`)
+var rawKey = regexp.MustCompile(`\b(site|nav|home|g|panel|fault|trace|verdict|result|error|terminal|compare|explain|watch|control|replay|predict|progress|lesson|broker|lang|clients)\.[a-z][a-z0-9.-]*\b`)
 
 // TestNoRawTextKeys: no page shows a text key instead of its text, in
 // either language, and every key the scripts use exists.
@@ -174,7 +174,7 @@ func TestNoRawTextKeys(t *testing.T) {
 	}
 	<-r.Done
 	for _, lang := range []string{"en", "ko"} {
-		for _, path := range []string{"/", "/lessons/at-most-once", "/lessons/at-least-once", "/lessons/exactly-once", "/compare", "/replay", "/runs/" + r.ID} {
+		for _, path := range []string{"/", "/lessons/at-most-once", "/lessons/at-least-once", "/lessons/exactly-once", "/compare", "/clients", "/replay", "/runs/" + r.ID} {
 			_, doc := getPage(t, a, path+"?lang="+lang)
 			doc.Find("pre, code, script").Remove()
 			if m := rawKey.FindAllString(doc.Find("body").Text(), 5); len(m) > 0 {
