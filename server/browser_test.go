@@ -256,4 +256,9 @@ func TestBrowserCompareFillsTheTable(t *testing.T) {
 	if fmt.Sprint(verdicts) != want {
 		t.Fatalf("compare verdicts %v, want %s", verdicts, want)
 	}
+	// Under the table, throughput and p99 latency per guarantee, as bars.
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=chart-throughput] rect.bar, [data-testid=chart-p99] rect.bar").length`))
+	if err != nil || bars != 6 {
+		t.Fatalf("compare chart: %d bars (%v), want throughput and p99 for each of 3 guarantees", bars, err)
+	}
 }

@@ -16,6 +16,23 @@ function svg(tag, attrs = {}, text) {
 
 const fmt = (n) => Number(n).toLocaleString();
 
+// bars draws a labelled bar chart: each bar its label and value and, for
+// a distribution (share), its share of the whole.
+export function bars(title, items, testid, share = true) {
+  const W = 640, row = 20, L = 110, total = items.reduce((a, [, v]) => a + v, 0) || 1;
+  const top = share ? total : Math.max(...items.map(([, v]) => v), 1);
+  const chart = svg("svg", { role: "img", "data-testid": testid, viewBox: `0 0 ${W} ${items.length * row + 24}` });
+  chart.setAttribute("aria-label", `${title}: ${items.map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  chart.append(svg("text", { x: 0, y: 14, class: "title" }, title));
+  items.forEach(([k, v], i) => {
+    const yy = 24 + i * row, w = (v / top) * (W - L - 120);
+    chart.append(svg("text", { x: L - 6, y: yy + 13, "text-anchor": "end" }, k));
+    chart.append(svg("rect", { x: L, y: yy + 2, width: Math.max(v ? 2 : 0, w), height: row - 6, class: "bar" }));
+    chart.append(svg("text", { x: L + 6 + w, y: yy + 13 }, share ? `${fmt(v)} (${((100 * v) / total).toFixed(1)}%)` : fmt(v)));
+  });
+  return chart;
+}
+
 export class Charts {
   constructor(parent, t, run) {
     this.t = t;
@@ -87,35 +104,20 @@ export class Charts {
     this.flow.replaceChildren(g);
   }
 
-  // bars draws a labelled bar chart: each bar its label, count and share.
-  bars(title, items, testid) {
-    const W = 640, row = 20, L = 110, total = items.reduce((a, [, v]) => a + v, 0) || 1;
-    const chart = svg("svg", { role: "img", "data-testid": testid, viewBox: `0 0 ${W} ${items.length * row + 24}` });
-    chart.setAttribute("aria-label", `${title}: ${items.map(([k, v]) => `${k} ${v}`).join(", ")}`);
-    chart.append(svg("text", { x: 0, y: 14, class: "title" }, title));
-    items.forEach(([k, v], i) => {
-      const yy = 24 + i * row;
-      chart.append(svg("text", { x: L - 6, y: yy + 13, "text-anchor": "end" }, k));
-      chart.append(svg("rect", { x: L, y: yy + 2, width: Math.max(v ? 2 : 0, (v / total) * (W - L - 120)), height: row - 6, class: "bar" }));
-      chart.append(svg("text", { x: L + 6 + (v / total) * (W - L - 120), y: yy + 13 }, `${fmt(v)} (${((100 * v) / total).toFixed(1)}%)`));
-    });
-    return chart;
-  }
-
   drawSummary() {
     const t = this.t, r = this.result;
     this.summary.replaceChildren();
     if (!r) return;
     const h = r.credits_histogram || {};
     const three = Object.entries(h).filter(([k]) => Number(k) >= 3).reduce((a, [, v]) => a + v, 0);
-    this.summary.append(this.bars(t["chart.credits"], [["0", h["0"] || 0], ["1", h["1"] || 0], ["2", h["2"] || 0], ["3+", three]], "chart-credits"));
+    this.summary.append(bars(t["chart.credits"], [["0", h["0"] || 0], ["1", h["1"] || 0], ["2", h["2"] || 0], ["3+", three]], "chart-credits"));
     const l = r.latency_ms || {};
     const bounds = ["≤1", "≤2", "≤5", "≤10", "≤20", "≤50", "≤100", "≤200", "≤500", "≤1000", "≤2000", "≤5000", "≤10000", ">10000"];
     // From the first bucket with a deposit to the last.
     const hist = l.histogram || [];
     const first = hist.findIndex((v) => v > 0), lastUsed = hist.findLastIndex((v) => v > 0);
     const lat = first < 0 ? [] : hist.slice(first, lastUsed + 1).map((v, i) => [`${bounds[first + i]} ms`, v]);
-    this.summary.append(this.bars(`${t["chart.latency"]} — p50 ${l.p50} ms · p95 ${l.p95} ms · p99 ${l.p99} ms`, lat, "chart-latency"));
+    this.summary.append(bars(`${t["chart.latency"]} — p50 ${l.p50} ms · p95 ${l.p95} ms · p99 ${l.p99} ms`, lat, "chart-latency"));
     // Anomalies by cause, not one line per deposit.
     const ul = document.createElement("ul");
     ul.className = "causes";

@@ -3,6 +3,7 @@
 import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { download } from "./progress.js";
 import { catalog } from "./catalog.js";
+import { bars } from "./charts.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
 const t = JSON.parse(panel.dataset.i18n);
@@ -33,6 +34,18 @@ function fill(g, run) {
   row.dataset.verdict = r.verdict;
   results[g] = run;
   exports.forEach((b) => (b.disabled = false));
+  drawChart();
+}
+
+// drawChart puts throughput and p99 latency side by side under the table,
+// in the table's order.
+function drawChart() {
+  const gs = [...document.querySelectorAll("tr[data-guarantee]")].map((row) => row.dataset.guarantee).filter((g) => results[g]);
+  const fig = document.querySelector("[data-testid=compare-chart]");
+  fig.hidden = false;
+  fig.replaceChildren(
+    bars(t["result.throughput"], gs.map((g) => [g, Math.round(results[g].result.throughput_msgs_per_s)]), "chart-throughput", false),
+    bars(t["result.p99"], gs.map((g) => [g, results[g].result.latency_ms.p99]), "chart-p99", false));
 }
 
 form.addEventListener("submit", async (ev) => {

@@ -275,7 +275,9 @@ export class Picture {
     };
     const rows = (n) => Math.max(1, Math.ceil(n / cols));
     const at = (i) => ({ x: (i % cols) * (CELL + GAP), y: top0 + Math.floor(i / cols) * ROW });
-    const cell = (p, label, cls, id, title) => {
+    // cell draws one box: its label, and a badge in its corner for a
+    // second (third…) credit or write: ×2, ²…
+    const cell = (p, label, cls, id, title, badge) => {
       const g = svg("g", { class: `box ${cls}${id && id === this.focus ? " focus" : ""}`, transform: `translate(${p.x},${p.y})` });
       if (id) {
         g.dataset.id = id;
@@ -285,6 +287,7 @@ export class Picture {
         g.setAttribute("aria-label", `${label} — ${title || id}`);
       }
       g.append(svg("rect", { width: CELL, height: ROW - 8, rx: 3 }), svg("text", { x: CELL / 2, y: 17, "text-anchor": "middle" }, label));
+      if (badge) g.append(svg("text", { x: CELL - 1, y: 7, "text-anchor": "end", class: "badge" }, badge));
       if (title) g.append(svg("title", {}, title));
       out.append(g);
       return p;
@@ -317,7 +320,7 @@ export class Picture {
         cell(logAt(o), "end", "marker end", "", t["pic.end"]);
       } else if (id) {
         const dupInLog = m.deposits.get(id).offsets.length > 1;
-        cell(logAt(o), short(id) + (dupInLog ? "²" : ""), `record${dupInLog ? " dup" : ""}`, id, `${t["pic.offset"]} ${o}: ${id}`);
+        cell(logAt(o), short(id), `record${dupInLog ? " dup" : ""}`, id, `${t["pic.offset"]} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
       } else {
         cell(logAt(o), "c", "marker", "", t["pic.marker"]);
       }
@@ -326,7 +329,8 @@ export class Picture {
     if (m.committed >= 0) {
       const p = logAt(m.committed);
       out.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
-      out.append(svg("text", { x: p.x + CELL / 2 + 9, y: p.y + ROW + 4, class: "pointer-label" }, `${t["pic.committed"]} ${m.committed}`));
+      const left = p.x > width / 2; // near the right edge, the label goes left
+      out.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${m.committed}`));
     }
     for (const rg of m.ranges()) {
       const a = logAt(rg.from), b = logAt(rg.to);
@@ -366,18 +370,18 @@ export class Picture {
         if (rec.aborted && !uncommitted) continue;
         const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
         if (!rec.aborted) seen.set(rec.id, n);
-        cells.push({ id: rec.id, label: short(rec.id) + (n > 1 ? ` ×${n}` : ""), cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`,
+        cells.push({ id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "", cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`,
           title: `${t["pic.offset"]} ${rec.offset}: ${rec.id}${rec.aborted ? " — " + t["pic.aborted"] : ""}` });
       }
     } else {
       for (const c of m.credits) {
         const n = (seen.get(c.id) || 0) + 1;
         seen.set(c.id, n);
-        cells.push({ id: c.id, label: short(c.id) + (n > 1 ? ` ×${n}` : ""), cls: `credit${n > 1 ? " dup" : ""}`, title: `${c.id} · ${c.instance}` });
+        cells.push({ id: c.id, label: short(c.id), badge: n > 1 ? `×${n}` : "", cls: `credit${n > 1 ? " dup" : ""}`, title: `${c.id} · ${c.instance}` });
       }
     }
     cells.forEach((c, i) => {
-      const p = cell(at(i), c.label, c.cls, c.id, c.title);
+      const p = cell(at(i), c.label, c.cls, c.id, c.title, c.badge);
       if (c.cls.includes("aborted")) out.append(svg("line", { x1: p.x + 2, y1: p.y + 13, x2: p.x + CELL - 2, y2: p.y + 13, class: "strike" }));
     });
     const aborted = m.records.filter((rec) => rec.aborted).length;

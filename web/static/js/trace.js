@@ -218,8 +218,24 @@ export class RunView {
   // its subject (no Korean particle after an id: "d-000010: 유실되었습니다").
   explain(id, what) {
     const cause = this.faults.get(id) || this.crashed;
-    const key = (cause && fault(cause)?.explains?.[what]) || `explain.${what}`;
-    return `${id}: ${this.t[key]}`;
+    return (cause && fault(cause)?.explains?.[what]) || `explain.${what}`;
+  }
+
+  // explained groups deposits of one class by what explains them: one line
+  // per cause ("d-000011 … d-000020 (10): credited twice — …"), not one
+  // per deposit. count is the class's full count (the id list is capped).
+  explained(ids, what, count) {
+    const groups = new Map();
+    for (const id of ids) {
+      const key = this.explain(id, what);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(id);
+    }
+    return [...groups].map(([key, g]) => {
+      const n = groups.size === 1 ? count : g.length;
+      const who = g.length <= 3 ? g.join(", ") : `${g[0]} … ${g[g.length - 1]}`;
+      return el("li", { class: what, text: `${who}${n > 1 ? ` (${n})` : ""}: ${this.t[key]}` });
+    });
   }
 
   // expected says whether the run came out as the lesson (the catalog's
@@ -280,13 +296,7 @@ export class RunView {
     v.append(dl);
     v.append(this.expected(r));
     const ul = el("ul", { class: "explain", "data-testid": "explain" });
-    // A large run's anomalies are counted by cause in its charts: here, a
-    // few examples of each.
-    const add = (ids, what) => ids.slice(0, this.small ? 20 : 3).forEach((id) => ul.append(el("li", { class: what, text: this.explain(id, what) })));
-    add(r.lost_ids, "lost");
-    add(r.duplicated_ids, "duplicated");
-    add(r.recovered_ids, "recovered");
-    add(r.unexpected_ids, "unexpected");
+    for (const what of ["lost", "duplicated", "recovered", "unexpected"]) ul.append(...this.explained(r[`${what}_ids`] || [], what, r[what]));
     if (!ul.children.length) ul.append(el("li", { text: t["explain.none"] }));
     v.append(ul);
     v.append(el("p", { class: "topics", text: `${t["result.topics"]} ${run.topics.input}, ${run.topics.ledger}` }));
