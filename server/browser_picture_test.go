@@ -205,3 +205,54 @@ func TestBrowserPresenterFitsAProjector(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserBudget: a lesson page with every asset it loads weighs at
+// most 180 KB; and, reported rather than asserted (timing decides no
+// test), what drawing a 200-deposit run costs per frame and the longest
+// task while a 100,000-deposit run plays.
+func TestBrowserBudget(t *testing.T) {
+	needChromium(t)
+	ctx, _, _ := openRunPage(t, "/lessons/exactly-once?lang=en")
+	weight := evalInt(t, ctx, `performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((a, e) => a + e.decodedBodySize, 0)`)
+	t.Logf("lesson page with its assets: %d bytes", weight)
+	if weight > 180*1024 {
+		t.Errorf("the lesson page and its assets weigh %d bytes, over 180 KB", weight)
+	}
+	// Long tasks from here on.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => { window.longest = Math.max(window.longest, e.duration); })).observe({ type: "longtask", buffered: false })`)); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "200"),
+		chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "5"),
+		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`performance.getEntriesByName("picture.draw").map((e) => e.duration).sort((a, b) => a - b)`))
+	if err != nil || len(frames) == 0 {
+		t.Fatalf("no picture.draw measures: %v", err)
+	}
+	t.Logf("200-deposit run: %d frames drawn, script time per frame p50 %.2f ms, p95 %.2f ms, max %.2f ms (budget: p95 < 8 ms)",
+		len(frames), frames[len(frames)/2], frames[(len(frames)*95)/100], frames[len(frames)-1])
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0`)); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "100000"),
+		chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "0"),
+		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=charts] [data-testid=chart-latency]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.longest`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("100,000-deposit run: longest task %.0f ms (budget: none over 200 ms)", longest)
+}

@@ -38,15 +38,23 @@ func (a *app) panel(l text.Lang, guarantee string) views.RunPanel {
 	return views.RunPanel{Guarantee: guarantee, Faults: lessons.Faults(), Presets: g.Presets, I18N: scriptI18N[l], Broker: a.broker.Addrs()[0]}
 }
 
-// catalogJSON is the catalog as the pages' scripts read it (body
-// data-catalog): built once, since the catalog never changes while the app
-// runs.
-var catalogJSON = func() string {
-	b, err := json.Marshal(lessons.Catalog())
+// catalogJSON is the catalog as GET /api/catalog answers it, and
+// pageCatalog as the pages' scripts read it (<script id="lab-catalog"
+// type="application/json">): without the claim table, which no script
+// reads, to keep every page light. Both built once: the catalog never
+// changes while the app runs.
+var catalogJSON, pageCatalog = func() (string, json.RawMessage) {
+	doc := lessons.Catalog()
+	all, err := json.Marshal(doc)
 	if err != nil {
 		panic(err) // plain structs of strings, numbers and bools always encode
 	}
-	return string(b)
+	doc.Claims = nil
+	page, err := json.Marshal(doc)
+	if err != nil {
+		panic(err)
+	}
+	return string(all), page
 }()
 
 // injectableFaults are the faults a presenter can inject into a running run.

@@ -52,6 +52,6 @@ func (a *app) page(c echo.Context, title string) views.Page {
 		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
 		BrokerUp:   a.brokerUp(c.Request().Context()),
 		Guarantees: lessons.Guarantees(),
-		Catalog:    catalogJSON,
+		Catalog:    pageCatalog,
 	}
 }
