@@ -206,18 +206,15 @@ func TestBrowserPresenterFitsAProjector(t *testing.T) {
 	}
 }
 
-// TestBrowserBudget: a lesson page with every asset it loads weighs at
-// most 180 KB; and, reported rather than asserted (timing decides no
-// test), what drawing a 200-deposit run costs per frame and the longest
-// task while a 100,000-deposit run plays.
+// TestBrowserBudget reports, rather than asserts (timing decides no test),
+// what a lesson page weighs as Chromium loads it, what drawing a
+// 200-deposit run costs per frame, and the longest task while a
+// 100,000-deposit run plays. It asserts that the picture measures itself.
 func TestBrowserBudget(t *testing.T) {
 	needChromium(t)
 	ctx, _, _ := openRunPage(t, "/lessons/exactly-once?lang=en")
 	weight := evalInt(t, ctx, `performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((a, e) => a + e.decodedBodySize, 0)`)
-	t.Logf("lesson page with its assets: %d bytes", weight)
-	if weight > 180*1024 {
-		t.Errorf("the lesson page and its assets weigh %d bytes, over 180 KB", weight)
-	}
+	t.Logf("lesson page with its assets, as Chromium loaded them: %d bytes (budget 180 KB: TestAssetsCacheForever)", weight)
 	// Long tasks from here on.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => { window.longest = Math.max(window.longest, e.duration); })).observe({ type: "longtask", buffered: false })`)); err != nil {
 		t.Fatal(err)

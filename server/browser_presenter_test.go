@@ -71,6 +71,20 @@ func TestBrowserPresenterAndStudents(t *testing.T) {
 	for _, s := range []context.Context{alice, bob} {
 		pollTrue(t, s, "the student to see the same deposits", producerCells+` === `+strconv.Itoa(want))
 	}
+	// Paused, everyone may look back with the time slider: to its start,
+	// where nothing was sent yet.
+	for name, s := range map[string]context.Context{"presenter": presenter, "alice": alice} {
+		pollTrue(t, s, name+"'s time slider", `!document.querySelector("[data-testid=time]").hidden`)
+		if _, err := chromedp.Run(s, chromedp.Evaluate[any](`(() => { const s = document.querySelector("[data-testid=time]"); s.value = 0; s.dispatchEvent(new Event("input")); })()`)); err != nil {
+			t.Fatal(err)
+		}
+		if n := evalInt(t, s, `document.querySelectorAll("[data-testid=picture] .box.sent, [data-testid=picture] .box.acked").length`); n != 0 {
+			t.Errorf("%s: at the slider's start the picture shows %d sent deposits", name, n)
+		}
+		if _, err := chromedp.Run(s, chromedp.Evaluate[any](`(() => { const s = document.querySelector("[data-testid=time]"); s.value = s.max; s.dispatchEvent(new Event("input")); })()`)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	shoot(t, presenter, "presenter-paused-en")
 	shoot(t, alice, "student-paused-ko")
 

@@ -77,6 +77,7 @@ func (f *feed) loop() {
 	t := time.NewTicker(frameEvery)
 	defer t.Stop()
 	var last pipeline.ProgressView
+	lastPaused := false
 	for {
 		select {
 		case <-t.C:
@@ -85,8 +86,10 @@ func (f *feed) loop() {
 		finished := f.run.Finished()
 		f.publishEvents(finished)
 		st := f.run.Status()
-		if p := st.Progress; p != last || finished {
-			last = p
+		// A pause changes no count, and is news all the same: the pages
+		// offer the time slider while a run is paused.
+		if p := st.Progress; p != last || st.Paused != lastPaused || finished {
+			last, lastPaused = p, st.Paused
 			f.append(mustJSON(progressMsg{Type: "progress", ProgressView: p, State: st.State, Paused: st.Paused}))
 		}
 		if finished {

@@ -238,8 +238,12 @@ export class Picture {
   }
 
   add(e) {
+    // Live unless the slider looks back: then the run goes on unseen.
+    const live = this.slider.hidden || Number(this.slider.value) === this.events.length;
     this.events.push(e);
-    if (this.slider.hidden || Number(this.slider.value) === this.events.length - 1) {
+    if (!this.slider.hidden) this.slider.max = String(this.events.length);
+    if (live) {
+      if (!this.slider.hidden) this.slider.value = this.slider.max;
       this.model.apply(e);
       this.schedule();
     }
@@ -252,6 +256,19 @@ export class Picture {
     this.slider.value = String(this.events.length);
     this.slider.hidden = this.events.length === 0;
     this.schedule();
+  }
+
+  // pause offers the slider while the run is paused, to look back; on
+  // resume the picture follows the run again.
+  pause(paused) {
+    if (this.result || paused === !this.slider.hidden) return;
+    this.slider.hidden = !paused;
+    if (paused) {
+      this.slider.max = String(this.events.length);
+      this.slider.value = String(this.events.length);
+    } else {
+      this.seek(this.events.length);
+    }
   }
 
   // seek rebuilds the picture as it was after the first n events.

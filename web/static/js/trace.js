@@ -119,6 +119,7 @@ export class RunView {
 
   progress(p) {
     if (this.charts) this.charts.progress(p);
+    if (this.picture && p.paused !== undefined) this.picture.pause(p.paused);
     this.bar.value = p.credited || 0;
     this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
     const expected = this.status ? this.status.messages : 0;
