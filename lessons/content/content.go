@@ -35,7 +35,7 @@ var files embed.FS
 
 // RequiredSections are the section ids every guarantee lesson has, in this
 // order.
-var RequiredSections = []string{"idea", "producer", "consumer", "try", "pros", "cons", "fits", "mistakes", "clients"}
+var RequiredSections = []string{"idea", "try", "producer", "consumer", "pros", "cons", "fits", "mistakes", "clients"}
 
 // Lesson is one page's prose in one language. Lessons are shared between
 // callers: treat them as read-only.
