@@ -238,6 +238,11 @@ var texts = map[Lang]map[string]string{
 		"explain.unexpected":            "credited but never sent — a bug in the pipeline.",
 		"explain.none":                  "Every deposit was credited exactly once.",
 		"footer":                        "Runs use real Kafka clients (kafka-go, franz-go) against a real Kafka-protocol broker.",
+		// Lesson flow (issue 11, item 7): compared code and predictions.
+		"diff.old":     "The common snippet",
+		"diff.new":     "Corrected",
+		"diff.removed": "only in the common snippet",
+		"diff.added":   "only in the corrected sample",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -420,5 +425,10 @@ var texts = map[Lang]map[string]string{
 		"explain.unexpected":            "보낸 적이 없는데 반영되었습니다 — 파이프라인의 버그입니다.",
 		"explain.none":                  "모든 입금이 정확히 한 번씩 반영되었습니다.",
 		"footer":                        "모든 실행에서 실제 Kafka 클라이언트(kafka-go, franz-go)가 Kafka 프로토콜로 통신하는 브로커에 접속합니다.",
+		// Lesson flow (issue 11, item 7): compared code and predictions.
+		"diff.old":     "흔한 예제",
+		"diff.new":     "고친 코드",
+		"diff.removed": "흔한 예제에만 있는 줄",
+		"diff.added":   "고친 코드에만 있는 줄",
 	},
 }
