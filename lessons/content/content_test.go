@@ -183,6 +183,29 @@ func TestSamplesExist(t *testing.T) {
 	}
 }
 
+// TestMistakesShowTheSeed: each guarantee lesson's mistakes section shows
+// the seed's producer and consumer snippets beside the corrected samples.
+func TestMistakesShowTheSeed(t *testing.T) {
+	set := appSet(t)
+	for _, id := range guaranteeIDs() {
+		seedProducer := "seed/" + id + "_producer.py"
+		if id == "exactly-once" {
+			seedProducer = "exactly-once/producer_seed.py" // runnable: its test expects its failure
+		}
+		for _, l := range text.Langs {
+			les := mustLoad(t, set, id, l)
+			for _, want := range []CompareRef{
+				{seedProducer, id + "/producer.py", "python", "mistakes"},
+				{"seed/" + id + "_consumer.py", id + "/consumer.py", "python", "mistakes"},
+			} {
+				if !slices.Contains(les.Compares, want) {
+					t.Errorf("%s.%s: the mistakes section does not compare %s with %s", id, l, want.Old, want.New)
+				}
+			}
+		}
+	}
+}
+
 // TestTranslationsMatch keeps ko and en from drifting apart: the same
 // sections, the same runs in the same order, the same samples.
 func TestTranslationsMatch(t *testing.T) {
@@ -215,6 +238,9 @@ func TestTranslationsMatch(t *testing.T) {
 		}
 		if !slices.Equal(en.Samples, ko.Samples) {
 			t.Errorf("%s: samples differ:\n en %+v\n ko %+v", id, en.Samples, ko.Samples)
+		}
+		if !slices.Equal(en.Compares, ko.Compares) {
+			t.Errorf("%s: comparisons differ:\n en %+v\n ko %+v", id, en.Compares, ko.Compares)
 		}
 	}
 }
