@@ -408,6 +408,24 @@ func TestSamplesWithoutSource(t *testing.T) {
 }
 
 func TestHighlightCSS(t *testing.T) {
+	// Only the classes the stylesheet styles get a span: no bytes spent on
+	// spans for whitespace and plain names.
+	code, err := highlight("package main\n\nfunc main() { x := 1 }\n", "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<pre>" + code + "</pre>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Find("pre").Text() != "package main\n\nfunc main() { x := 1 }\n" || !strings.Contains(code, `<span class="kn">package</span>`) {
+		t.Errorf("highlighted %q", code)
+	}
+	doc.Find("span").Each(func(_ int, s *goquery.Selection) {
+		if cls := s.AttrOr("class", ""); !strings.Contains(HighlightCSS(), ".chroma ."+cls+" ") {
+			t.Errorf("a span of class %q, which the stylesheet does not style", cls)
+		}
+	})
 	css := HighlightCSS()
 	if !strings.Contains(css, ".chroma .k ") {
 		t.Errorf("HighlightCSS has no .chroma rules:\n%s", css)

@@ -6,7 +6,6 @@ package content
 // sample.
 
 import (
-	"html"
 	"strings"
 
 	"github.com/alecthomas/chroma/v2"
@@ -57,16 +56,13 @@ func highlightLines(code, language string) ([]codeLine, error) {
 	var lines []codeLine
 	for _, toks := range chroma.SplitTokensIntoLines(markDocstrings(it.Tokens())) {
 		var h, key strings.Builder
+		var keep []chroma.Token
 		for _, tok := range toks {
 			v := strings.TrimRight(tok.Value, "\n")
 			if v == "" {
 				continue
 			}
-			if cls := tokenClass(tok.Type); cls != "" {
-				h.WriteString(`<span class="` + cls + `">` + html.EscapeString(v) + `</span>`)
-			} else {
-				h.WriteString(html.EscapeString(v))
-			}
+			keep = append(keep, chroma.Token{Type: tok.Type, Value: v})
 			if tok.Type.InCategory(chroma.Comment) || tok.Type == chroma.LiteralStringDoc || strings.TrimSpace(v) == "" {
 				continue
 			}
@@ -75,6 +71,7 @@ func highlightLines(code, language string) ([]codeLine, error) {
 			}
 			key.WriteString(strings.TrimSpace(v))
 		}
+		writeTokens(&h, keep)
 		lines = append(lines, codeLine{html: h.String(), key: normalize(key.String())})
 	}
 	return lines, nil
