@@ -1,8 +1,8 @@
 package content
 
-// Parsing: a lesson file's Markdown, with its ::run and ::sample
-// directives, into a parsedLesson. Nothing here reads samples or renders
-// anything but the prose.
+// Parsing: a lesson file's Markdown, with its ::run, ::sample, ::notes …
+// ::end and ::compare directives, into a parsedLesson. Nothing here reads
+// samples or renders anything but the prose (and the notes' Markdown).
 
 import (
 	"bytes"
