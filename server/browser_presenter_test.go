@@ -164,6 +164,8 @@ func TestBrowserProgressSurvivesReload(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),
 		chromedp.Click(chromedp.CSS(`input[name=predict_lost][value="none"]`)),
 		chromedp.Click(chromedp.CSS(`input[name=predict_dup][value="none"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=predict_recovered][value="none"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=predict_balance][value="equal"]`)),
 		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "10"),
 		chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "0"),
 		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
@@ -172,7 +174,17 @@ func TestBrowserProgressSurvivesReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	pollTrue(t, ctx, "the prediction's result", `!!document.querySelector("[data-testid=prediction-result] li.right")`)
+	// Each question, the guess against the outcome: lost, duplicated,
+	// recovered and the balance against the 10 deposits, all right.
+	if n := evalInt(t, ctx, `document.querySelectorAll("[data-testid=prediction-result] li.right").length`); n != 4 {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=prediction-result]").outerHTML`))
+		t.Fatalf("%d of 4 questions judged right:\n%s", n, html)
+	}
 	shoot(t, ctx, "lesson-prediction-en")
+	// The progress record keeps the prediction itself.
+	if n := evalInt(t, ctx, `JSON.parse(localStorage.getItem("lab.progress")).lessons["exactly-once"].predictions[0].items.filter(i => i.right && i.guess === i.actual).length`); n != 4 {
+		t.Fatalf("the progress record keeps %d right answers of the prediction, want 4", n)
+	}
 	err = chromedp.Do(ctx, chromedp.Navigate(base+"/?lang=en"), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-testid=progress]")))
 	if err != nil {
 		t.Fatal(err)

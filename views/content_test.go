@@ -51,3 +51,32 @@ func TestCompareSummaryStandsIn(t *testing.T) {
 		t.Errorf("the summary does not stand in for the sections:\n%s", got)
 	}
 }
+
+// TestNotesAndCompareBlocks pins the HTML of notes (a <details> around the
+// rendered Markdown) and of a comparison: two figures, each line with its
+// mark in a gutter and its class, and a legend naming the marks.
+func TestNotesAndCompareBlocks(t *testing.T) {
+	sec := content.Section{ID: "sec", Blocks: []content.Block{
+		{Notes: &content.Notes{Summary: `What <each> setting does`, HTML: "<ul>\n<li><code>acks=1</code></li>\n</ul>\n"}},
+		{Compare: &content.Compare{
+			CompareRef: content.CompareRef{Old: "seed/a.py", New: "a/b.py", Language: "python"},
+			OldLines:   []content.DiffLine{{Code: `<span class="kn">import</span> x`, Op: content.Same}, {Code: "acks=&#39;1&#39;", Op: content.Removed}},
+			NewLines:   []content.DiffLine{{Code: `<span class="kn">import</span> x`, Op: content.Same}, {Code: "acks=1", Op: content.Added}},
+		}},
+		{Compare: &content.Compare{CompareRef: content.CompareRef{Old: "seed/a.py", New: "a/c.py", Language: "python"}, Err: "no <file>"}},
+	}}
+	got := renderString(t, sectionBody(text.English, sec))
+	want := `<details class="notes" data-testid="notes"><summary>What &lt;each&gt; setting does</summary><ul>` + "\n<li><code>acks=1</code></li>\n</ul>\n</details>\n" +
+		`<div class="compare-code" data-testid="compare-code" data-old="seed/a.py" data-new="a/b.py" data-language="python">` +
+		`<figure class="diff diff-old" data-testid="diff-old"><figcaption><span class="diff-title">The common snippet</span> <code>lessons/samples/seed/a.py</code></figcaption>` +
+		`<pre class="chroma" tabindex="0"><code><span class="diff-line same"><span class="diff-mark"> </span><span class="kn">import</span> x` + "\n</span>" +
+		`<span class="diff-line removed"><span class="diff-mark">−</span>acks=&#39;1&#39;` + "\n</span></code></pre></figure>" +
+		`<figure class="diff diff-new" data-testid="diff-new"><figcaption><span class="diff-title">Corrected</span> <code>lessons/samples/a/b.py</code></figcaption>` +
+		`<pre class="chroma" tabindex="0"><code><span class="diff-line same"><span class="diff-mark"> </span><span class="kn">import</span> x` + "\n</span>" +
+		`<span class="diff-line added"><span class="diff-mark">+</span>acks=1` + "\n</span></code></pre></figure>" +
+		`<p class="diff-legend"><span class="diff-mark">−</span> only in the common snippet · <span class="diff-mark">+</span> only in the corrected sample</p></div>` + "\n" +
+		`<div class="compare-code" data-testid="compare-code" data-old="seed/a.py" data-new="a/c.py" data-language="python"><p class="sample-error">This sample is not available: no &lt;file&gt;</p></div>` + "\n"
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -10,9 +10,22 @@
 //	::sample at-least-once/producer.py
 //
 // ::run becomes a button that starts that scenario; ::sample embeds a file
-// of lessons/samples, highlighted. A section's body is a list of blocks:
-// prose (HTML from the Markdown), a run, or a sample; the views render the
-// runs and samples. New parses and checks the files once: a malformed file
+// of lessons/samples, highlighted. Two more directives shape the page:
+//
+//	::notes What each setting does
+//	- `acks=1`: …
+//	::end
+//
+// puts the Markdown between the two lines in a note that opens on demand
+// (the views draw a <details> whose <summary> is the text after ::notes);
+// notes do not nest and hold no other directive. And
+//
+//	::compare seed/at-most-once_consumer.py at-most-once/consumer.py
+//
+// shows two samples side by side, the commonly copied one first, with the
+// lines that differ marked (diff.go). A section's body is a list of blocks:
+// prose (HTML from the Markdown), a run, a sample, notes or a comparison;
+// the views render all but the prose. New parses and checks the files once: a malformed file
 // (an unknown fault, a section without an id, raw attributes) makes Load
 // fail for that lesson and Validate report it. What a lesson must contain
 // (its sections, its runs, its samples, the same in both languages) is
@@ -35,7 +48,7 @@ var files embed.FS
 
 // RequiredSections are the section ids every guarantee lesson has, in this
 // order.
-var RequiredSections = []string{"idea", "producer", "consumer", "try", "pros", "cons", "fits", "mistakes", "clients"}
+var RequiredSections = []string{"idea", "try", "producer", "consumer", "pros", "cons", "fits", "mistakes", "clients"}
 
 // Lesson is one page's prose in one language. Lessons are shared between
 // callers: treat them as read-only.
@@ -45,8 +58,9 @@ type Lesson struct {
 	Title     string // plain text
 	Summary   string // plain text: the paragraph under the title
 	Sections  []Section
-	Scenarios []Scenario  // every ::run, in order
-	Samples   []SampleRef // every ::sample, in order
+	Scenarios []Scenario   // every ::run, in order
+	Samples   []SampleRef  // every ::sample, in order
+	Compares  []CompareRef // every ::compare, in order
 }
 
 // Section is one "## Title {#id}" of a lesson: its blocks, in order, the
@@ -67,7 +81,49 @@ type Block struct {
 	HTML     string
 	Scenario *Scenario // a ::run: a button that starts it
 	Sample   *Sample   // a ::sample: the file, highlighted
+	Notes    *Notes    // a ::notes … ::end: Markdown shown on demand
+	Compare  *Compare  // a ::compare: two samples, the differences marked
 }
+
+// Notes is a ::notes block: its summary, always shown, and its body, shown
+// when the reader opens it.
+type Notes struct {
+	Summary string // plain text: the text after ::notes
+	HTML    string // the Markdown between ::notes and ::end, rendered as the prose is
+}
+
+// CompareRef is a pair of samples a lesson compares: Old, the commonly
+// copied code, and New, the corrected sample. Both are in one language.
+type CompareRef struct {
+	Old, New string // paths relative to lessons/samples
+	Language string // "go" or "python"
+	Section  string // the id of the section it is in
+}
+
+// Compare is a comparison as a page shows it: both files, line by line,
+// each line marked as in both, only in Old or only in New.
+type Compare struct {
+	CompareRef
+	OldLines, NewLines []DiffLine
+	// Err says why the comparison cannot be shown (a file that cannot be
+	// read or highlighted); the lines are then empty.
+	Err string
+}
+
+// DiffLine is one line of a compared file.
+type DiffLine struct {
+	Code string // the line as HTML spans with chroma's classes, no newline
+	Op   DiffOp
+}
+
+// DiffOp says where a line of a comparison is found.
+type DiffOp string
+
+const (
+	Same    DiffOp = "same"    // in both files (or only a comment or blank: not a difference)
+	Removed DiffOp = "removed" // only in Old, the common code
+	Added   DiffOp = "added"   // only in New, the corrected code
+)
 
 // Scenario is a run a lesson offers: the parameters of POST /api/runs.
 type Scenario struct {

@@ -183,6 +183,29 @@ func TestSamplesExist(t *testing.T) {
 	}
 }
 
+// TestMistakesShowTheSeed: each guarantee lesson's mistakes section shows
+// the seed's producer and consumer snippets beside the corrected samples.
+func TestMistakesShowTheSeed(t *testing.T) {
+	set := appSet(t)
+	for _, id := range guaranteeIDs() {
+		seedProducer := "seed/" + id + "_producer.py"
+		if id == "exactly-once" {
+			seedProducer = "exactly-once/producer_seed.py" // runnable: its test expects its failure
+		}
+		for _, l := range text.Langs {
+			les := mustLoad(t, set, id, l)
+			for _, want := range []CompareRef{
+				{seedProducer, id + "/producer.py", "python", "mistakes"},
+				{"seed/" + id + "_consumer.py", id + "/consumer.py", "python", "mistakes"},
+			} {
+				if !slices.Contains(les.Compares, want) {
+					t.Errorf("%s.%s: the mistakes section does not compare %s with %s", id, l, want.Old, want.New)
+				}
+			}
+		}
+	}
+}
+
 // TestTranslationsMatch keeps ko and en from drifting apart: the same
 // sections, the same runs in the same order, the same samples.
 func TestTranslationsMatch(t *testing.T) {
@@ -215,6 +238,9 @@ func TestTranslationsMatch(t *testing.T) {
 		}
 		if !slices.Equal(en.Samples, ko.Samples) {
 			t.Errorf("%s: samples differ:\n en %+v\n ko %+v", id, en.Samples, ko.Samples)
+		}
+		if !slices.Equal(en.Compares, ko.Compares) {
+			t.Errorf("%s: comparisons differ:\n en %+v\n ko %+v", id, en.Compares, ko.Compares)
 		}
 	}
 }
@@ -265,6 +291,7 @@ func TestRenderedLessons(t *testing.T) {
 			where := id + "." + string(l)
 			var runs []Scenario
 			var samples []SampleRef
+			var compares []CompareRef
 			anchors := map[string]bool{}
 			for _, s := range les.Sections {
 				if len(s.Blocks) == 0 || !strings.HasPrefix(s.Blocks[0].HTML, `<h2 id="`+s.ID+`">`) {
@@ -281,6 +308,14 @@ func TestRenderedLessons(t *testing.T) {
 							t.Errorf("%s: two samples with the id %q", where, b.Sample.Anchor)
 						}
 						anchors[b.Sample.Anchor] = true
+					case b.Notes != nil:
+						if b.Notes.Summary == "" || strings.TrimSpace(b.Notes.HTML) == "" {
+							t.Errorf("%s: section %s: notes without a summary or a body: %+v", where, s.ID, *b.Notes)
+						}
+						checkSafe(t, where+"#"+s.ID+" notes", b.Notes.HTML)
+					case b.Compare != nil:
+						compares = append(compares, b.Compare.CompareRef)
+						checkCompare(t, where, *b.Compare)
 					default:
 						checkSafe(t, where+"#"+s.ID, b.HTML)
 					}
@@ -291,6 +326,9 @@ func TestRenderedLessons(t *testing.T) {
 			}
 			if !slices.Equal(samples, les.Samples) {
 				t.Errorf("%s: sample blocks %+v for samples %+v", where, samples, les.Samples)
+			}
+			if !slices.Equal(compares, les.Compares) {
+				t.Errorf("%s: compare blocks %+v for comparisons %+v", where, compares, les.Compares)
 			}
 		}
 	}
@@ -320,6 +358,40 @@ func checkSample(t *testing.T, where string, s Sample) {
 	}
 }
 
+// checkCompare fails unless both files of c were read and highlighted, line
+// by line, as they are, and differ somewhere.
+func checkCompare(t *testing.T, where string, c Compare) {
+	t.Helper()
+	if c.Err != "" {
+		t.Errorf("%s: compare %s %s: %s", where, c.Old, c.New, c.Err)
+		return
+	}
+	changed := 0
+	for _, side := range []struct {
+		path  string
+		lines []DiffLine
+	}{{c.Old, c.OldLines}, {c.New, c.NewLines}} {
+		var text strings.Builder
+		for _, l := range side.lines {
+			checkSafe(t, where+" compare "+side.path, l.Code)
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader("<pre><code>" + l.Code + "</code></pre>"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text.WriteString(doc.Find("pre").Text() + "\n")
+			if l.Op != Same {
+				changed++
+			}
+		}
+		if src, err := diskSamples(side.path); err == nil && text.String() != src {
+			t.Errorf("%s: compare: %s is not shown as it is:\n%s", where, side.path, text.String())
+		}
+	}
+	if changed == 0 {
+		t.Errorf("%s: compare %s %s: no line differs", where, c.Old, c.New)
+	}
+}
+
 func TestSamplesWithoutSource(t *testing.T) {
 	set, err := New(nil)
 	if err != nil {
@@ -336,6 +408,24 @@ func TestSamplesWithoutSource(t *testing.T) {
 }
 
 func TestHighlightCSS(t *testing.T) {
+	// Only the classes the stylesheet styles get a span: no bytes spent on
+	// spans for whitespace and plain names.
+	code, err := highlight("package main\n\nfunc main() { x := 1 }\n", "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<pre>" + code + "</pre>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Find("pre").Text() != "package main\n\nfunc main() { x := 1 }\n" || !strings.Contains(code, `<span class="kn">package</span>`) {
+		t.Errorf("highlighted %q", code)
+	}
+	doc.Find("span").Each(func(_ int, s *goquery.Selection) {
+		if cls := s.AttrOr("class", ""); !strings.Contains(HighlightCSS(), ".chroma ."+cls+" ") {
+			t.Errorf("a span of class %q, which the stylesheet does not style", cls)
+		}
+	})
 	css := HighlightCSS()
 	if !strings.Contains(css, ".chroma .k ") {
 		t.Errorf("HighlightCSS has no .chroma rules:\n%s", css)
@@ -427,34 +517,49 @@ func TestEscaping(t *testing.T) {
 func TestDirectiveErrors(t *testing.T) {
 	head := "# T\n\nSummary.\n\n## S {#s}\n\n"
 	for name, body := range map[string]string{
-		"unknown guarantee":    `::run guarantee=sometimes fault=none label="x"`,
-		"unknown preset":       `::run guarantee=at-most-once preset=lenient fault=none label="x"`,
-		"unknown fault":        `::run guarantee=at-most-once fault=meteor label="x"`,
-		"no messages":          `::run guarantee=at-most-once fault=none messages=0 label="x"`,
-		"too many messages":    `::run guarantee=at-most-once fault=none messages=1000001 label="x"`,
-		"not a number":         `::run guarantee=at-most-once fault=none messages=ten label="x"`,
-		"negative pace":        `::run guarantee=at-most-once fault=none pace=-1 label="x"`,
-		"pace too slow":        `::run guarantee=at-most-once fault=none pace=5001 label="x"`,
-		"no label":             `::run guarantee=at-most-once fault=none`,
-		"unknown argument":     `::run guarantee=at-most-once fault=none label="x" speed=3`,
-		"expect contradicts":   `::run guarantee=at-most-once preset=strict fault=processor-crash expect="lost=none" label="x"`,
-		"expect unknown class": `::run guarantee=at-most-once fault=none expect="speed=fast" label="x"`,
-		"argument twice":       `::run guarantee=at-most-once fault=none fault=none label="x"`,
-		"unclosed quote":       `::run guarantee=at-most-once fault=none label="x`,
-		"unknown directive":    `::quiz what`,
-		"sample outside":       `::sample ../server/app.go`,
-		"sample absolute":      `::sample /etc/passwd`,
-		"sample unclean":       `::sample a//b.py`,
-		"sample of text":       `::sample notes.txt`,
-		"sample two paths":     `::sample a.py b.py`,
-		"nested directive":     "- item\n\n  ::run guarantee=at-most-once fault=none label=\"x\"",
-		"heading style":        "## B {#b style=\"color:red\"}",
-		"heading class":        "## B {#b .red}",
-		"section without id":   "## B",
-		"section id twice":     "## B {#s}",
-		"second title":         "# Another",
-		"uppercase id":         "## B {#Bee}",
-		"h3 with an attribute": "### C {#c onclick=\"x\"}",
+		"unknown guarantee":           `::run guarantee=sometimes fault=none label="x"`,
+		"unknown preset":              `::run guarantee=at-most-once preset=lenient fault=none label="x"`,
+		"unknown fault":               `::run guarantee=at-most-once fault=meteor label="x"`,
+		"no messages":                 `::run guarantee=at-most-once fault=none messages=0 label="x"`,
+		"too many messages":           `::run guarantee=at-most-once fault=none messages=1000001 label="x"`,
+		"not a number":                `::run guarantee=at-most-once fault=none messages=ten label="x"`,
+		"negative pace":               `::run guarantee=at-most-once fault=none pace=-1 label="x"`,
+		"pace too slow":               `::run guarantee=at-most-once fault=none pace=5001 label="x"`,
+		"no label":                    `::run guarantee=at-most-once fault=none`,
+		"unknown argument":            `::run guarantee=at-most-once fault=none label="x" speed=3`,
+		"expect contradicts":          `::run guarantee=at-most-once preset=strict fault=processor-crash expect="lost=none" label="x"`,
+		"expect unknown class":        `::run guarantee=at-most-once fault=none expect="speed=fast" label="x"`,
+		"argument twice":              `::run guarantee=at-most-once fault=none fault=none label="x"`,
+		"unclosed quote":              `::run guarantee=at-most-once fault=none label="x`,
+		"unknown directive":           `::quiz what`,
+		"sample outside":              `::sample ../server/app.go`,
+		"sample absolute":             `::sample /etc/passwd`,
+		"sample unclean":              `::sample a//b.py`,
+		"sample of text":              `::sample notes.txt`,
+		"sample two paths":            `::sample a.py b.py`,
+		"nested directive":            "- item\n\n  ::run guarantee=at-most-once fault=none label=\"x\"",
+		"heading style":               "## B {#b style=\"color:red\"}",
+		"heading class":               "## B {#b .red}",
+		"section without id":          "## B",
+		"section id twice":            "## B {#s}",
+		"second title":                "# Another",
+		"uppercase id":                "## B {#Bee}",
+		"h3 with an attribute":        "### C {#c onclick=\"x\"}",
+		"notes nested":                "::notes Outer\n\n- a\n\n::notes Inner\n\n- b\n\n::end\n\n::end",
+		"notes unclosed":              "::notes Settings\n\n- a",
+		"notes unclosed by a section": "::notes Settings\n\n- a\n\n## Next {#next}\n\nText.",
+		"notes holding a run":         "::notes Settings\n\n::run guarantee=at-most-once fault=none label=\"x\"\n\n::end",
+		"notes holding a sample":      "::notes Settings\n\n::sample a/b.py\n\n::end",
+		"notes without summary":       "::notes\n\n- a\n\n::end",
+		"notes empty":                 "::notes Settings\n\n::end",
+		"end without notes":           "::end",
+		"end with arguments":          "::notes Settings\n\n- a\n\n::end notes",
+		"notes in a list":             "- item\n\n  ::notes Settings\n\n- a\n\n::end",
+		"compare one path":            "::compare a/b.py",
+		"compare three paths":         "::compare a/b.py a/c.py a/d.py",
+		"compare two languages":       "::compare a/b.py a/c.go",
+		"compare itself":              "::compare a/b.py a/b.py",
+		"compare outside":             "::compare ../x.py a/b.py",
 	} {
 		if _, err := parseLesson("t", text.English, []byte(head+body+"\n")); err == nil {
 			t.Errorf("%s: parsed without error", name)
@@ -483,6 +588,70 @@ func TestDirectiveErrors(t *testing.T) {
 	}
 	if len(p.samples) != 1 || p.samples[0] != (SampleRef{"a/b/c.go", "go", "s"}) {
 		t.Errorf("sample: got %+v", p.samples)
+	}
+}
+
+// TestDirectiveErrorsSayWhy: the errors for misplaced notes name the
+// problem, so a writer can fix the file from the message alone.
+func TestDirectiveErrorsSayWhy(t *testing.T) {
+	head := "# T\n\nSummary.\n\n## S {#s}\n\n"
+	for body, want := range map[string]string{
+		"::notes Outer\n\n::notes Inner\n\n::end\n\n::end": "notes do not nest",
+		"::notes Settings\n\n- a\n":                        `"::notes Settings" is not closed at the end of the file`,
+		"::notes Settings\n\n- a\n\n## N {#n}\n":           `is not closed before the heading "N"`,
+		"::end\n":                                          "::end without a ::notes",
+	} {
+		_, err := parseLesson("t", text.English, []byte(head+body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one saying %q", body, err, want)
+		}
+	}
+}
+
+// TestNotesAndCompare parses notes and a comparison: the notes keep their
+// summary and render their Markdown; the comparison marks the lines that
+// differ, leaving comments, blanks, quote style and a trailing comma alone.
+func TestNotesAndCompare(t *testing.T) {
+	src := "# T\n\nSummary.\n\n## S {#s}\n\nBefore.\n\n::notes What each setting does\n\n- `acks=1`: *the leader* only.\n- `retries=0`\n::end\n\nAfter.\n\n" +
+		"::compare old.py new.py\n"
+	p, err := parseLesson("t", text.English, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"old.py": "from kafka import KafkaConsumer\n\nc = KafkaConsumer('t', auto_commit=True)  # 자동 커밋\nfor m in c:\n    print(m)\n",
+		"new.py": "\"\"\"Doc.\"\"\"\nfrom kafka import KafkaConsumer\n# a comment\nc = KafkaConsumer(\"t\", auto_commit=False)\nfor m in c:\n    c.commit()\n    print(m)\n",
+	}
+	les := build(p, func(path string) (string, error) { return files[path], nil })
+	blocks := les.Sections[0].Blocks
+	if len(blocks) != 4 || blocks[1].Notes == nil || blocks[3].Compare == nil {
+		t.Fatalf("blocks %+v: want prose, notes, prose, compare", blocks)
+	}
+	n := blocks[1].Notes
+	if n.Summary != "What each setting does" || !strings.Contains(n.HTML, "<li><code>acks=1</code>: <em>the leader</em> only.</li>") || strings.Contains(n.HTML, "::end") {
+		t.Errorf("notes %+v", *n)
+	}
+	if !strings.Contains(blocks[2].HTML, "After.") || strings.Contains(blocks[0].HTML, "acks") {
+		t.Errorf("prose around the notes: %q, %q", blocks[0].HTML, blocks[2].HTML)
+	}
+	c := blocks[3].Compare
+	if c.Err != "" || !slices.Equal(les.Compares, []CompareRef{{"old.py", "new.py", "python", "s"}}) {
+		t.Fatalf("compare %+v, refs %+v", *c, les.Compares)
+	}
+	ops := func(ls []DiffLine) (out []DiffOp) {
+		for _, l := range ls {
+			out = append(out, l.Op)
+		}
+		return out
+	}
+	if got, want := ops(c.OldLines), []DiffOp{Same, Same, Removed, Same, Same}; !slices.Equal(got, want) {
+		t.Errorf("old lines %v, want %v", got, want)
+	}
+	if got, want := ops(c.NewLines), []DiffOp{Same, Same, Same, Added, Same, Added, Same}; !slices.Equal(got, want) {
+		t.Errorf("new lines %v, want %v", got, want)
+	}
+	if !strings.Contains(c.OldLines[0].Code, `<span class="kn">from</span>`) {
+		t.Errorf("not highlighted: %q", c.OldLines[0].Code)
 	}
 }
 

@@ -4,8 +4,9 @@ package content
 // CSS classes only, styled by HighlightCSS's static stylesheet.
 
 import (
-	"fmt"
+	"html"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
@@ -54,15 +55,44 @@ func highlightStyle() *chroma.Style {
 func highlight(code, language string) (string, error) {
 	lx := lexers.Get(language)
 	if lx == nil {
-		return "", fmt.Errorf("no highlighter for %s", language)
+		return "", errNoHighlighter(language)
 	}
 	it, err := chroma.Coalesce(lx).Tokenise(nil, code)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	if err := formatter.Format(&b, highlightStyle(), it); err != nil {
-		return "", err
-	}
+	writeTokens(&b, it.Tokens())
 	return b.String(), nil
 }
+
+// writeTokens writes tokens as HTML: each token's text escaped, in a span
+// of its chroma class when HighlightCSS styles that class. Chroma's own
+// formatter wraps every token, whitespace and plain names included, and
+// those spans would be most of a sample's bytes on the page.
+func writeTokens(b *strings.Builder, toks []chroma.Token) {
+	styled := styledClasses()
+	for _, tok := range toks {
+		text := html.EscapeString(tok.Value)
+		if cls := tokenClass(tok.Type); styled[cls] {
+			b.WriteString(`<span class="` + cls + `">` + text + `</span>`)
+		} else {
+			b.WriteString(text)
+		}
+	}
+}
+
+// styledClasses are the token classes HighlightCSS has a rule for.
+var styledClasses = sync.OnceValue(func() map[string]bool {
+	classes := map[string]bool{}
+	for _, line := range strings.Split(HighlightCSS(), "\n") {
+		_, rule, ok := strings.Cut(line, ".chroma .")
+		if !ok {
+			continue
+		}
+		if cls, _, ok := strings.Cut(rule, " "); ok && cls != "" {
+			classes[cls] = true
+		}
+	}
+	return classes
+})

@@ -1,8 +1,8 @@
 package content
 
-// Parsing: a lesson file's Markdown, with its ::run and ::sample
-// directives, into a parsedLesson. Nothing here reads samples or renders
-// anything but the prose.
+// Parsing: a lesson file's Markdown, with its ::run, ::sample, ::notes …
+// ::end and ::compare directives, into a parsedLesson. Nothing here reads
+// samples or renders anything but the prose (and the notes' Markdown).
 
 import (
 	"bytes"
@@ -40,6 +40,7 @@ type parsedLesson struct {
 	sections  []parsedSection
 	scenarios []Scenario
 	samples   []SampleRef
+	compares  []CompareRef
 }
 
 type parsedSection struct {
@@ -69,6 +70,13 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			buf.Reset()
 		}
 	}
+	// notes is the ::notes block being read, if one is open; its body
+	// renders into notesBuf until ::end.
+	var notes *directiveNode
+	var notesBuf bytes.Buffer
+	unclosed := func(where string) error {
+		return fmt.Errorf("section %s: %q is not closed %s: end it with a line \"::end\"", sec.id, notes.line, where)
+	}
 	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
 		if err := checkBlock(n); err != nil {
 			return nil, err
@@ -94,6 +102,9 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 		default:
 			if h, ok := n.(*ast.Heading); ok && h.Level <= 2 {
 				title := plainText(h, src)
+				if notes != nil {
+					return nil, unclosed(fmt.Sprintf("before the heading %q", title))
+				}
 				if h.Level == 1 {
 					return nil, fmt.Errorf("a second title %q: sections are \"## Title {#id}\"", title)
 				}
@@ -118,7 +129,11 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			}
 			d, ok := n.(*directiveNode)
 			if !ok {
-				if err := markdown.Renderer().Render(&buf, src, n); err != nil {
+				out := &buf
+				if notes != nil {
+					out = &notesBuf
+				}
+				if err := markdown.Renderer().Render(out, src, n); err != nil {
 					return nil, err
 				}
 				continue
@@ -126,7 +141,41 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			inDirective := func(err error) error {
 				return fmt.Errorf("section %s: %q: %w", sec.id, d.line, err)
 			}
+			if notes != nil && d.name != "end" {
+				if d.name == "notes" {
+					return nil, inDirective(fmt.Errorf("notes do not nest: close %q with \"::end\" first", notes.line))
+				}
+				return nil, inDirective(fmt.Errorf("a directive inside %q: notes hold Markdown only; put it after \"::end\"", notes.line))
+			}
 			switch d.name {
+			case "notes":
+				if d.args == "" {
+					return nil, inDirective(errors.New("::notes needs a summary, the text the closed note shows: \"::notes What each setting does\""))
+				}
+				flush()
+				notes = d
+			case "end":
+				if notes == nil {
+					return nil, inDirective(errors.New("::end without a ::notes to close"))
+				}
+				if d.args != "" {
+					return nil, inDirective(errors.New("::end takes nothing after it"))
+				}
+				if strings.TrimSpace(notesBuf.String()) == "" {
+					return nil, inDirective(fmt.Errorf("%q is empty: put Markdown between it and \"::end\"", notes.line))
+				}
+				sec.blocks = append(sec.blocks, Block{Notes: &Notes{Summary: notes.args, HTML: notesBuf.String()}})
+				notes = nil
+				notesBuf.Reset()
+			case "compare":
+				ref, err := parseCompare(d.args)
+				if err != nil {
+					return nil, inDirective(err)
+				}
+				ref.Section = sec.id
+				les.compares = append(les.compares, ref)
+				flush()
+				sec.blocks = append(sec.blocks, Block{Compare: &Compare{CompareRef: ref}})
 			case "run":
 				sc, err := parseRun(d.args)
 				if err != nil {
@@ -151,9 +200,12 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 				}
 				sec.blocks = append(sec.blocks, Block{Sample: &Sample{SampleRef: ref, Anchor: anchor}})
 			default:
-				return nil, fmt.Errorf("section %s: unknown directive %q: use ::run or ::sample", sec.id, "::"+d.name)
+				return nil, fmt.Errorf("section %s: unknown directive %q: use ::run, ::sample, ::notes … ::end or ::compare", sec.id, "::"+d.name)
 			}
 		}
+	}
+	if notes != nil {
+		return nil, unclosed("at the end of the file")
 	}
 	flush()
 	switch {
@@ -427,6 +479,30 @@ func checkExpect(expect string, c lessons.Claim) error {
 		}
 	}
 	return nil
+}
+
+// parseCompare reads a ::compare's arguments: two sample paths, the
+// commonly copied code first, then the corrected sample, in one language.
+func parseCompare(s string) (CompareRef, error) {
+	paths := strings.Fields(s)
+	if len(paths) != 2 {
+		return CompareRef{}, errors.New("::compare takes two sample paths: the common code, then the corrected sample")
+	}
+	old, err := parseSample(paths[0])
+	if err != nil {
+		return CompareRef{}, err
+	}
+	corrected, err := parseSample(paths[1])
+	if err != nil {
+		return CompareRef{}, err
+	}
+	if old.Path == corrected.Path {
+		return CompareRef{}, fmt.Errorf("::compare of %s with itself", old.Path)
+	}
+	if old.Language != corrected.Language {
+		return CompareRef{}, fmt.Errorf("::compare of %s (%s) with %s (%s): compare samples in one language", old.Path, old.Language, corrected.Path, corrected.Language)
+	}
+	return CompareRef{Old: old.Path, New: corrected.Path, Language: old.Language}, nil
 }
 
 // parseSample reads a ::sample's argument: a clean path under

@@ -46,10 +46,17 @@ func newSet(fsys fs.FS, src SampleSource) (*Set, error) {
 	for _, k := range sortedKeys(p.lessons) {
 		pl := p.lessons[k]
 		s.lessons[k] = build(pl, src)
+		paths := []string{}
 		for _, ref := range pl.samples {
-			if !seen[ref.Path] {
-				seen[ref.Path] = true
-				s.samples = append(s.samples, namedSample{file: k.String(), path: ref.Path})
+			paths = append(paths, ref.Path)
+		}
+		for _, ref := range pl.compares {
+			paths = append(paths, ref.Old, ref.New)
+		}
+		for _, p := range paths {
+			if !seen[p] {
+				seen[p] = true
+				s.samples = append(s.samples, namedSample{file: k.String(), path: p})
 			}
 		}
 	}
@@ -160,6 +167,7 @@ func build(p *parsedLesson, src SampleSource) *Lesson {
 		ID: p.id, Lang: p.lang, Title: p.title, Summary: p.summary,
 		Scenarios: slices.Clone(p.scenarios),
 		Samples:   slices.Clone(p.samples),
+		Compares:  slices.Clone(p.compares),
 	}
 	for _, ps := range p.sections {
 		sec := Section{ID: ps.id, Title: ps.title, Blocks: make([]Block, len(ps.blocks))}
@@ -167,6 +175,10 @@ func build(p *parsedLesson, src SampleSource) *Lesson {
 			if b.Sample != nil {
 				sample := readSample(*b.Sample, src)
 				b.Sample = &sample
+			}
+			if b.Compare != nil {
+				c := readCompare(*b.Compare, src)
+				b.Compare = &c
 			}
 			sec.Blocks[i] = b
 		}
@@ -177,7 +189,7 @@ func build(p *parsedLesson, src SampleSource) *Lesson {
 
 // readSample fills in s's highlighted code, or the reason there is none.
 func readSample(s Sample, src SampleSource) Sample {
-	code, err := "", errors.New("no sample source has been set")
+	code, err := "", errNoSource
 	if src != nil {
 		code, err = src(s.Path)
 	}
@@ -189,6 +201,10 @@ func readSample(s Sample, src SampleSource) Sample {
 	}
 	return s
 }
+
+var errNoSource = errors.New("no sample source has been set")
+
+func errNoHighlighter(language string) error { return fmt.Errorf("no highlighter for %s", language) }
 
 func sortedKeys[V any](m map[key]V) []key {
 	ks := make([]key, 0, len(m))

@@ -64,6 +64,9 @@ func TestLayoutEmbedded(t *testing.T) {
 		"at-least-once/producer.py", "at-least-once/consumer.py",
 		"exactly-once/producer.py", "exactly-once/consumer.py",
 		"exactly-once/producer_seed.py",
+		"seed/at-most-once_producer.py", "seed/at-most-once_consumer.py",
+		"seed/at-least-once_producer.py", "seed/at-least-once_consumer.py",
+		"seed/exactly-once_consumer.py",
 		"at-most-once/producer/main.go", "at-most-once/consumer/main.go",
 		"at-least-once/producer/main.go", "at-least-once/consumer/main.go",
 		"exactly-once/producer/main.go", "exactly-once/consumer/main.go",
@@ -164,6 +167,27 @@ func testGuarantee(t *testing.T, lang, g string) {
 	wantLines(t, "second processor", out, "credit", 0)
 	// Nothing more was written, not even credits of an aborted transaction.
 	checkCredits(t, readTopic(t, n.ledger, false, deposits))
+}
+
+// TestSeedSnippetsCompile: every seed snippet is Python that compiles
+// (python3 -m py_compile), as the seed material has it. It needs no
+// kafka-python, so it runs with -short too.
+func TestSeedSnippetsCompile(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("needs python3")
+	}
+	for _, p := range Seeds {
+		if !slices.Contains(Paths, p) {
+			t.Errorf("seed %s is not among the samples (Paths)", p)
+		}
+		// The bytecode goes to a temporary directory: no __pycache__ in the tree.
+		cmd := exec.Command(py, "-m", "py_compile", p)
+		cmd.Env = append(os.Environ(), "PYTHONPYCACHEPREFIX="+t.TempDir())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("python3 -m py_compile %s: %v\n%s", p, err, out)
+		}
+	}
 }
 
 // TestSeedExactlyOnceProducer shows what the seed's exactly-once producer
@@ -585,13 +609,30 @@ var Paths = []string{
 	"at-most-once/consumer.py",
 	"at-most-once/producer/main.go",
 	"at-most-once/consumer/main.go",
+	"seed/at-most-once_producer.py",
+	"seed/at-most-once_consumer.py",
 	"at-least-once/producer.py",
 	"at-least-once/consumer.py",
 	"at-least-once/producer/main.go",
 	"at-least-once/consumer/main.go",
+	"seed/at-least-once_producer.py",
+	"seed/at-least-once_consumer.py",
 	"exactly-once/producer.py",
 	"exactly-once/consumer.py",
-	"exactly-once/producer_seed.py",
 	"exactly-once/producer/main.go",
 	"exactly-once/consumer/main.go",
+	"exactly-once/producer_seed.py",
+	"seed/exactly-once_consumer.py",
+}
+
+// Seeds are the seed material's kafka-python snippets, verbatim but for
+// exactly-once/producer_seed.py's command line: what the lessons' "mistakes"
+// sections show beside the corrected samples.
+var Seeds = []string{
+	"seed/at-most-once_producer.py",
+	"seed/at-most-once_consumer.py",
+	"seed/at-least-once_producer.py",
+	"seed/at-least-once_consumer.py",
+	"exactly-once/producer_seed.py",
+	"seed/exactly-once_consumer.py",
 }

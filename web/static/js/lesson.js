@@ -19,12 +19,32 @@ if (sections.length) {
   }).observe(sections[sections.length - 1]);
 }
 
-// prediction reads the learner's guess, if they made one.
+// The questions a prediction asks, by the name of their radio buttons.
+const QUESTIONS = { lost: "predict_lost", dup: "predict_dup", recovered: "predict_recovered", balance: "predict_balance" };
+
+// prediction reads the learner's guess, if they made one: an answer to any
+// of the questions.
 function prediction() {
   const f = new FormData(form);
-  const lost = f.get("predict_lost"), dup = f.get("predict_dup");
-  return lost || dup ? { lost, dup } : null;
+  const guess = {};
+  for (const [k, name] of Object.entries(QUESTIONS)) {
+    const v = f.get(name);
+    if (v) guess[k] = v;
+  }
+  return Object.keys(guess).length ? guess : null;
 }
+
+// The balance question counts the deposits of the run the form will start:
+// its texts follow the form's number of deposits.
+function countDeposits() {
+  const n = String(Number(form.elements.messages?.value) || 0);
+  form.querySelectorAll(".prediction [data-text]").forEach((e) => {
+    const text = t[e.dataset.text];
+    if (text) e.textContent = text.replaceAll("{n}", n);
+  });
+}
+form.elements.messages?.addEventListener("input", countDeposits);
+
 panel.querySelector("[data-testid=nojs]").hidden = true;
 form.querySelector("button[type=submit]").disabled = false;
 
@@ -47,7 +67,8 @@ async function run(req) {
   const view = new RunView(runs, t, { id: created.id, ...req });
   view.controls(created.id);
   watch(view, created.ws, (st) => {
-    recordRun(lessonID, guess ? view.judgePrediction(guess, st) : null);
+    const judged = guess ? view.judgePrediction(guess, st) : null;
+    recordRun(lessonID, judged && { ...judged, preset: req.preset || "", fault: req.fault, messages: req.messages });
   }, () => {
     errorBox.textContent = t["error.socket"];
     errorBox.hidden = false;
@@ -76,6 +97,7 @@ document.querySelectorAll(".run-scenario").forEach((b) => {
     if (preset) preset.checked = true;
     form.elements.messages.value = d.messages;
     form.elements.pace_ms.value = d.pace;
+    countDeposits();
     panel.scrollIntoView({ behavior: "smooth" });
     run({ guarantee: d.guarantee, preset: d.preset, fault: d.fault, messages: Number(d.messages), pace_ms: Number(d.pace) });
   });

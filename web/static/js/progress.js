@@ -1,5 +1,6 @@
 // progress.js keeps a learner's progress in this browser only: lessons
-// read, runs done, predictions right, and where they left off. It can be
+// read, runs done, predictions right (and the last predictions themselves:
+// each question's guess against the run's outcome), and where they left off. It can be
 // exported to a file and imported again.
 
 const KEY = "lab.progress";
@@ -34,6 +35,12 @@ export function markRead(id) {
   save(p);
 }
 
+// KEPT is how many predictions a lesson keeps, the latest.
+const KEPT = 20;
+
+// recordRun counts a run of lesson id, and the prediction made for it, if
+// any: { right, items: [{ q, guess, actual, right }], preset, fault,
+// messages }, as judgePrediction (trace.js) and lesson.js make it.
 export function recordRun(id, prediction) {
   const p = load();
   const l = lesson(p, id);
@@ -41,8 +48,25 @@ export function recordRun(id, prediction) {
   if (prediction) {
     l.predicted++;
     if (prediction.right) l.right++;
+    const entry = cleanPrediction({ at: new Date().toISOString(), ...prediction });
+    if (entry) l.predictions = [...(l.predictions || []), entry].slice(-KEPT);
   }
   save(p);
+}
+
+// cleanPrediction keeps a prediction record's known fields, of the right
+// types, or returns null.
+function cleanPrediction(e) {
+  if (!e || typeof e !== "object" || !Array.isArray(e.items)) return null;
+  const word = (v) => (typeof v === "string" && /^[a-z-]{0,32}$/.test(v) ? v : "");
+  const items = e.items.slice(0, 8).map((i) => ({
+    q: word(i?.q), guess: word(i?.guess), actual: word(i?.actual), right: typeof i?.right === "boolean" ? i.right : null,
+  })).filter((i) => i.q);
+  return {
+    at: typeof e.at === "string" ? e.at.slice(0, 40) : "",
+    preset: word(e.preset), fault: word(e.fault), messages: +e.messages || 0,
+    right: !!e.right, items,
+  };
 }
 
 export function totals() {
@@ -79,7 +103,8 @@ export async function importFile(file) {
   const clean = { lessons: {}, last: typeof p.last === "string" && p.last.startsWith("/") ? p.last : "" };
   for (const [id, l] of Object.entries(p.lessons)) {
     if (!/^[a-z-]{1,32}$/.test(id)) continue;
-    clean.lessons[id] = { read: !!l.read, runs: +l.runs || 0, predicted: +l.predicted || 0, right: +l.right || 0 };
+    const predictions = Array.isArray(l.predictions) ? l.predictions.slice(-KEPT).map(cleanPrediction).filter(Boolean) : [];
+    clean.lessons[id] = { read: !!l.read, runs: +l.runs || 0, predicted: +l.predicted || 0, right: +l.right || 0, predictions };
   }
   save(clean);
 }

@@ -251,22 +251,40 @@ export class RunView {
       text: `${ok ? "✓" : "✗"} ${t[ok ? "expect.ok" : "expect.differs"]} ${claimed}${ok ? "" : ` (${r.mismatch})`}` });
   }
 
-  // judgePrediction sets the learner's guess beside the verdict and says
-  // whether it was right.
+  // judgePrediction sets the learner's guess beside what the run found,
+  // question by question (lost, duplicated, recovered: none or some; the
+  // balance: less than, exactly or more than the deposits sent), and says
+  // which were right. It returns, for the progress record, whether every
+  // answered question was right, and each question's guess and outcome.
   judgePrediction(guess, run) {
     const t = this.t;
-    if (!run.result) return null;
-    const actual = { lost: run.result.lost > 0 ? "some" : "none", dup: run.result.duplicated > 0 ? "some" : "none" };
+    const r = run.result;
+    if (!r) return null;
+    const n = r.expected_balance;
+    const noneOrSome = (count) => (count > 0 ? "some" : "none");
+    const questions = [
+      ["lost", "predict.lost", noneOrSome(r.lost), String(r.lost)],
+      ["dup", "predict.dup", noneOrSome(r.duplicated), String(r.duplicated)],
+      ["recovered", "predict.recovered", noneOrSome(r.recovered), String(r.recovered)],
+      ["balance", "predict.balance", r.balance < n ? "less" : r.balance > n ? "more" : "equal", `${t["trace.balance"]} ${r.balance}`],
+    ];
+    const say = (key) => (t[key] || key).replaceAll("{n}", String(n));
     const ul = el("ul", { class: "prediction-result", "data-testid": "prediction-result" });
+    const items = [];
     let right = true;
-    for (const [k, label] of [["lost", "predict.lost"], ["dup", "predict.dup"]]) {
-      if (!guess[k]) continue;
-      const ok = guess[k] === actual[k];
-      right &&= ok;
-      ul.append(el("li", { class: ok ? "right" : "wrong", text: `${t[label]}: ${t["predict." + guess[k]]} → ${t["predict." + actual[k]]} · ${ok ? "✓ " + t["predict.right"] : "✗ " + t["predict.wrong"]}` }));
+    for (const [k, question, actual, measured] of questions) {
+      const g = guess[k];
+      const ok = g === actual;
+      if (g) right &&= ok;
+      items.push({ q: k, guess: g || "", actual, right: g ? ok : null });
+      const mark = !g ? "–" : ok ? `✓ ${t["predict.right"]}` : `✗ ${t["predict.wrong"]}`;
+      ul.append(el("li", { class: !g ? "unguessed" : ok ? "right" : "wrong", "data-question": k },
+        el("span", { class: "q", text: `${say(question)}: ` }),
+        el("span", { text: `${t["predict.guess"]} ${g ? say("predict." + g) : t["predict.skipped"]} · ${t["predict.outcome"]} ${say("predict." + actual)} (${measured}) · ` }),
+        el("strong", { text: mark })));
     }
-    this.verdict.append(el("h5", { text: t["predict.result"] }), ul);
-    return { right };
+    this.verdict.append(el("h5", { text: t["predict.against"] }), ul);
+    return { right, items };
   }
 
   result(run) {
