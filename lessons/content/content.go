@@ -114,6 +114,9 @@ type Compare struct {
 type DiffLine struct {
 	Code string // the line as HTML spans with chroma's classes, no newline
 	Op   DiffOp
+	// Folded counts the unchanged lines of the corrected sample a Folded
+	// line stands for.
+	Folded int
 }
 
 // DiffOp says where a line of a comparison is found.
@@ -123,6 +126,9 @@ const (
 	Same    DiffOp = "same"    // in both files (or only a comment or blank: not a difference)
 	Removed DiffOp = "removed" // only in Old, the common code
 	Added   DiffOp = "added"   // only in New, the corrected code
+	// Fold stands for a run of unchanged lines of the corrected sample far
+	// from any change: the lesson shows that sample whole elsewhere.
+	Fold DiffOp = "fold"
 )
 
 // Scenario is a run a lesson offers: the parameters of POST /api/runs.

@@ -32,7 +32,42 @@ func readCompare(c Compare, src SampleSource) Compare {
 		}
 	}
 	c.OldLines, c.NewLines = diffLines(sides[0], sides[1])
+	c.NewLines = fold(c.NewLines, foldContext)
 	return c
+}
+
+// foldContext is how many unchanged lines around a change a comparison
+// keeps of the corrected sample.
+const foldContext = 2
+
+// fold replaces each run of unchanged lines further than context lines
+// from a change with one Fold line: the common snippet is shown whole, the
+// corrected sample around what changed (a page shows it whole in its own
+// section, so a comparison need not repeat it).
+func fold(lines []DiffLine, context int) []DiffLine {
+	near := make([]bool, len(lines))
+	for i, l := range lines {
+		if l.Op != Same {
+			for j := max(0, i-context); j <= min(len(lines)-1, i+context); j++ {
+				near[j] = true
+			}
+		}
+	}
+	var out []DiffLine
+	for i := 0; i < len(lines); {
+		if near[i] {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(lines) && !near[j] {
+			j++
+		}
+		out = append(out, DiffLine{Op: Fold, Folded: j - i})
+		i = j
+	}
+	return out
 }
 
 // codeLine is one line of a file: its highlighted HTML, and the key the

@@ -30,10 +30,12 @@ func HighlightCSS() string {
 	}
 	// chroma's Background rule targets a bare .bg class, meant for a
 	// standalone page; on the site it would style any element of that
-	// class. The .chroma rule carries the same colours.
+	// class. The .chroma rule carries the same colours. Operators (= , .)
+	// stay the text's colour: a span around each was a sixth of a lesson
+	// page's code, for a shade of blue on one character.
 	var out strings.Builder
 	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		if !strings.HasPrefix(line, "/* Background */") {
+		if !strings.HasPrefix(line, "/* Background */") && !strings.HasPrefix(line, "/* Operator */") {
 			out.WriteString(line)
 		}
 	}

@@ -6,7 +6,6 @@
 import { wire, postJSON } from "./controls.js";
 import { catalog, fault, injectable } from "./catalog.js";
 import { Picture } from "./picture.js";
-import { Charts } from "./charts.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -49,7 +48,18 @@ export class RunView {
     // A run small enough gets its picture; its lanes stay as the text
     // equivalent, one click away.
     if (this.small) this.picture = new Picture(this.root, t, run);
-    else this.charts = new Charts(this.root, t, run);
+    else {
+      // Charts are for large runs only: their module loads when one is
+      // shown, and catches up with what came before it.
+      const holder = el("div");
+      this.root.append(holder);
+      this.chartsQueue = [];
+      import("./charts.js").then(({ Charts }) => {
+        this.charts = new Charts(holder, t, run);
+        for (const [k, v] of this.chartsQueue) this.charts[k](v);
+        this.chartsQueue = null;
+      });
+    }
     const lanes = this.small ? el("details", { class: "as-text" }, el("summary", { text: t["pic.events"] })) : this.root;
     if (this.small) this.root.append(lanes);
     this.lanes = {};
@@ -105,6 +115,13 @@ export class RunView {
     }
   }
 
+  // toCharts hands a large run's charts a progress frame or the result,
+  // keeping them until the charts' module has loaded.
+  toCharts(what, v) {
+    if (this.charts) this.charts[what](v);
+    else if (this.chartsQueue) this.chartsQueue.push([what, v]);
+  }
+
   // once draws an event it has not drawn yet: the frame after a snapshot
   // may repeat the snapshot's last events.
   once(e) {
@@ -118,7 +135,7 @@ export class RunView {
   }
 
   progress(p) {
-    if (this.charts) this.charts.progress(p);
+    this.toCharts("progress", p);
     if (this.picture && p.paused !== undefined) this.picture.pause(p.paused);
     this.bar.value = p.credited || 0;
     this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
@@ -291,7 +308,7 @@ export class RunView {
     const t = this.t;
     const v = this.verdict;
     if (this.picture) this.picture.done(run);
-    if (this.charts) this.charts.done(run);
+    this.toCharts("done", run);
     v.replaceChildren();
     v.hidden = false;
     if (run.state === "failed") {
