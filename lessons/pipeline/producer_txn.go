@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -77,12 +78,26 @@ func (p *txnProducer) commit(ctx context.Context) error {
 	// The begin and the sends, announced before a fault can strike them.
 	p.r.sent(p.pending)
 	p.events.Emit()
+	// A record's own failure reaches only its promise: Flush does not
+	// return it, and EndTransaction(TryCommit) after a transaction none of
+	// whose records was written returns nil (franz-go 1.22.3, txn.go),
+	// which would have counted deposits that never reached the log as
+	// acknowledged.
+	var recErr atomic.Pointer[error]
+	failed := func(_ *kgo.Record, err error) {
+		if err != nil {
+			recErr.CompareAndSwap(nil, &err)
+		}
+	}
 	for _, rec := range p.records {
-		p.cl.Produce(ctx, rec, nil)
+		p.cl.Produce(ctx, rec, failed)
 	}
 	clear(p.records)
 	p.records = p.records[:0]
 	flushErr := p.cl.Flush(ctx)
+	if err := recErr.Load(); err != nil && flushErr == nil {
+		flushErr = *err
+	}
 	commit := kgo.TryCommit
 	if flushErr != nil {
 		commit = kgo.TryAbort
