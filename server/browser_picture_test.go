@@ -60,6 +60,11 @@ func TestBrowserPictureOfAnExactlyOnceCrash(t *testing.T) {
 		if count(t, ctx, "[data-testid=picture] .instance.crashed.fenced") != 1 {
 			t.Errorf("%s: no instance drawn crashed and fenced", lang)
 		}
+		// The input's high watermark and LSO, as the broker reported them.
+		sub, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("[data-testid=picture] .band .sub")].map((s) => s.textContent).join(" | ")`))
+		if err != nil || !strings.Contains(sub, "LSO") {
+			t.Errorf("%s: the input band names no high watermark and LSO: %q", lang, sub)
+		}
 		if n := count(t, ctx, "[data-testid=picture] .box.aborted"); n != 0 {
 			t.Errorf("%s: the read_committed view shows %d aborted credits", lang, n)
 		}
@@ -119,6 +124,10 @@ func TestBrowserPictureMarks(t *testing.T) {
 		ctx = runInPicture(t, lang, "at-least-once", "strict", "produce-ack-lost")
 		if count(t, ctx, "[data-testid=picture] .box.record.dup") < 2 || count(t, ctx, "[data-testid=picture] .box.credit.dup") < 1 {
 			t.Errorf("%s: the lost answer's deposit is not drawn twice in the log and credited twice", lang)
+		}
+		// The client's retry: the producer's box says it was sent again.
+		if n := evalInt(t, ctx, `[...document.querySelectorAll("[data-testid=picture] .box.hit .badge")].filter((b) => b.textContent === "↻2").length`); n < 1 {
+			t.Errorf("%s: the retried deposit carries no ↻2", lang)
 		}
 		shootPicture(t, ctx, "picture-alo-ack-"+lang)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
@@ -33,7 +34,19 @@ type nemesis struct {
 	crashes []int64  // pending crash points, ascending; crashes[0] == crashAfter
 	planned []Strike // pending scheduled network strikes, by Seq
 	struck  []Struck // what struck, by fault, in the order each first struck
+	// resent are the deposits a network fault struck, by key, and the
+	// attempt their next sending will be: the client's own retry shows
+	// only as the same deposits in a later Produce request. It is watched
+	// for until resentUntil: a producer that does not retry (acks=1,
+	// one attempt) never sends them again.
+	resent      map[string]int
+	resentUntil time.Time
+	timesStruck map[string]int // how often each struck deposit was struck
 }
+
+// retryWatch is how long after a network strike its deposits are watched
+// for the client's retry: well past franz-go's and kafka-go's backoffs.
+const retryWatch = 15 * time.Second
 
 // Struck counts what one fault did in a run: how often it struck, and how
 // many deposits the requests it struck carried (network faults).
@@ -145,13 +158,36 @@ func (n *nemesis) armed() bool {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return len(n.planned) > 0
+	if len(n.resent) > 0 && time.Now().After(n.resentUntil) {
+		clear(n.resent) // no retry came: the producer gave them up
+	}
+	return len(n.planned) > 0 || len(n.resent) > 0
+}
+
+// retried puts a retry event on the trace for each struck deposit this
+// Produce request carries again, and stops watching for it.
+func (n *nemesis) retried(p *faultconn.Produce) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.resent) == 0 {
+		return
+	}
+	b := n.log.Batch()
+	for _, k := range p.Keys {
+		if attempt, ok := n.resent[k]; ok {
+			delete(n.resent, k)
+			b.Add(trace.Event{Actor: trace.Producer, Kind: trace.Retry, ID: k, Attempt: attempt, Topic: n.input, Offset: -1,
+				Detail: "the client sent it again"})
+		}
+	}
+	b.Emit()
 }
 
 func (n *nemesis) rule(p *faultconn.Produce) faultconn.Action {
 	if len(p.Keys) == 0 {
 		return faultconn.Pass
 	}
+	n.retried(p)
 	if faultconn.Action(n.network.Load()) != faultconn.Pass {
 		if a := faultconn.Action(n.network.Swap(int32(faultconn.Pass))); a != faultconn.Pass {
 			return a
@@ -189,6 +225,16 @@ func (n *nemesis) onFault(a faultconn.Action, p *faultconn.Produce) {
 		f = lessons.ProduceAckLost
 	}
 	n.strike(f, len(p.Keys))
+	n.mu.Lock()
+	if n.resent == nil {
+		n.resent, n.timesStruck = map[string]int{}, map[string]int{}
+	}
+	for _, k := range p.Keys {
+		n.timesStruck[k]++
+		n.resent[k] = n.timesStruck[k] + 1
+	}
+	n.resentUntil = time.Now().Add(retryWatch)
+	n.mu.Unlock()
 	detail := fmt.Sprintf("%s: %s (%d deposits: %s); the connection was reset", f, what, len(p.Keys), keyRange(p.Keys))
 	n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: n.input, Offset: -1, Fault: string(f), Phase: trace.Struck, Detail: detail})
 	for _, k := range p.Keys {

@@ -258,3 +258,28 @@ func TestLatencyPercentiles(t *testing.T) {
 		t.Fatalf("histogram %v, want %v", l.Histogram, want)
 	}
 }
+
+// TestWatermarksAreDrawn: a drawn exactly-once run's trace follows the
+// input's high watermark and last stable offset: the LSO never above the
+// high watermark, which ends past every deposit with the LSO caught up.
+func TestWatermarksAreDrawn(t *testing.T) {
+	_, r := runSpec(t, Spec{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 10})
+	events, _ := r.Log.Snapshot()
+	var last trace.Event
+	n := 0
+	for _, e := range events {
+		if e.Kind != trace.Watermarks {
+			continue
+		}
+		n++
+		if e.LSO == nil || *e.LSO > e.Offset {
+			t.Fatalf("watermarks %d with LSO %v: the LSO is never above the high watermark", e.Offset, e.LSO)
+		}
+		last = e
+	}
+	// One transaction of 10 deposits, its commit marker, the end marker;
+	// nothing left open.
+	if n == 0 || last.Offset < 12 || *last.LSO != last.Offset {
+		t.Fatalf("%d watermark events, the last %d (LSO %d): want at least 12, the LSO caught up", n, last.Offset, *last.LSO)
+	}
+}

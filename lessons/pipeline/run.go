@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -186,6 +187,14 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 
 	processed := make(chan error, 1)
 	go func() { processed <- r.supervise(ctx) }()
+	stopOffsets := func() {}
+	if r.drawn() {
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() { r.watchOffsets(watchCtx, ctx); close(watched) }()
+		stopOffsets = sync.OnceFunc(func() { stopWatch(); <-watched })
+		defer stopOffsets()
+	}
 
 	began := time.Now()
 	if err := r.produce(ctx, k); err != nil {
@@ -200,7 +209,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		return Result{}, fmt.Errorf("writing the end marker: %w", err)
 	}
 	r.endOffset.Store(end)
-	if err := <-processed; err != nil {
+	err = <-processed
+	stopOffsets() // the last watermarks, before the audit reads the log back
+	if err != nil {
 		return Result{}, fmt.Errorf("processor: %w", err)
 	}
 	elapsed := time.Since(began)

@@ -86,3 +86,48 @@ func (r *Run) watchBroker(ctx context.Context, cancel context.CancelCauseFunc) {
 		}
 	}
 }
+
+// offsetsEvery is how often a drawn run's input watermarks are read.
+const offsetsEvery = 100 * time.Millisecond
+
+// watermarks are the last high watermark and LSO a drawn run's trace got.
+type watermarks struct{ hw, lso int64 }
+
+// watchOffsets puts the input topic's high watermark and last stable
+// offset on the trace whenever either moved, until ctx ends, and once more
+// at the end: what the broker would let a read_uncommitted and a
+// read_committed reader read. Two ListOffsets requests per tick, for drawn
+// runs only.
+func (r *Run) watchOffsets(ctx context.Context, final context.Context) {
+	t := time.NewTicker(offsetsEvery)
+	defer t.Stop()
+	last := watermarks{-1, -1}
+	for {
+		r.readWatermarks(ctx, &last)
+		select {
+		case <-ctx.Done():
+			r.readWatermarks(final, &last)
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// readWatermarks reads them once, and emits them if they moved.
+func (r *Run) readWatermarks(ctx context.Context, last *watermarks) {
+	c, done := context.WithTimeout(ctx, time.Second)
+	defer done()
+	hw, err1 := r.env.Admin.ListEndOffsets(c, r.Names.Input)
+	lso, err2 := r.env.Admin.ListCommittedOffsets(c, r.Names.Input)
+	if err1 != nil || err2 != nil {
+		return // the next tick tries again; the watchdog judges the broker
+	}
+	h, ok1 := hw.Lookup(r.Names.Input, 0)
+	l, ok2 := lso.Lookup(r.Names.Input, 0)
+	if !ok1 || !ok2 || h.Err != nil || l.Err != nil || (watermarks{h.Offset, l.Offset}) == *last {
+		return
+	}
+	*last = watermarks{h.Offset, l.Offset}
+	stable := l.Offset
+	r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Watermarks, Topic: r.Names.Input, Offset: h.Offset, LSO: &stable})
+}

@@ -30,6 +30,7 @@ type Kind string
 const (
 	Send      Kind = "send"
 	Ack       Kind = "ack"
+	Retry     Kind = "retry" // the client sent a struck deposit again
 	Error     Kind = "error"
 	Fetch     Kind = "fetch"
 	Credit    Kind = "credit"
@@ -47,13 +48,18 @@ const (
 	// marks one written in a transaction the broker aborted, which
 	// read_committed readers never see.
 	Record Kind = "record"
+	// Watermarks is the input topic's high watermark (Offset: the offset
+	// its next record gets) and last stable offset (LSO: below it no
+	// transaction is open; read_committed readers read no further), when
+	// either moved, for runs small enough to be drawn.
+	Watermarks Kind = "watermarks"
 )
 
 // Anomalous reports whether events of kind k are always kept: they are what
 // a learner needs to see to understand a run's outcome.
 func (k Kind) Anomalous() bool {
 	switch k {
-	case Error, TxnAbort, Crash, Restart, FaultKind, Audit, Lifecycle:
+	case Retry, Error, TxnAbort, Crash, Restart, FaultKind, Audit, Lifecycle:
 		return true
 	}
 	return false
@@ -87,6 +93,8 @@ type Event struct {
 	// epoch.
 	Generation int32 `json:"generation,omitempty"`
 	Epoch      int16 `json:"epoch,omitempty"`
+	// LSO is a Watermarks event's last stable offset.
+	LSO *int64 `json:"lso,omitempty"`
 	// Aborted marks a Record of an aborted transaction.
 	Aborted bool   `json:"aborted,omitempty"`
 	Detail  string `json:"detail,omitempty"`

@@ -20,6 +20,8 @@ export class Model {
     this.log = new Map(); // input offset -> id
     this.fetchedBy = new Map(); // input offset -> Set(instance)
     this.committed = -1; // the group's committed offset (the next to read)
+    this.hw = -1; // the input's high watermark: the offset its next record gets
+    this.lso = -1; // its last stable offset: read_committed readers read no further
     this.instances = new Map(); // name -> {gen, epoch, state, after, fencedBy}
     this.credits = []; // ledger credits as they became visible: {id, instance}
     this.records = []; // the ledger as read back after the run: {offset, id, aborted}
@@ -30,7 +32,7 @@ export class Model {
   deposit(id) {
     let d = this.deposits.get(id);
     if (!d) {
-      d = { sent: false, acked: false, failed: false, hit: "", offsets: [], credits: 0, history: [] };
+      d = { sent: false, acked: false, failed: false, hit: "", attempt: 1, offsets: [], credits: 0, history: [] };
       this.deposits.set(id, d);
     }
     return d;
@@ -58,6 +60,15 @@ export class Model {
         break;
       case "ack":
         d.acked = true;
+        break;
+      case "retry":
+        if (!d) break;
+        d.attempt = e.attempt || 2;
+        this.moment = { key: "pic.retry", id, n: d.attempt };
+        break;
+      case "watermarks":
+        this.hw = e.offset;
+        this.lso = e.lso ?? e.offset;
         break;
       case "error":
         if (d) d.failed = true;
@@ -345,18 +356,23 @@ export class Picture {
 
     // Producer: one cell per deposit.
     const r = this.recipe;
-    band(t["trace.producer"], [r.client, r.acks && `acks=${r.acks}`, r.idempotent && t["pic.idempotent"], r.transactional && t["pic.transactional"]].filter(Boolean).join(" · "), "p");
+    let inFlight = 0;
+    for (const d of m.deposits.values()) if (d.sent && !d.acked && !d.failed) inFlight++;
+    band(t["trace.producer"], [r.client, r.acks && `acks=${r.acks}`, r.idempotent && t["pic.idempotent"], r.transactional && t["pic.transactional"],
+      inFlight && `${t["pic.inflight"]} ${inFlight}`].filter(Boolean).join(" · "), "p");
     const ids = [...m.deposits.keys()].filter((id) => m.deposits.get(id).sent).sort();
     ids.forEach((id, i) => {
       const d = m.deposits.get(id);
       const mark = d.failed ? (d.credits || d.offsets.length ? "?" : "✗") : d.acked ? "✓" : "";
       const cls = [d.acked ? "acked" : "sent", d.failed ? "failed" : "", d.hit ? "hit" : ""].join(" ");
-      cell("p" + id, at(i), short(id) + mark, cls, id, `${id}: ${this.states(d).join(", ")}`);
+      cell("p" + id, at(i), short(id) + mark, cls, id, `${id}: ${this.states(d).join(", ")}`, d.attempt > 1 ? `↻${d.attempt}` : "");
     });
     y += rows(ids.length) * ROW + GAP * 2;
 
     // Input topic: one cell per offset; a gap is a transaction marker.
-    band(t["pic.input"], t["pic.partition"], "l");
+    const marks = [t["pic.partition"]];
+    if (m.hw >= 0) marks.push(`${t["pic.hw"]} ${m.hw}`, `${t["pic.lso"]} ${m.lso}`);
+    band(t["pic.input"], marks.join(" · "), "l");
     const offsets = [...m.log.keys()];
     const top = offsets.length ? Math.max(...offsets, m.committed - 1) : -1;
     // Each row of the log leaves room under it for the group's committed
@@ -382,6 +398,16 @@ export class Picture {
       out.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
       const left = p.x > width / 2; // near the right edge, the label goes left
       out.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${m.committed}`));
+    }
+    // Between the LSO and the high watermark a transaction is open:
+    // read_committed readers wait there.
+    if (m.lso >= 0 && m.lso < m.hw) {
+      const a = onLog(m.lso), b = onLog(Math.min(m.hw - 1, top));
+      if (a.y === b.y) {
+        const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
+        open.append(svg("title", {}, t["pic.open"]));
+        out.append(open);
+      }
     }
     for (const rg of m.ranges()) {
       const a = onLog(rg.from), b = onLog(rg.to);
