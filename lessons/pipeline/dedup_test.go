@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
@@ -66,4 +69,32 @@ func TestDedupSkipsRepeats(t *testing.T) {
 			t.Logf("in_log %d credited %d deduplicated %d", res.InLog, res.Credited, res.Deduplicated)
 		})
 	}
+}
+
+// TestDedupStoreMustBeRestored: the same crash with a store kept in memory
+// only, not restored from the ledger it guards. The replacement starts
+// with an empty store and credits again what the crashed instance credited
+// after its last commit, as strict does: the lesson's "where it breaks".
+func TestDedupStoreMustBeRestored(t *testing.T) {
+	const n = 200
+	spec := Spec{RunID: fmt.Sprintf("r-forget%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1)),
+		Guarantee: lessons.AtLeastOnce, Preset: lessons.Dedup, Fault: lessons.ProcessorCrash, Messages: n}
+	r, err := New(testEnv, spec, NewPacer(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.memoryOnlyStore = true
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicated == 0 || res.Lost != 0 {
+		t.Fatalf("duplicated %d, lost %d: a store that forgets on a crash must let the repeats through", res.Duplicated, res.Lost)
+	}
+	if res.Mismatch == "" {
+		t.Errorf("the run agrees with the dedup claim row, so the row proves nothing about restoring")
+	}
+	t.Logf("duplicated %d, deduplicated %d", res.Duplicated, res.Deduplicated)
 }

@@ -141,6 +141,10 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 // restore fills the idempotent consumer's store from the ledger before
 // the instance reads its first deposit.
 func (p *kafkaGoProcessor) restore(ctx context.Context) error {
+	if p.r.memoryOnlyStore {
+		p.credited = newCreditedSet(p.r.Spec.Messages)
+		return nil
+	}
 	t := time.Now()
 	set, n, err := p.r.restoreCredited(ctx)
 	if err != nil {

@@ -92,9 +92,13 @@ type Run struct {
 	credAt   []uint32 // µs since start + 1 of the first visible credit
 
 	deduplicated atomic.Int64 // deliveries skipped as repeats (Recipe.Dedup)
-	injected     atomic.Bool  // a fault was injected live: the claim table has no row for the run
-	endOffset    atomic.Int64 // offset of the end marker, -1 until written
-	marker       *kgo.Client  // writes the end markers, outside any fault
+	// memoryOnlyStore makes each dedup instance start with an empty store
+	// instead of restoring it from the ledger: the store kept in memory
+	// only, which the at-least-once lesson says breaks (TestDedupStoreMustBeRestored).
+	memoryOnlyStore bool
+	injected        atomic.Bool  // a fault was injected live: the claim table has no row for the run
+	endOffset       atomic.Int64 // offset of the end marker, -1 until written
+	marker          *kgo.Client  // writes the end markers, outside any fault
 }
 
 // New prepares a run. Execute starts it.
