@@ -60,8 +60,11 @@ func TestDedupSkipsRepeats(t *testing.T) {
 			if skips != res.Deduplicated {
 				t.Errorf("%d skip events, deduplicated %d", skips, res.Deduplicated)
 			}
-			if f == lessons.ProduceAckLost && res.InLog-n != res.Deduplicated {
-				t.Errorf("the input topic holds %d repeats, deduplicated %d", res.InLog-n, res.Deduplicated)
+			// Every repeat in the input topic is skipped at least once; a
+			// batch read again after a refused commit (a rebalance, seen
+			// once on Apache Kafka as the run began) is skipped again.
+			if f == lessons.ProduceAckLost && res.Deduplicated < res.InLog-n {
+				t.Errorf("the input topic holds %d repeats, deduplicated only %d", res.InLog-n, res.Deduplicated)
 			}
 			if f == lessons.ProcessorCrash && restores != 2 {
 				t.Errorf("%d instances restored their store, want 2", restores)
