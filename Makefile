@@ -36,6 +36,8 @@ bench:
 	go test -run XXX -bench 'BenchmarkRun$$' -benchtime 20x ./lessons/pipeline/
 	go test -run XXX -bench BenchmarkTxnSize -benchtime 2x ./lessons/pipeline/
 	go test -run XXX -bench BenchmarkMillionDeposits -benchtime 1x ./lessons/pipeline/
+	go test -run XXX -bench 'BenchmarkDedup$$' -benchtime 10x ./lessons/pipeline/
+	go test -run XXX -bench 'BenchmarkDedupStore|BenchmarkDedupRestore' -benchtime 5x ./lessons/pipeline/
 	go test -run XXX -bench 'BenchmarkLessonPage|BenchmarkStartup' ./server/
 	go test -run XXX -bench BenchmarkFanOut -benchtime 4x ./server/
 

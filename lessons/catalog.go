@@ -53,6 +53,10 @@ const (
 	// Common is the configuration as commonly written (the seed material's
 	// settings, e.g. auto-commit), so a learner can see where it breaks.
 	Common PresetID = "common"
+	// Dedup is at-least-once with an idempotent consumer: the processor
+	// skips deposits it has already credited, by id, so the repeats
+	// at-least-once delivers never reach the ledger twice.
+	Dedup PresetID = "dedup"
 )
 
 // Guarantee is one delivery guarantee and the client library that runs it.
@@ -70,7 +74,7 @@ type Guarantee struct {
 
 var guarantees = []Guarantee{
 	{ID: AtMostOnce, TextKey: "g.amo", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoDuplicates: true}},
-	{ID: AtLeastOnce, TextKey: "g.alo", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoLoss: true}},
+	{ID: AtLeastOnce, TextKey: "g.alo", Presets: []PresetID{Strict, Common, Dedup}, Claim: checker.Claim{NoLoss: true}},
 	{ID: ExactlyOnce, TextKey: "g.eos", Presets: []PresetID{Strict, Common}, Claim: checker.Claim{NoLoss: true, NoDuplicates: true}},
 }
 

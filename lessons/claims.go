@@ -110,6 +110,18 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// The crash falls between one credit and its commit.
 			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
 		},
+		// strict plus an idempotent consumer: every repeat is delivered
+		// and skipped, so the ledger holds each deposit once.
+		Dedup: {
+			NoFault: clean,
+			// A rewritten batch is a second record of the same deposits in
+			// the input topic: skipped.
+			ProduceRequestLost: {Lost: None, Duplicated: None, Recovered: Any, Aborted: None},
+			ProduceAckLost:     {Lost: None, Duplicated: None, Recovered: Any, Aborted: None},
+			// The new instance restores what the crashed one credited
+			// from the ledger and skips it.
+			ProcessorCrash: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+		},
 	},
 	ExactlyOnce: {
 		// Idempotent, transactional producer; the processor reads

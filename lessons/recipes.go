@@ -73,6 +73,12 @@ type Recipe struct {
 	Commit        Commit    `json:"commit"`
 	// AutoCommitMs is the auto-commit timer's period, for CommitAuto.
 	AutoCommitMs int `json:"auto_commit_ms,omitempty"`
+	// Dedup makes the processor an idempotent consumer: it keeps the set
+	// of deposits it has credited, restores it from the ledger topic
+	// before an instance processes anything, and skips a delivery of a
+	// deposit already credited, writing no credit. Only the kafka-go
+	// processor has it.
+	Dedup bool `json:"dedup,omitempty"`
 }
 
 // recipes lists one row per guarantee and preset.
@@ -83,6 +89,9 @@ var recipes = []Recipe{
 	{Guarantee: AtLeastOnce, Preset: Strict, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter},
 	// The seed's consumer commits after each record.
 	{Guarantee: AtLeastOnce, Preset: Common, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitEach},
+	// strict's producer and commits, plus an idempotent consumer: the
+	// repeats at-least-once lets through are skipped by deposit id.
+	{Guarantee: AtLeastOnce, Preset: Dedup, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter, Dedup: true},
 	{Guarantee: ExactlyOnce, Preset: Strict, Client: FranzGo, Acks: AcksAll, Idempotent: true, Transactional: true, Isolation: ReadCommitted, Commit: CommitInTransaction},
 	// The seed's consumer auto-commits and is outside the transaction.
 	{Guarantee: ExactlyOnce, Preset: Common, Client: FranzGo, Acks: AcksAll, Idempotent: true, Transactional: true, Isolation: ReadUncommitted, Commit: CommitAuto, AutoCommitMs: 1000},

@@ -313,3 +313,122 @@ func BenchmarkTxnSize(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDedup times at-least-once's dedup preset against its strict
+// preset, app against app: the same producer and commits, plus the
+// idempotent consumer's store (restored from the ledger as each instance
+// starts, one bit looked up and set per deposit). Like BenchmarkRun, each
+// iteration runs both back to back in alternating order, and dedup÷strict
+// is the median of the iterations' throughput ratios.
+//
+//	go test -run XXX -bench 'BenchmarkDedup$' -benchtime 10x ./lessons/pipeline/
+func BenchmarkDedup(b *testing.B) {
+	var strict, dedup time.Duration
+	var ratios []float64
+	run := func(p lessons.PresetID) time.Duration {
+		runtime.GC()
+		res, r := runTraced(b, lessons.AtLeastOnce, p, lessons.NoFault, benchDeposits)
+		if res.Balance != benchDeposits || res.Deduplicated != 0 {
+			b.Fatalf("%s run: balance %d, deduplicated %d", p, res.Balance, res.Deduplicated)
+		}
+		deleteTopics(b, r.Names)
+		return time.Duration(float64(time.Second) * benchDeposits / res.Throughput)
+	}
+	i := 0
+	for b.Loop() {
+		var s, d time.Duration
+		if i++; i%2 == 1 {
+			s, d = run(lessons.Strict), run(lessons.Dedup)
+		} else {
+			d, s = run(lessons.Dedup), run(lessons.Strict)
+		}
+		strict, dedup = strict+s, dedup+d
+		ratios = append(ratios, s.Seconds()/d.Seconds())
+	}
+	n := float64(b.N * benchDeposits)
+	slices.Sort(ratios)
+	b.ReportMetric(n/strict.Seconds(), "strict-msgs/s")
+	b.ReportMetric(n/dedup.Seconds(), "dedup-msgs/s")
+	b.ReportMetric(ratios[len(ratios)/2], "dedup÷strict")
+	b.ReportMetric(ratios[len(ratios)/4], "dedup÷strict-q1")
+	b.ReportMetric(ratios[len(ratios)*3/4], "dedup÷strict-q3")
+}
+
+// BenchmarkDedupStore measures the idempotent consumer's memory per
+// 100,000 ids: the bitset the dedup preset keeps, against the set of id
+// strings a consumer that does not number its deposits would keep.
+//
+//	go test -run XXX -bench BenchmarkDedupStore ./lessons/pipeline/
+func BenchmarkDedupStore(b *testing.B) {
+	heap := func(fill func() any) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		keep := fill()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(keep)
+		return after.HeapAlloc - before.HeapAlloc
+	}
+	var bits, strs uint64
+	for b.Loop() {
+		bits = heap(func() any {
+			s := newCreditedSet(benchDeposits)
+			for seq := 1; seq <= benchDeposits; seq++ {
+				s.add(seq)
+			}
+			return s
+		})
+		strs = heap(func() any {
+			s := make(map[string]struct{})
+			for seq := 1; seq <= benchDeposits; seq++ {
+				s[deposit.ID(seq)] = struct{}{}
+			}
+			return s
+		})
+	}
+	b.ReportMetric(float64(bits), "bitset-B/100k-ids")
+	b.ReportMetric(float64(strs), "string-set-B/100k-ids")
+}
+
+// BenchmarkDedupRestore times what a dedup processor instance does before
+// it processes anything: read a ledger of 100,000 credits from its start
+// to its end and fill its store.
+//
+//	go test -run XXX -bench BenchmarkDedupRestore -benchtime 5x ./lessons/pipeline/
+func BenchmarkDedupRestore(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	spec := Spec{RunID: fmt.Sprintf("r-restore%d", runCounter.Add(1)), Guarantee: lessons.AtLeastOnce, Preset: lessons.Dedup,
+		Fault: lessons.NoFault, Messages: benchDeposits}
+	r, err := New(testEnv, spec, NewPacer(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := broker.CreateTopics(ctx, testEnv.Admin, r.Names.Input, r.Names.Ledger); err != nil {
+		b.Fatal(err)
+	}
+	defer deleteTopics(b, r.Names)
+	w, err := kgo.NewClient(kgo.SeedBrokers(testEnv.Brokers...), kgo.DefaultProduceTopic(r.Names.Ledger))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for seq := 1; seq <= benchDeposits; seq++ {
+		id := deposit.ID(seq)
+		w.Produce(ctx, &kgo.Record{Key: []byte(id), Value: deposit.Credit{Deposit: id, Amount: deposit.Amount, Processor: "p-1"}.Encode()}, nil)
+	}
+	if err := w.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	for b.Loop() {
+		set, n, err := r.restoreCredited(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != benchDeposits || !set.has(1) || !set.has(benchDeposits) {
+			b.Fatalf("restored %d credits", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/restore")
+}

@@ -41,6 +41,10 @@ type kafkaGoProcessor struct {
 	tr       *kafka.Transport
 	order    commitOrder
 	events   *trace.Batch
+	// credited is the idempotent consumer's store (Recipe.Dedup): the
+	// deposits the ledger credits, restored when the instance starts;
+	// nil without dedup.
+	credited *creditedSet
 }
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
@@ -108,6 +112,11 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 		p.tr.CloseIdleConnections()
 		p.reader.Close()
 	}()
+	if p.r.recipe.Dedup {
+		if err := p.restore(ctx); err != nil {
+			return fmt.Errorf("restoring the deduplication store from %s: %w", p.r.Names.Ledger, err)
+		}
+	}
 	for {
 		batch, err := p.collect(ctx)
 		if err != nil {
@@ -127,6 +136,24 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+}
+
+// restore fills the idempotent consumer's store from the ledger before
+// the instance reads its first deposit.
+func (p *kafkaGoProcessor) restore(ctx context.Context) error {
+	if p.r.memoryOnlyStore {
+		p.credited = newCreditedSet(p.r.Spec.Messages)
+		return nil
+	}
+	t := time.Now()
+	set, n, err := p.r.restoreCredited(ctx)
+	if err != nil {
+		return err
+	}
+	p.credited = set
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Instance: p.instance, Topic: p.r.Names.Ledger, Offset: -1,
+		Detail: fmt.Sprintf("%s restored its deduplication store from the ledger: %d credits read in %s", p.instance, n, time.Since(t).Round(time.Microsecond))})
+	return nil
 }
 
 // errRebalanced is a commit refused because the group moved on to a new
@@ -251,6 +278,13 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 		if err := p.r.Pacer.Stage(ctx); err != nil {
 			return err
 		}
+		if p.credited != nil {
+			if p.credited.has(seq) {
+				p.skip(m, seq)
+				continue
+			}
+			p.credited.add(seq) // a second record of it in this batch is a repeat too
+		}
 		seqs = append(seqs, seq)
 		credits = append(credits, kafka.Message{Key: m.Key,
 			Value: deposit.Credit{Deposit: string(m.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()})
@@ -266,6 +300,16 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 		return errCrashed
 	}
 	return nil
+}
+
+// skip passes over a delivery of deposit seq, which the ledger already
+// credits: the idempotent consumer writes nothing, and the batch is
+// committed as usual.
+func (p *kafkaGoProcessor) skip(m kafka.Message, seq int) {
+	p.r.deduplicated.Add(1)
+	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.Skip, Deposit: seq, Instance: p.instance,
+		Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
+		Detail: "already credited (the deduplication store has it): skipped, no credit written"})
 }
 
 // coordinatorPatience bounds how long a commit waits for the group's

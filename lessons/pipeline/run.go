@@ -38,10 +38,13 @@ type Env struct {
 // Result is the checker's result plus what was measured.
 type Result struct {
 	checker.Result
-	InLog      int       `json:"in_log"`
-	Throughput float64   `json:"throughput_msgs_per_s"`
-	LatencyMs  Latencies `json:"latency_ms"`
-	DurationMs int64     `json:"duration_ms"`
+	InLog int `json:"in_log"`
+	// Deduplicated counts the deliveries an idempotent consumer (preset
+	// dedup) skipped because the ledger already credited their deposit.
+	Deduplicated int       `json:"deduplicated"`
+	Throughput   float64   `json:"throughput_msgs_per_s"`
+	LatencyMs    Latencies `json:"latency_ms"`
+	DurationMs   int64     `json:"duration_ms"`
 	// Expected is the claim table's row for the run, and Mismatch what of
 	// it the run did not show ("" when it came out as claimed). A run
 	// given other faults (a schedule, a fault injected live) has no row.
@@ -89,9 +92,14 @@ type Run struct {
 	sentAt   []uint32 // µs since start + 1; 0 = not sent
 	credAt   []uint32 // µs since start + 1 of the first visible credit
 
-	injected  atomic.Bool  // a fault was injected live: the claim table has no row for the run
-	endOffset atomic.Int64 // offset of the end marker, -1 until written
-	marker    *kgo.Client  // writes the end markers, outside any fault
+	deduplicated atomic.Int64 // deliveries skipped as repeats (Recipe.Dedup)
+	// memoryOnlyStore makes each dedup instance start with an empty store
+	// instead of restoring it from the ledger: the store kept in memory
+	// only, which the at-least-once lesson says breaks (TestDedupStoreMustBeRestored).
+	memoryOnlyStore bool
+	injected        atomic.Bool  // a fault was injected live: the claim table has no row for the run
+	endOffset       atomic.Int64 // offset of the end marker, -1 until written
+	marker          *kgo.Client  // writes the end markers, outside any fault
 }
 
 // New prepares a run. Execute starts it.
@@ -224,6 +232,7 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.Throughput = float64(r.Spec.Messages) / elapsed.Seconds()
 	res.LatencyMs = r.latencies()
 	res.Struck = r.nemesis.strikes()
+	res.Deduplicated = int(r.deduplicated.Load())
 	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		res.Expected, res.Mismatch = &c, c.Check(res.Result)
 	}

@@ -40,6 +40,9 @@ const (
 	TxnAbort  Kind = "txn-abort"
 	Crash     Kind = "crash"
 	Restart   Kind = "restart"
+	// Skip is an idempotent consumer (preset dedup) passing over a
+	// delivery of a deposit it has already credited: no credit written.
+	Skip      Kind = "skip"
 	FaultKind Kind = "fault"
 	Audit     Kind = "audit"
 	Lifecycle Kind = "run"

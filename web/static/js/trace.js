@@ -204,6 +204,9 @@ export class RunView {
         if (e.kind === "crash" && id) this.crashed = e.fault;
         this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance ? e.instance + ": " : ""}${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
+      case "skip":
+        if (this.small) this.lanes.processor.append(el("div", { class: "ev skip", title: e.detail || "", text: `⤼ ${e.instance ? e.instance + ": " : ""}${id} — ${t["trace.skip"] || e.detail || e.kind}` }));
+        break;
       case "credit": {
         const n = (this.credits.get(id) || 0) + 1;
         this.credits.set(id, n);
@@ -325,6 +328,7 @@ export class RunView {
     for (const k of ["sent", "acked", "credited", "lost", "duplicated", "recovered", "unexpected", "balance"]) {
       metric(t[`result.${k}`], k, r[k]);
     }
+    if (r.deduplicated) metric(t["result.deduplicated"], "deduplicated", r.deduplicated);
     metric(t["result.throughput"], "throughput", Math.round(r.throughput_msgs_per_s));
     metric(t["result.p50"], "p50", r.latency_ms.p50);
     metric(t["result.p95"], "p95", r.latency_ms.p95);

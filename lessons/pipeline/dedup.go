@@ -1,0 +1,107 @@
+package pipeline
+
+// The idempotent consumer of preset dedup: the set of deposits the ledger
+// already credits, restored from the ledger itself when an instance starts.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
+)
+
+// creditedSet holds the deposits credited so far, one bit per deposit
+// number: a run numbers its deposits 1 to n, so 100,000 ids take 12.5 KB,
+// where a set of id strings would take megabytes.
+type creditedSet struct {
+	bits []uint64
+	n    int
+}
+
+func newCreditedSet(n int) *creditedSet {
+	return &creditedSet{bits: make([]uint64, n/64+1), n: n}
+}
+
+// has reports whether deposit seq is credited; a number outside the run is
+// never.
+func (s *creditedSet) has(seq int) bool {
+	return seq >= 1 && seq <= s.n && s.bits[seq/64]&(1<<(seq%64)) != 0
+}
+
+// add records deposit seq as credited.
+func (s *creditedSet) add(seq int) {
+	if seq >= 1 && seq <= s.n {
+		s.bits[seq/64] |= 1 << (seq % 64)
+	}
+}
+
+// restoreCredited reads the ledger from its start to the end offset it has
+// when the instance starts, and returns the set of deposits it credits and
+// how many credits it read. It must read the ledger, the log the store
+// guards: a new instance after a crash learns there what the old one
+// credited, including what it credited after its last commit.
+func (r *Run) restoreCredited(ctx context.Context) (*creditedSet, int, error) {
+	set := newCreditedSet(r.Spec.Messages)
+	ends, err := r.env.Admin.ListEndOffsets(ctx, r.Names.Ledger)
+	if err != nil {
+		return nil, 0, err
+	}
+	end, ok := ends.Lookup(r.Names.Ledger, 0)
+	if !ok {
+		return nil, 0, fmt.Errorf("no end offset for %s", r.Names.Ledger)
+	}
+	if end.Err != nil {
+		return nil, 0, end.Err
+	}
+	if end.Offset <= 0 {
+		return set, 0, nil // nothing credited yet
+	}
+	n := 0
+	err = readUpTo(ctx, r.env.Brokers, r.Names.Ledger, end.Offset, func(rec *kgo.Record) {
+		if seq, ok := deposit.ParseID(string(rec.Key)); ok {
+			set.add(seq)
+			n++
+		}
+	})
+	return set, n, err
+}
+
+// readUpTo consumes topic (partition 0) from its start, read_uncommitted,
+// calling fn for every record before offset end, and returns once it has
+// seen the record at end-1. The ledger of a kafka-go processor has no
+// transactions, so every offset below its end holds a record.
+func readUpTo(ctx context.Context, brokers []string, topic string, end int64, fn func(*kgo.Record)) error {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(brokers...),
+		kgo.FetchIsolationLevel(kgo.ReadUncommitted()),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
+	)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fs.Err0(); err != nil {
+			return err
+		}
+		done := false
+		fs.EachRecord(func(rec *kgo.Record) {
+			if rec.Offset < end {
+				fn(rec)
+			}
+			done = done || rec.Offset >= end-1
+		})
+		if done {
+			return nil
+		}
+	}
+}
