@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -172,13 +170,7 @@ func TestBrowserChartsOfALargeRun(t *testing.T) {
 // shootElement saves a screenshot of the element sel.
 func shootElement(t *testing.T, ctx context.Context, sel, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(screenshotDir(t), name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, ctx, chromedp.Screenshot(chromedp.CSS(sel)), name)
 }
 
 // TestBrowserPresenterFitsAProjector: on a 1280×720 projector the

@@ -92,7 +92,13 @@ func browserWithAllocator(t *testing.T) (context.Context, context.Context) {
 
 func shoot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	saveShot(t, ctx, chromedp.FullScreenshot(100), name)
+}
+
+// saveShot takes a screenshot with take and saves it as name.png.
+func saveShot(t *testing.T, ctx context.Context, take chromedp.Action[[]byte], name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, take)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

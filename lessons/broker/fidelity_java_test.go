@@ -33,20 +33,7 @@ func TestFidelityJava(t *testing.T) {
 	}
 	java, libs := fidelityJava(t)
 
-	embedded, err := StartEmbedded(EmbeddedOptions{Port: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(embedded.Close)
-	targets := []*Broker{embedded}
-	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
-		external, err := Connect(strings.Split(addrs, ","))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(external.Close)
-		targets = append(targets, external)
-	}
+	targets := fidelityTargets(t)
 	for _, b := range targets {
 		t.Run(string(b.Mode()), func(t *testing.T) {
 			topic := fidelityTopic(t, b, "java")

@@ -40,20 +40,7 @@ func TestFidelityLibrdkafka(t *testing.T) {
 	kcat := fidelityKcat(t)
 	py := fidelityPython(t)
 
-	embedded, err := StartEmbedded(EmbeddedOptions{Port: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(embedded.Close)
-	targets := []*Broker{embedded}
-	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
-		external, err := Connect(strings.Split(addrs, ","))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(external.Close)
-		targets = append(targets, external)
-	}
+	targets := fidelityTargets(t)
 
 	for _, b := range targets {
 		t.Run(string(b.Mode()), func(t *testing.T) {
@@ -289,4 +276,25 @@ func fidelityPython(t *testing.T) string {
 		t.Fatalf("%s cannot import confluent_kafka (%v): run %s first\n%s", py, err, fidelityDeps, out)
 	}
 	return py
+}
+
+// fidelityTargets are the brokers a fidelity test runs against: a fresh
+// embedded broker and, when KAFKA_BROKERS names one, that cluster.
+func fidelityTargets(t *testing.T) []*Broker {
+	t.Helper()
+	embedded, err := StartEmbedded(EmbeddedOptions{Port: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(embedded.Close)
+	targets := []*Broker{embedded}
+	if addrs := os.Getenv("KAFKA_BROKERS"); addrs != "" {
+		external, err := Connect(strings.Split(addrs, ","))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(external.Close)
+		targets = append(targets, external)
+	}
+	return targets
 }
