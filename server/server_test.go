@@ -332,9 +332,11 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// waitHealthy waits for the app to answer /healthz. Building the lessons
+// takes a few seconds under the race detector on two busy cores.
 func waitHealthy(t *testing.T, base string) {
 	t.Helper()
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 600; i++ {
 		if resp, err := http.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

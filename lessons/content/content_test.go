@@ -487,7 +487,7 @@ func TestEscaping(t *testing.T) {
 		t.Fatal(err)
 	}
 	const code = "print(\"<script>\", '<b onclick=x>')\n"
-	les := build(p, func(string) (string, error) { return code, nil })
+	les := build(p, func(string) (string, error) { return code, nil }, newHighlighter())
 	var prose strings.Builder
 	var runs []Scenario
 	var samples []Sample
@@ -637,7 +637,7 @@ func TestNotesAndCompare(t *testing.T) {
 		"old.py": "from kafka import KafkaConsumer\n\nc = KafkaConsumer('t', auto_commit=True)  # 자동 커밋\nfor m in c:\n    print(m)\n",
 		"new.py": "\"\"\"Doc.\"\"\"\nfrom kafka import KafkaConsumer\n# a comment\nc = KafkaConsumer(\"t\", auto_commit=False)\nfor m in c:\n    c.commit()\n    print(m)\n",
 	}
-	les := build(p, func(path string) (string, error) { return files[path], nil })
+	les := build(p, func(path string) (string, error) { return files[path], nil }, newHighlighter())
 	blocks := les.Sections[0].Blocks
 	if len(blocks) != 4 || blocks[1].Notes == nil || blocks[3].Compare == nil {
 		t.Fatalf("blocks %+v: want prose, notes, prose, compare", blocks)

@@ -13,7 +13,7 @@ import (
 )
 
 // readCompare fills in c's lines from src, or the reason there are none.
-func readCompare(c Compare, src SampleSource) Compare {
+func readCompare(c Compare, src SampleSource, hl *highlighter) Compare {
 	fail := func(err error) Compare {
 		c.OldLines, c.NewLines, c.Err = nil, nil, err.Error()
 		return c
@@ -27,7 +27,7 @@ func readCompare(c Compare, src SampleSource) Compare {
 		if err != nil {
 			return fail(err)
 		}
-		if sides[i], err = highlightLines(code, c.Language); err != nil {
+		if sides[i], err = hl.lines(code, c.Language); err != nil {
 			return fail(err)
 		}
 	}

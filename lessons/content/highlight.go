@@ -98,3 +98,48 @@ var styledClasses = sync.OnceValue(func() map[string]bool {
 	}
 	return classes
 })
+
+// highlighter highlights each piece of code once, however many lessons
+// show it: chroma is the most of what building the lessons costs (under
+// the race detector, seconds).
+type highlighter struct {
+	samples map[[2]string]highlighted
+	lined   map[[2]string]lined
+}
+
+type highlighted struct {
+	html string
+	err  error
+}
+
+type lined struct {
+	lines []codeLine
+	err   error
+}
+
+func newHighlighter() *highlighter {
+	return &highlighter{samples: map[[2]string]highlighted{}, lined: map[[2]string]lined{}}
+}
+
+// sample is highlight, once per code and language.
+func (h *highlighter) sample(code, language string) (string, error) {
+	k := [2]string{code, language}
+	r, ok := h.samples[k]
+	if !ok {
+		r.html, r.err = highlight(code, language)
+		h.samples[k] = r
+	}
+	return r.html, r.err
+}
+
+// lines is highlightLines, once per code and language. Callers must not
+// change the lines.
+func (h *highlighter) lines(code, language string) ([]codeLine, error) {
+	k := [2]string{code, language}
+	r, ok := h.lined[k]
+	if !ok {
+		r.lines, r.err = highlightLines(code, language)
+		h.lined[k] = r
+	}
+	return r.lines, r.err
+}

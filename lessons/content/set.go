@@ -40,12 +40,15 @@ func New(src SampleSource) (*Set, error) {
 }
 
 func newSet(fsys fs.FS, src SampleSource) (*Set, error) {
+	// Every sample is shown in each language, and some twice in one: each
+	// is highlighted once.
+	hl := newHighlighter()
 	p := parseAll(fsys)
 	s := &Set{lessons: map[key]*Lesson{}, errs: p.errs, global: p.global, src: src}
 	seen := map[string]bool{}
 	for _, k := range sortedKeys(p.lessons) {
 		pl := p.lessons[k]
-		s.lessons[k] = build(pl, src)
+		s.lessons[k] = build(pl, src, hl)
 		paths := []string{}
 		for _, ref := range pl.samples {
 			paths = append(paths, ref.Path)
@@ -162,7 +165,7 @@ func parseAll(fsys fs.FS) parsedSet {
 // read from src and highlighted. A sample that cannot be read or
 // highlighted keeps the reason in its Err, so that it renders as a figure
 // saying so, never as a broken page. p is left as it is.
-func build(p *parsedLesson, src SampleSource) *Lesson {
+func build(p *parsedLesson, src SampleSource, hl *highlighter) *Lesson {
 	les := &Lesson{
 		ID: p.id, Lang: p.lang, Title: p.title, Summary: p.summary,
 		Scenarios: slices.Clone(p.scenarios),
@@ -173,11 +176,11 @@ func build(p *parsedLesson, src SampleSource) *Lesson {
 		sec := Section{ID: ps.id, Title: ps.title, Blocks: make([]Block, len(ps.blocks))}
 		for i, b := range ps.blocks {
 			if b.Sample != nil {
-				sample := readSample(*b.Sample, src)
+				sample := readSample(*b.Sample, src, hl)
 				b.Sample = &sample
 			}
 			if b.Compare != nil {
-				c := readCompare(*b.Compare, src)
+				c := readCompare(*b.Compare, src, hl)
 				b.Compare = &c
 			}
 			sec.Blocks[i] = b
@@ -188,13 +191,13 @@ func build(p *parsedLesson, src SampleSource) *Lesson {
 }
 
 // readSample fills in s's highlighted code, or the reason there is none.
-func readSample(s Sample, src SampleSource) Sample {
+func readSample(s Sample, src SampleSource, hl *highlighter) Sample {
 	code, err := "", errNoSource
 	if src != nil {
 		code, err = src(s.Path)
 	}
 	if err == nil {
-		s.Code, err = highlight(code, s.Language)
+		s.Code, err = hl.sample(code, s.Language)
 	}
 	if err != nil {
 		s.Code, s.Err = "", err.Error()
