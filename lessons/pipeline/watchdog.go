@@ -117,8 +117,11 @@ func (r *Run) watchOffsets(ctx context.Context, final context.Context) {
 func (r *Run) readWatermarks(ctx context.Context, last *watermarks) {
 	c, done := context.WithTimeout(ctx, time.Second)
 	defer done()
-	hw, err1 := r.env.Admin.ListEndOffsets(c, r.Names.Input)
+	// The LSO first: both only grow, and the LSO is never above the high
+	// watermark, so an LSO read before the high watermark never shows
+	// above it, as it could read after.
 	lso, err2 := r.env.Admin.ListCommittedOffsets(c, r.Names.Input)
+	hw, err1 := r.env.Admin.ListEndOffsets(c, r.Names.Input)
 	if err1 != nil || err2 != nil {
 		return // the next tick tries again; the watchdog judges the broker
 	}
