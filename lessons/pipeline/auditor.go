@@ -124,10 +124,12 @@ func (r *Run) explain(res checker.Result) {
 }
 
 // readAll consumes topic (partition 0) from its start as a reader of the
-// given isolation level sees it, calling fn for every record before the end marker at
-// offset end. Stopping at a record the lab wrote last, rather than at an end
-// offset, is what makes the read finish: a read_committed reader never
-// returns the control records or aborted data that may end a log.
+// given isolation level sees it, calling fn for every record before offset
+// end, and returns once it has seen the record at end-1 or any later one.
+// end is either a record the lab wrote last (the end marker: a
+// read_committed reader may never return the control record or aborted
+// data just before it, so the read finishes on the marker) or a log's end
+// offset when every offset below it holds a record the reader returns.
 func readAll(ctx context.Context, brokers []string, topic string, end int64, isolation kgo.IsolationLevel, fn func(*kgo.Record)) error {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
@@ -148,11 +150,10 @@ func readAll(ctx context.Context, brokers []string, topic string, end int64, iso
 		}
 		done := false
 		fs.EachRecord(func(rec *kgo.Record) {
-			if rec.Offset >= end {
-				done = true
-				return
+			if rec.Offset < end {
+				fn(rec)
 			}
-			fn(rec)
+			done = done || rec.Offset >= end-1
 		})
 		if done {
 			return nil

@@ -6,7 +6,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -60,48 +59,13 @@ func (r *Run) restoreCredited(ctx context.Context) (*creditedSet, int, error) {
 		return set, 0, nil // nothing credited yet
 	}
 	n := 0
-	err = readUpTo(ctx, r.env.Brokers, r.Names.Ledger, end.Offset, func(rec *kgo.Record) {
+	// The ledger of a kafka-go processor has no transactions: every offset
+	// below its end holds a credit.
+	err = readAll(ctx, r.env.Brokers, r.Names.Ledger, end.Offset, kgo.ReadUncommitted(), func(rec *kgo.Record) {
 		if seq, ok := deposit.ParseID(string(rec.Key)); ok {
 			set.add(seq)
 			n++
 		}
 	})
 	return set, n, err
-}
-
-// readUpTo consumes topic (partition 0) from its start, read_uncommitted,
-// calling fn for every record before offset end, and returns once it has
-// seen the record at end-1. The ledger of a kafka-go processor has no
-// transactions, so every offset below its end holds a record.
-func readUpTo(ctx context.Context, brokers []string, topic string, end int64, fn func(*kgo.Record)) error {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
-		kgo.FetchIsolationLevel(kgo.ReadUncommitted()),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
-	)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := fs.Err0(); err != nil {
-			return err
-		}
-		done := false
-		fs.EachRecord(func(rec *kgo.Record) {
-			if rec.Offset < end {
-				fn(rec)
-			}
-			done = done || rec.Offset >= end-1
-		})
-		if done {
-			return nil
-		}
-	}
 }

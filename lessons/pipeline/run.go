@@ -115,15 +115,15 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 	}
 	names := NamesFor(spec.RunID)
 	log := trace.New()
-	if spec.Messages > lessons.DrawnDeposits { // !r.drawn()
-		log.Sample()
-	}
 	r := &Run{
 		Spec: spec, Names: names, Log: log, Pacer: pacer,
 		env: env, claim: g.Claim, recipe: recipe, nemesis: newNemesis(log, names.Input),
 		outcomes: make([]checker.Outcome, spec.Messages),
 		sentAt:   make([]uint32, spec.Messages),
 		credAt:   make([]uint32, spec.Messages),
+	}
+	if !r.drawn() {
+		log.Sample()
 	}
 	r.endOffset.Store(-1)
 	return r, nil
