@@ -32,6 +32,7 @@ type app struct {
 	lessons     *content.Set
 	feeds       feeds
 	viewerSlots chan struct{}
+	hosts       hosts // the host names the lab answers to (guard.go)
 	health      struct {
 		mu sync.Mutex
 		at time.Time
@@ -45,6 +46,7 @@ func newApp(b BrokerInfo, registry Runs, lessons *content.Set) *app {
 	a := &app{Echo: e, broker: b, runs: registry, lessons: lessons, viewerSlots: make(chan struct{}, maxViewers)}
 	e.HTTPErrorHandler = a.handleError
 	e.Use(middleware.Recover())
+	e.Pre(a.guard) // before routing: a foreign Host gets no 404 either
 	e.Use(securityHeaders)
 	e.Use(limitBody)
 	a.routes()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,9 @@ type Config struct {
 	EmbeddedPort  int
 	DataDir       string
 	MaxConcurrent int
+	// PublicURL is where the lab is served when deployed (-public-url):
+	// its host is the one name besides loopback the lab answers to.
+	PublicURL *url.URL
 	// SessionTimeout, when set, is the processors' group session timeout
 	// on an external cluster (env LAB_SESSION_TIMEOUT_MS; a bad value is
 	// ignored). It must not be below the cluster's
@@ -40,6 +44,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	port := fs.String("embedded-port", env("LAB_EMBEDDED_PORT", "9092"), "embedded broker port on 127.0.0.1; 0 picks any free port (env LAB_EMBEDDED_PORT)")
 	dataDir := fs.String("data-dir", env("LAB_DATA_DIR", ""), "embedded broker persistence directory; empty keeps data in memory (env LAB_DATA_DIR)")
 	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "runs at once; more are refused with 429 (env LAB_MAX_RUNS)")
+	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -65,6 +70,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if c.MaxConcurrent, err = strconv.Atoi(*maxRuns); err != nil || c.MaxConcurrent < 1 || c.MaxConcurrent > 64 {
 		return Config{}, errors.New("-max-runs: want a number from 1 to 64")
+	}
+	if *publicURL != "" {
+		var ok bool
+		if c.PublicURL, ok = parsePublicURL(*publicURL); !ok {
+			return Config{}, fmt.Errorf("-public-url %q: want the lab's address as the browser shows it, e.g. https://lab.example.com", *publicURL)
+		}
 	}
 	if ms, err := strconv.Atoi(getenv("LAB_SESSION_TIMEOUT_MS")); err == nil && ms > 0 {
 		c.SessionTimeout = time.Duration(ms) * time.Millisecond

@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
 		runs.Config{MaxConcurrent: cfg.MaxConcurrent})
 	app := newApp(b, registry, lessons)
+	app.hosts.public = cfg.PublicURL
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
