@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // labRequest is httptest.NewRequest addressed to the lab by a name it
@@ -79,7 +80,9 @@ func TestHostilePage(t *testing.T) {
 			if tc.host != "" {
 				req.Host = tc.host
 			}
-			resp, err := http.DefaultClient.Do(req)
+			// A timeout: without the guard the rebound websocket upgrade
+			// succeeds and the server holds the connection open.
+			resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
