@@ -65,6 +65,7 @@ func (a *app) routes() {
 	a.GET("/api/catalog", a.catalogShow)
 	a.POST("/api/runs", a.runCreate)
 	a.GET("/api/runs/:id", a.runShow)
+	a.DELETE("/api/runs/:id", a.runCancel)
 	a.POST("/api/compare", a.compareCreate)
 	a.POST("/api/runs/:id/control", a.runControl)
 	a.GET("/api/runs/:id/trace", a.runTrace)

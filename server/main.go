@@ -26,6 +26,12 @@ import (
 // disconnected and the broker closed within it.
 const shutdownWait = 5 * time.Second
 
+// lightPerSlot is how many light runs (a lesson's deposits at 50 ms or
+// slower, or a run of at most 100) share one full-speed slot. Measured
+// (BenchmarkClass, make bench): on two cores 100 lesson runs at 100 ms
+// pace at once keep the live trace's frames within …
+const lightPerSlot = 25
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -63,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tuning.SessionTimeout = cmp.Or(cfg.SessionTimeout, 6*time.Second)
 	}
 	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
-		runs.Config{MaxConcurrent: cfg.MaxConcurrent})
+		runs.Config{MaxConcurrent: cfg.MaxConcurrent, LightPerSlot: lightPerSlot, MaxQueue: cfg.MaxQueue})
 	app := newApp(b, registry, lessons)
 	app.hosts.public = cfg.PublicURL
 

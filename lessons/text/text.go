@@ -290,6 +290,10 @@ var texts = map[Lang]map[string]string{
 		"predict.guess":     "you said",
 		"predict.outcome":   "the run",
 		"predict.skipped":   "no guess",
+
+		// The run queue (issue 15): a run waits when the lab is busy.
+		"trace.queued": "Queued, {n} ahead: the lab is busy, and this run starts by itself when its turn comes.",
+		"error.full":   "The lab is full right now: every run slot is taken and the queue of waiting runs is full too. Try again in a minute.",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -524,5 +528,9 @@ var texts = map[Lang]map[string]string{
 		"predict.guess":     "예측",
 		"predict.outcome":   "실행 결과",
 		"predict.skipped":   "예측 안 함",
+
+		// 실행 대기열 (issue 15): 실습실이 바쁘면 실행이 기다립니다.
+		"trace.queued": "대기 중, 앞에 {n}개: 실습실이 바빠서 차례를 기다립니다. 차례가 오면 저절로 시작합니다.",
+		"error.full":   "지금은 실습실이 가득 찼습니다. 실행 자리가 모두 차 있고 대기열도 가득 찼습니다. 1분 뒤에 다시 시도하세요.",
 	},
 }

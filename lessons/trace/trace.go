@@ -158,6 +158,11 @@ func New() *Log {
 	}
 }
 
+// StartClock restarts the log's clock: a run that waited in a queue counts
+// its events' time from when it started, not from when it was asked for.
+// It must be called before the run emits anything or starts its goroutines.
+func (l *Log) StartClock() { l.start = time.Now() }
+
 // Emit stamps e with the next sequence number and the run's clock and keeps
 // it within the log's bounds.
 func (l *Log) Emit(e Event) {

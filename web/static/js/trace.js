@@ -43,7 +43,9 @@ export class RunView {
     this.root.append(el("h3", { text: title }));
     this.bar = el("progress", { max: String(run.messages), value: "0", "aria-label": t["result.credited"] });
     this.counts = el("p", { class: "counts", "data-testid": "counts" });
-    this.root.append(this.bar, this.counts);
+    // A run the lab has no room for yet waits in its queue.
+    this.queued = el("p", { class: "queued", role: "status", "data-testid": "queued", hidden: "" });
+    this.root.append(this.queued, this.bar, this.counts);
     if (!this.small) this.root.append(el("p", { class: "note", text: t["trace.big"] }));
     // A run small enough gets its picture; its lanes stay as the text
     // equivalent, one click away.
@@ -99,7 +101,7 @@ export class RunView {
       case "snapshot":
         this.status = msg.run;
         (msg.events || []).forEach((e) => this.once(e));
-        this.progress(msg.run.progress || {});
+        this.progress({ ...msg.run.progress, state: msg.run.state, queue_position: msg.run.queue_position });
         break;
       case "events":
         if (msg.skipped) this.note(`… ${msg.skipped}`);
@@ -135,12 +137,19 @@ export class RunView {
   }
 
   progress(p) {
+    this.queue(p.state, p.queue_position);
     this.toCharts("progress", p);
     if (this.picture && p.paused !== undefined) this.picture.pause(p.paused);
     this.bar.value = p.credited || 0;
     this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
     const expected = this.status ? this.status.messages : 0;
     this.balance.textContent = `${this.t["trace.balance"]}: ${p.credited || 0} / ${this.t["trace.expected"]} ${expected}`;
+  }
+
+  // queue shows "queued, N ahead" while the run waits for room.
+  queue(state, ahead) {
+    this.queued.hidden = state !== "queued";
+    if (state === "queued") this.queued.textContent = this.t["trace.queued"].replaceAll("{n}", String(ahead ?? 0));
   }
 
   deposit(id) {
