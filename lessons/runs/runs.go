@@ -45,8 +45,8 @@ type Config struct {
 	// MaxQueue bounds the runs waiting for room, each client holding at
 	// most a quarter of it; 0 keeps no queue: a run that does not fit
 	// gets ErrBusy.
-	MaxQueue int
-	Retention     time.Duration // how long a finished run and its topics are kept
+	MaxQueue  int
+	Retention time.Duration // how long a finished run and its topics are kept
 	// MaxKept bounds the finished runs kept at once: past it the oldest is
 	// forgotten (and its topics deleted) before its retention ends, so a
 	// client starting tiny runs in a loop cannot exhaust memory.
