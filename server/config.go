@@ -44,7 +44,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	brokers := fs.String("brokers", env("KAFKA_BROKERS", ""), "comma-separated external Kafka bootstrap addresses; empty runs the embedded broker (env KAFKA_BROKERS)")
 	port := fs.String("embedded-port", env("LAB_EMBEDDED_PORT", "9092"), "embedded broker port on 127.0.0.1; 0 picks any free port (env LAB_EMBEDDED_PORT)")
 	dataDir := fs.String("data-dir", env("LAB_DATA_DIR", ""), "embedded broker persistence directory; empty keeps data in memory (env LAB_DATA_DIR)")
-	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "full-speed runs at once; a lesson run at human pace takes 1/25 of one; more wait in the queue (env LAB_MAX_RUNS)")
+	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "full-speed runs at once; a lesson run at human pace takes a tenth of one; more wait in the queue (env LAB_MAX_RUNS)")
 	maxQueue := fs.String("max-queue", env("LAB_MAX_QUEUE", "1000"), "runs that may wait for room, one client at most a quarter of them; past it 429; 0 refuses at once (env LAB_MAX_QUEUE)")
 	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {

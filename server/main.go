@@ -27,10 +27,13 @@ import (
 const shutdownWait = 5 * time.Second
 
 // lightPerSlot is how many light runs (a lesson's deposits at 50 ms or
-// slower, or a run of at most 100) share one full-speed slot. Measured
-// (BenchmarkClass, make bench): on two cores 100 lesson runs at 100 ms
-// pace at once keep the live trace's frames within …
-const lightPerSlot = 25
+// slower, or a run of at most 100) share one full-speed slot: with the
+// default 4 slots, 40 lesson runs at once. Each still has a producer, a
+// consumer-group member and an auditor; the embedded broker's group
+// session timeout is 1 s, so on two starved cores (BenchmarkClass, 300
+// students, at 100 lesson runs at once) members missed heartbeats and
+// were dropped from their groups. The rest wait in the queue.
+const lightPerSlot = 10
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -126,7 +126,7 @@ func (g *Registry) dispatchLocked() {
 		g.active++
 		ctx, cancel := context.WithCancelCause(g.ctx)
 		r.mu.Lock()
-		r.state, r.waited, r.cancel = Running, time.Since(r.queuedAt), cancel
+		r.state, r.waited, r.cancel, r.started = Running, time.Since(r.queuedAt), cancel, time.Now()
 		r.mu.Unlock()
 		r.Pipeline.Log.StartClock()
 		g.wg.Add(1)
@@ -159,6 +159,14 @@ func (r *Run) Waited() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.waited
+}
+
+// Started is when r left the queue and started, at or just before the
+// zero of its events' t_us; zero while it waits.
+func (r *Run) Started() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started
 }
 
 // speedUp charges a light run as a full-speed one before its pace drops

@@ -118,7 +118,8 @@ type Run struct {
 	err      string
 	result   *pipeline.Result
 	finished time.Time
-	waited   time.Duration           // in the queue
+	waited   time.Duration // in the queue
+	started  time.Time
 	cancel   context.CancelCauseFunc // set when it starts
 }
 
