@@ -25,9 +25,9 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
-// benchSize reads a size from the environment, or def.
+// benchSize reads a size from the environment (0 or more), or def.
 func benchSize(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
 		return n
 	}
 	return def
