@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -207,19 +211,39 @@ func TestBrowserPresenterFitsAProjector(t *testing.T) {
 	}
 }
 
-// TestBrowserBudget reports, rather than asserts (timing decides no test),
-// what a lesson page weighs as Chromium loads it, what drawing a
-// 200-deposit run costs per frame, and the longest task while a
-// 100,000-deposit run plays. It asserts that the picture measures itself.
+// frameTimes reads the picture's animation frames as it measured them
+// (User Timing "picture.draw": script time, ms), sorted, and clears them.
+func frameTimes(t *testing.T, ctx context.Context) []float64 {
+	t.Helper()
+	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const f = performance.getEntriesByName("picture.draw").map((e) => e.duration).sort((a, b) => a - b); performance.clearMeasures("picture.draw"); return f; })()`))
+	if err != nil || len(frames) == 0 {
+		t.Fatalf("no picture.draw measures: %v", err)
+	}
+	return frames
+}
+
+// p95 is the nearest-rank 95th percentile of sorted.
+func p95(sorted []float64) float64 { return sorted[(len(sorted)*95+99)/100-1] }
+
+// TestBrowserBudget: drawing a 200-deposit run keeps each animation frame's
+// script time p95 under 8 ms, and a 100,000-deposit run's page has no task
+// over 200 ms (Performance API: User Timing and Long Tasks). It also
+// reports what a lesson page weighs as Chromium loads it (the budget:
+// TestAssetsCacheForever).
+//
+// The frames are asserted on the run replayed from its file (/replay, the
+// same drawing fed the same events at the same pace), the second time: played
+// live, the run's broker and pipeline share the machine's cores with the
+// browser, and their work lands in the frames' wall-clock time; played the
+// first time, the frames include V8 compiling picture.js. Both are reported.
+// A machine too busy to time anything (other processes on its cores: a
+// fixed workload in the page takes twice as long as its fastest run) has
+// the numbers reported and the budgets not judged, and says so.
 func TestBrowserBudget(t *testing.T) {
 	needChromium(t)
-	ctx, _, _ := openRunPage(t, "/lessons/exactly-once?lang=en")
+	ctx, _, base := openRunPage(t, "/lessons/exactly-once?lang=en")
 	weight := evalInt(t, ctx, `performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((a, e) => a + e.decodedBodySize, 0)`)
 	t.Logf("lesson page with its assets, as Chromium loaded them: %d bytes (budget 180 KB: TestAssetsCacheForever)", weight)
-	// Long tasks from here on.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => { window.longest = Math.max(window.longest, e.duration); })).observe({ type: "longtask", buffered: false })`)); err != nil {
-		t.Fatal(err)
-	}
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`input[name=fault][value="processor-crash"]`)),
 		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "200"),
@@ -230,13 +254,55 @@ func TestBrowserBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`performance.getEntriesByName("picture.draw").map((e) => e.duration).sort((a, b) => a - b)`))
-	if err != nil || len(frames) == 0 {
-		t.Fatalf("no picture.draw measures: %v", err)
+	report := func(how string, f []float64) {
+		t.Logf("200-deposit run, %s: %d frames drawn, script time per frame p50 %.2f ms, p95 %.2f ms, max %.2f ms (budget: p95 < 8 ms)",
+			how, len(f), f[len(f)/2], p95(f), f[len(f)-1])
 	}
-	t.Logf("200-deposit run: %d frames drawn, script time per frame p50 %.2f ms, p95 %.2f ms, max %.2f ms (budget: p95 < 8 ms)",
-		len(frames), frames[len(frames)/2], frames[(len(frames)*95)/100], frames[len(frames)-1])
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0`)); err != nil {
+	report("live", frameTimes(t, ctx))
+
+	// The same run, replayed: its file as the page offers it for download.
+	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=run]").dataset.run`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/api/runs/" + id + "/trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	file := filepath.Join(t.TempDir(), id+".json")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	replay := visitor(t, ctx)
+	err = chromedp.Do(replay,
+		chromedp.Navigate(base+"/replay?lang=en"),
+		chromedp.SetUploadFiles(chromedp.CSS("[data-testid=replay-file]"), []string{file}),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report("replayed, the page's first", frameTimes(t, replay))
+	err = chromedp.Do(replay,
+		chromedp.Navigate(base+"/replay?lang=en"),
+		chromedp.SetUploadFiles(chromedp.CSS("[data-testid=replay-file]"), []string{file}),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := frameTimes(t, replay)
+	report("replayed again", frames)
+	busy := contention(t, replay)
+	if p := p95(frames); p >= 8 && busy < 2 {
+		t.Errorf("drawing a 200-deposit run: script time per animation frame p95 %.2f ms over %d frames (p50 %.2f, max %.2f), budget < 8 ms: draw less per frame (picture.js: BUILDS, the bands walk)",
+			p, len(frames), frames[len(frames)/2], frames[len(frames)-1])
+	}
+
+	// Long tasks from here on.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => { window.longest = Math.max(window.longest, e.duration); })).observe({ type: "longtask", buffered: false })`)); err != nil {
 		t.Fatal(err)
 	}
 	err = chromedp.Do(ctx,
@@ -253,4 +319,34 @@ func TestBrowserBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("100,000-deposit run: longest task %.0f ms (budget: none over 200 ms)", longest)
+	busy = max(busy, contention(t, ctx))
+	if busy >= 2 {
+		t.Skipf("the machine is too busy to judge a time budget: a fixed workload in the page took %.1f× its fastest run (other processes share its cores); the numbers above are reported, not judged", busy)
+	}
+	if longest > 200 {
+		t.Errorf("a 100,000-deposit run's page ran a task of %.0f ms, budget 200 ms: the page stops answering the reader for that long", longest)
+	}
+}
+
+// contention times a fixed workload in the page 15 times and returns its
+// median over its fastest run: about 1 on a machine with a core to spare,
+// more the more other processes take the page's core from it.
+func contention(t *testing.T, ctx context.Context) float64 {
+	t.Helper()
+	ratio, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const runs = [];
+		for (let r = 0; r < 15; r++) {
+			const began = performance.now();
+			let x = 0;
+			for (let i = 0; i < 300000; i++) x = (x + Math.sqrt(i)) % 1e9;
+			runs.push(performance.now() - began + (x < 0 ? 1 : 0));
+		}
+		runs.sort((a, b) => a - b);
+		return runs[7] / Math.max(runs[0], 0.1);
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("machine contention: a fixed workload's median run %.1f× its fastest", ratio)
+	return ratio
 }

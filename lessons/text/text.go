@@ -290,6 +290,10 @@ var texts = map[Lang]map[string]string{
 		"predict.guess":     "you said",
 		"predict.outcome":   "the run",
 		"predict.skipped":   "no guess",
+
+		// The picture: a producer's aborted batch in the input topic (issue 11).
+		"pic.aborted.input":          "aborted batch: the producer's transaction was aborted, so read_committed readers skip this record",
+		"pic.show.uncommitted.input": "Show read_uncommitted too ({in} aborted records in the input, {n} aborted credits)",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -524,5 +528,9 @@ var texts = map[Lang]map[string]string{
 		"predict.guess":     "예측",
 		"predict.outcome":   "실행 결과",
 		"predict.skipped":   "예측 안 함",
+
+		// The picture: a producer's aborted batch in the input topic (issue 11).
+		"pic.aborted.input":          "중단된 배치: 프로듀서의 트랜잭션이 중단(abort)되어 read_committed 컨슈머는 이 레코드를 건너뜁니다",
+		"pic.show.uncommitted.input": "read_uncommitted로도 보기 (입력 토픽의 중단된 레코드 {in}건, 중단된 반영 {n}건)",
 	},
 }
