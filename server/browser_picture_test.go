@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -108,6 +109,128 @@ func TestBrowserPictureOfAnExactlyOnceCrash(t *testing.T) {
 			t.Errorf("%s: d-000010 is not highlighted in the producer, the log and the ledger", lang)
 		}
 		shootPicture(t, ctx, "picture-eos-crash-follow-"+lang)
+	}
+}
+
+// TestBrowserPictureMoves: while a run is watched live, its deposits in
+// flight are tokens that move (a running animation), at most 12 at once, and
+// none is left when the run is over; a reader who asked for less motion
+// gets no token, and the module that moves them is not even loaded.
+func TestBrowserPictureMoves(t *testing.T) {
+	needChromium(t)
+	for _, c := range []struct {
+		lang    string
+		reduced bool
+	}{{"en", false}, {"ko", false}, {"en", true}} {
+		reduced := c.reduced
+		ctx, _, _ := openRunPage(t, "/lessons/at-least-once?lang="+c.lang)
+		if reduced {
+			motion := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}}
+			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, motion); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Every 20 ms: the most tokens drawn at once, and how often one was
+		// seen moving.
+		watch := `window.tokens = 0; window.moving = 0; setInterval(() => {
+			const tk = document.querySelectorAll("[data-testid=picture] .token");
+			window.tokens = Math.max(window.tokens, tk.length);
+			tk.forEach((g) => { if (g.getAnimations().some((a) => a.playState === "running")) window.moving++; });
+		}, 20)`
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](watch)); err != nil {
+			t.Fatal(err)
+		}
+		err := chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "20"),
+			chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "100"),
+			chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reduced {
+			pollTrue(t, ctx, "deposits in flight", `document.querySelectorAll("[data-testid=picture] .token").length >= 3 && document.querySelectorAll("[data-testid=picture] .box.credit").length >= 3`)
+			shootPicture(t, ctx, "picture-in-flight-"+c.lang)
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]"))); err != nil {
+			t.Fatal(err)
+		}
+		tokens, moving := evalInt(t, ctx, "window.tokens"), evalInt(t, ctx, "window.moving")
+		loaded := evalInt(t, ctx, `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/flight.js")).length`)
+		t.Logf("reduced motion %v: at most %d tokens at once, seen moving %d times, flight.js loaded %d", reduced, tokens, moving, loaded)
+		if reduced {
+			if tokens != 0 || loaded != 0 {
+				t.Errorf("prefers-reduced-motion: %d tokens drawn, flight.js loaded %d times, want none", tokens, loaded)
+			}
+			continue
+		}
+		if tokens == 0 || tokens > 12 || moving == 0 {
+			t.Errorf("a live run drew at most %d tokens at once (want 1 to 12), seen moving %d times (want some)", tokens, moving)
+		}
+		if n := count(t, ctx, "[data-testid=picture] .token"); n != 0 {
+			t.Errorf("the run is over and %d tokens are still drawn", n)
+		}
+	}
+}
+
+// TestBrowserPictureOfAnAbortedBatch: a producer's aborted batch, as the
+// auditor puts it on the trace (record events of the input, actor broker,
+// aborted; TestInputIsDrawnWithItsAbortedBatches), is drawn where it sits in
+// the input: an empty slot in the read_committed view, its deposits struck
+// through in the read_uncommitted one. The lab's faults never make its
+// producer abort, so the picture is fed the events of one that did: d-1 and
+// d-2 at offsets 0 and 1, aborted (the abort marker at 2), then written
+// again, committed, at 3 and 4.
+func TestBrowserPictureOfAnAbortedBatch(t *testing.T) {
+	needChromium(t)
+	for _, lang := range []string{"en", "ko"} {
+		ctx, _, _ := openRunPage(t, "/lessons/exactly-once?lang="+lang)
+		draw := `(async () => {
+			const src = document.querySelector("script[src$='/lesson.js']").src.replace(/lesson\.js$/, "picture.js");
+			const { Picture } = await import(src);
+			const t = JSON.parse(document.querySelector("[data-testid=run-panel]").dataset.i18n);
+			const holder = document.createElement("div");
+			document.querySelector("[data-testid=runs]").append(holder);
+			const p = new Picture(holder, t, { guarantee: "exactly-once", preset: "strict", messages: 2 });
+			const events = [
+				{ actor: "producer", kind: "send", id: "d-000001", offset: -1 },
+				{ actor: "producer", kind: "send", id: "d-000002", offset: -1 },
+				{ actor: "producer", kind: "txn-abort", offset: -1 },
+				{ actor: "producer", kind: "send", id: "d-000001", offset: -1 },
+				{ actor: "producer", kind: "send", id: "d-000002", offset: -1 },
+				{ actor: "producer", kind: "ack", id: "d-000001", offset: -1 },
+				{ actor: "producer", kind: "ack", id: "d-000002", offset: -1 },
+				{ actor: "processor", kind: "fetch", id: "d-000001", offset: 3, instance: "p-1" },
+				{ actor: "processor", kind: "fetch", id: "d-000002", offset: 4, instance: "p-1" },
+				{ actor: "ledger", kind: "credit", id: "d-000001", offset: -1, instance: "p-1" },
+				{ actor: "ledger", kind: "credit", id: "d-000002", offset: -1, instance: "p-1" },
+				{ actor: "broker", kind: "record", id: "d-000001", offset: 0, aborted: true },
+				{ actor: "broker", kind: "record", id: "d-000002", offset: 1, aborted: true },
+			];
+			events.forEach((e, i) => p.add({ seq: i + 1, t_us: i * 1000, ...e }));
+			p.done({ result: null });
+			p.draw();
+			holder.dataset.testid = "aborted-batch";
+			return true;
+		})()`
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](draw, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatal(err)
+		}
+		in := "[data-testid=aborted-batch] "
+		if n, m := count(t, ctx, in+".box.skipped-record"), count(t, ctx, in+".box.record.aborted"); n != 2 || m != 0 {
+			t.Errorf("%s: read_committed view: %d empty slots, %d struck-through records, want 2 and 0", lang, n, m)
+		}
+		shootElement(t, ctx, in+"[data-testid=picture]", "picture-aborted-batch-committed-"+lang)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(in+"[data-testid=isolation]"))); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, ctx, in+`.box.record.aborted[data-id="d-000001"], `+in+`.box.record.aborted[data-id="d-000002"]`); n != 2 {
+			t.Errorf("%s: read_uncommitted view: %d struck-through records of d-000001 and d-000002, want 2", lang, n)
+		}
+		if n := count(t, ctx, in+".box.record:not(.aborted)"); n != 2 {
+			t.Errorf("%s: %d committed records drawn, want 2", lang, n)
+		}
+		shootElement(t, ctx, in+"[data-testid=picture]", "picture-aborted-batch-uncommitted-"+lang)
 	}
 }
 
@@ -297,7 +420,7 @@ func TestBrowserBudget(t *testing.T) {
 	report("replayed again", frames)
 	busy := contention(t, replay)
 	if p := p95(frames); p >= 8 && busy < 2 {
-		t.Errorf("drawing a 200-deposit run: script time per animation frame p95 %.2f ms over %d frames (p50 %.2f, max %.2f), budget < 8 ms: draw less per frame (picture.js: BUILDS, the bands walk)",
+		t.Errorf("drawing a 200-deposit run: script time per animation frame p95 %.2f ms over %d frames (p50 %.2f, max %.2f), budget < 8 ms: draw less per frame (picture.js: BUILDS, walk)",
 			p, len(frames), frames[len(frames)/2], frames[len(frames)-1])
 	}
 
@@ -318,6 +441,10 @@ func TestBrowserBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]"))); err != nil {
+		t.Fatal(err)
+	}
+	shootElement(t, ctx, "[data-testid=charts]", "charts-eos-crash-100000-en")
 	t.Logf("100,000-deposit run: longest task %.0f ms (budget: none over 200 ms)", longest)
 	busy = max(busy, contention(t, ctx))
 	if busy >= 2 {

@@ -294,6 +294,7 @@ var texts = map[Lang]map[string]string{
 		// The picture: a producer's aborted batch in the input topic (issue 11).
 		"pic.aborted.input":          "aborted batch: the producer's transaction was aborted, so read_committed readers skip this record",
 		"pic.show.uncommitted.input": "Show read_uncommitted too ({in} aborted records in the input, {n} aborted credits)",
+		"pic.flowing":                "Deposits are flowing: the producer sends each one, the processor credits it in the ledger.",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -532,5 +533,6 @@ var texts = map[Lang]map[string]string{
 		// The picture: a producer's aborted batch in the input topic (issue 11).
 		"pic.aborted.input":          "중단된 배치: 프로듀서의 트랜잭션이 중단(abort)되어 read_committed 컨슈머는 이 레코드를 건너뜁니다",
 		"pic.show.uncommitted.input": "read_uncommitted로도 보기 (입력 토픽의 중단된 레코드 {in}건, 중단된 반영 {n}건)",
+		"pic.flowing":                "입금이 흐르는 중입니다. 프로듀서가 보내고, 처리기가 원장에 반영합니다.",
 	},
 }

@@ -15,7 +15,10 @@ const SVG = "http://www.w3.org/2000/svg";
 const MAX = 12, QUEUE = 256;
 // A move's length; a token no event moved for STALE ms (its deposit lost on
 // the way, or skipped) is taken off, so it never holds a place.
-const MOVE = 450, STALE = 4000;
+const MOVE = 250, STALE = 4000;
+
+// The events that move a token (step).
+const MOVES = new Set(["send", "fetch", "credit", "error", "skip", "crash"]);
 
 const at = (p) => `translate(${p.x}px, ${p.y}px)`;
 
@@ -27,7 +30,7 @@ export class Flight {
   }
 
   event(e) {
-    if (this.queue.length < QUEUE && (e.kind === "send" || this.tokens.has(e.id) || e.kind === "crash")) this.queue.push(e);
+    if (this.queue.length < QUEUE && MOVES.has(e.kind)) this.queue.push(e);
   }
 
   // clear takes every token off: the picture now shows a state.
@@ -48,26 +51,20 @@ export class Flight {
 
   step(e, where, now) {
     const id = e.id || "";
-    const tk = this.tokens.get(id);
+    let tk = this.tokens.get(id);
     switch (e.kind) {
-      case "send": {
-        const p = where.producer(id);
-        if (tk || !p || this.tokens.size >= MAX) return;
-        const g = document.createElementNS(SVG, "g");
-        g.setAttribute("class", "token");
-        g.setAttribute("transform", `translate(${p.x},${p.y})`);
-        const dot = document.createElementNS(SVG, "circle");
-        dot.setAttribute("r", "6");
-        g.append(dot);
-        this.layer.append(g);
-        this.tokens.set(id, { g, pos: p, instance: "", moved: now, anim: null, pending: [] });
+      case "send":
+        // A deposit's fetch can reach the trace before its send does (the
+        // producer reports a batch once the broker answered): then the
+        // token was made, and moved, by the fetch.
+        if (!tk && !where.fetched(id)) this.make(id, where, now);
         return;
-      }
       case "fetch": {
         // Appended at its offset, then fetched: the log, then the instance.
-        const log = where.log(e.offset), inst = where.instance(e.instance);
-        if (tk) this.move(tk, [log, inst].filter(Boolean), now);
-        if (tk) tk.instance = e.instance || "";
+        tk ||= this.make(id, where, now);
+        if (!tk) return;
+        this.move(tk, [where.log(e.offset), where.instance(e.instance)].filter(Boolean), now);
+        tk.instance = e.instance || "";
         return;
       }
       case "credit": {
@@ -83,6 +80,22 @@ export class Flight {
         // What the crashed instance held dies with it.
         for (const [did, t] of this.tokens) if (t.instance && t.instance === e.instance) this.drop(did, t);
     }
+  }
+
+  // make puts a token on deposit id's producer cell, unless MAX are drawn.
+  make(id, where, now) {
+    const p = where.producer(id);
+    if (!p || this.tokens.size >= MAX) return null;
+    const g = document.createElementNS(SVG, "g");
+    g.setAttribute("class", "token");
+    g.setAttribute("transform", `translate(${p.x},${p.y})`);
+    const dot = document.createElementNS(SVG, "circle");
+    dot.setAttribute("r", "5");
+    g.append(dot);
+    this.layer.append(g);
+    const tk = { g, pos: p, instance: "", moved: now, anim: null, pending: [] };
+    this.tokens.set(id, tk);
+    return tk;
   }
 
   // move sends a token through the points, after the moves it is already

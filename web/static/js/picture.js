@@ -187,13 +187,16 @@ function svg(tag, attrs = {}, text) {
 // Sizes in the SVG's own units: a cell, the gap between cells, a row of
 // cells, a band's heading.
 const CELL = 30, GAP = 4, ROW = 34, HEAD = 20;
-// centre is the middle of a cell at p in a band whose cells start at top.
-const centre = (p, top) => ({ x: p.x + CELL / 2, y: top + p.y + (ROW - 8) / 2 });
-// A frame of a run drawn live builds at most BUILDS boxes; each is a clone
-// of BOX (one call where building it is a dozen): its label, a badge in its
-// corner for a second (third…) credit or write (×2, ↻2…), a strike-through
-// shown on aborted records, and its title.
-const BUILDS = 10;
+// centre is where a deposit in flight is drawn on a cell at p, in a band
+// whose cells start at top.
+// A token sits on a cell's lower edge, under its label.
+const centre = (p, top) => ({ x: p.x + CELL / 2, y: top + p.y + ROW - 8 });
+// A frame of a run drawn live builds at most BUILDS boxes (a new box costs
+// more than all the changes to the kept ones); the rest wait for the next
+// frames. Each is a clone of BOX (one call where building it is a dozen):
+// its label, a badge in its corner for a second (third…) credit or write
+// (×2, ↻2…), a strike-through shown on aborted records, and its title.
+const BUILDS = 8;
 const BOX = svg("g");
 BOX.append(svg("rect", { width: CELL, height: ROW - 8, rx: 3 }), svg("text", { x: CELL / 2, y: 17, "text-anchor": "middle" }),
   svg("text", { x: CELL - 1, y: 7, "text-anchor": "end", class: "badge" }), svg("line", { x1: 2, y1: 13, x2: CELL - 2, y2: 13, class: "strike" }), svg("title"));
@@ -262,6 +265,7 @@ export class Picture {
     this.history.className = "history";
     this.history.dataset.testid = "history";
     this.history.hidden = true;
+    this.history.start = 0; // its first item is its heading, unnumbered
     this.root.append(tools, this.svg, this.caption, this.history);
     this.svg.addEventListener("click", (ev) => this.follow(ev.target.closest("[data-id]")?.dataset.id || ""));
     this.svg.addEventListener("keydown", (ev) => {
@@ -302,7 +306,9 @@ export class Picture {
     this.slider.value = String(this.events.length);
     this.slider.hidden = this.events.length === 0;
     this.flight?.clear();
-    this.schedule();
+    // Whatever the frames had no time for yet, drawn now: the run's end is
+    // a moment a reader looks at, once.
+    this.draw();
   }
 
   // pause offers the slider while the run is paused, to look back; on
@@ -348,8 +354,8 @@ export class Picture {
 
   // draw redraws the picture, building at most builds boxes: a frame of a
   // run drawn live builds a few and leaves the rest, drawn as they were, to
-  // the next frames (the budget: TestBrowserBudget); a click or the slider
-  // draws everything at once.
+  // the next frames (the budget: TestBrowserBudget); a click, the slider and
+  // the run's end draw everything at once.
   draw(builds = Infinity) {
     this.builds = builds;
     this.behind = false;
@@ -635,6 +641,7 @@ export class Picture {
     }
     this.flight?.frame({
       producer: (id) => { const i = geo.ids.indexOf(id); return i < 0 ? null : centre(at(i), geo.top.p); },
+      fetched: (id) => (m.deposits.get(id)?.offsets.length || 0) > 0,
       log: (o) => centre(logAt(o), geo.top.l),
       instance: (name) => geo.instances.get(name) || null,
       ledger: (id) => { const i = geo.cells.findLastIndex((c) => c.id === id); return i < 0 ? null : centre(at(i), geo.top.c); },
@@ -654,7 +661,7 @@ export class Picture {
 
   captionText() {
     const t = this.t, mo = this.model.moment;
-    if (!mo) return t["pic.start"];
+    if (!mo) return t[this.model.deposits.size ? "pic.flowing" : "pic.start"];
     return format(t[mo.key], { ...mo, id: mo.id || "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
   }
 
