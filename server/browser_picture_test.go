@@ -227,6 +227,9 @@ func TestBrowserPictureOfAnAbortedBatch(t *testing.T) {
 		if n := count(t, ctx, in+`.box.record.aborted[data-id="d-000001"], `+in+`.box.record.aborted[data-id="d-000002"]`); n != 2 {
 			t.Errorf("%s: read_uncommitted view: %d struck-through records of d-000001 and d-000002, want 2", lang, n)
 		}
+		if caption, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=aborted-batch] [data-testid=caption]").textContent`)); !strings.Contains(caption, "read_committed") {
+			t.Errorf("%s: the caption does not say the producer's aborted batch is skipped by read_committed readers: %q", lang, caption)
+		}
 		if n := count(t, ctx, in+".box.record:not(.aborted)"); n != 2 {
 			t.Errorf("%s: %d committed records drawn, want 2", lang, n)
 		}

@@ -295,6 +295,7 @@ var texts = map[Lang]map[string]string{
 		"pic.aborted.input":          "aborted batch: the producer's transaction was aborted, so read_committed readers skip this record",
 		"pic.show.uncommitted.input": "Show read_uncommitted too ({in} aborted records in the input, {n} aborted credits)",
 		"pic.flowing":                "Deposits are flowing: the producer sends each one, the processor credits it in the ledger.",
+		"pic.abort.producer":         "The producer aborted its transaction: the batch stays in the input topic, and read_committed readers skip it.",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -534,5 +535,6 @@ var texts = map[Lang]map[string]string{
 		"pic.aborted.input":          "중단된 배치: 프로듀서의 트랜잭션이 중단(abort)되어 read_committed 컨슈머는 이 레코드를 건너뜁니다",
 		"pic.show.uncommitted.input": "read_uncommitted로도 보기 (입력 토픽의 중단된 레코드 {in}건, 중단된 반영 {n}건)",
 		"pic.flowing":                "입금이 흐르는 중입니다. 프로듀서가 보내고, 처리기가 원장에 반영합니다.",
+		"pic.abort.producer":         "프로듀서가 트랜잭션을 중단(abort)했습니다. 배치는 입력 토픽에 남지만 read_committed 컨슈머는 건너뜁니다.",
 	},
 }

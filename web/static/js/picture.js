@@ -128,7 +128,7 @@ export class Model {
         this.moment = { key: "pic.restart", instance: e.instance, offset: this.committed };
         break;
       case "txn-abort":
-        this.moment = { key: "pic.abort", instance: e.instance };
+        this.moment = { key: e.actor === "producer" ? "pic.abort.producer" : "pic.abort", instance: e.instance };
         break;
       case "record":
         if (e.actor === "broker") this.abortedInput.set(e.offset, id);
