@@ -279,6 +279,9 @@ export class Picture {
     // after the last frame's changes would make the browser lay out again.
     this.width = Math.max(320, this.root.clientWidth || 900);
     new ResizeObserver(([entry]) => {
+      // 0 while the picture is not laid out (hidden; or, for a moment, while
+      // Chromium takes a screenshot): nothing to redraw for.
+      if (!entry.contentRect.width) return;
       const w = Math.max(320, Math.floor(entry.contentRect.width));
       if (w !== this.width) { this.width = w; this.schedule(); }
     }).observe(this.root);
