@@ -409,10 +409,7 @@ export class Picture {
     const used = new Set();
     const cell = (key, p, label, cls, id = "", title = "", badge = "") => {
       used.add(key);
-      const klass = `box ${cls}${id && id === this.focus ? " focus" : ""}`;
-      const pos = `translate(${p.x},${p.y})`;
-      // The accessible name starts with what the cell shows.
-      const name = id ? `${label}${badge} — ${title || id}` : "";
+      const focus = id !== "" && id === this.focus;
       let b = this.boxes.get(key);
       if (!b) {
         if (this.builds-- <= 0) {
@@ -420,13 +417,24 @@ export class Picture {
           return;
         }
         const g = BOX.cloneNode(true);
-        b = { g, text: g.children[1], mark: g.children[2], tip: g.lastChild, pos: "", klass: "", label: "", badge: "", title: "", id: "", name: "" };
+        b = { g, text: g.children[1], mark: g.children[2], tip: g.lastChild, x: NaN, y: NaN, cls: "", focus: false, label: "", badge: "", title: "", id: "" };
         this.layers[key[0]].append(g);
         this.boxes.set(key, b);
       }
+      // Compared before anything is built: a box nothing changed in costs no
+      // string and no write.
       const g = b.g;
-      if (b.pos !== pos) g.setAttribute("transform", b.pos = pos);
-      if (b.klass !== klass) g.setAttribute("class", b.klass = klass);
+      if (b.x !== p.x || b.y !== p.y) {
+        b.x = p.x;
+        b.y = p.y;
+        g.setAttribute("transform", `translate(${p.x},${p.y})`);
+      }
+      if (b.cls !== cls || b.focus !== focus) {
+        b.cls = cls;
+        b.focus = focus;
+        g.setAttribute("class", `box ${cls}${focus ? " focus" : ""}`);
+      }
+      if (b.label === label && b.badge === badge && b.title === title && b.id === id) return;
       if (b.label !== label) b.text.textContent = b.label = label;
       if (b.badge !== badge) b.mark.textContent = b.badge = badge;
       if (b.title !== title) b.tip.textContent = b.title = title;
@@ -442,11 +450,9 @@ export class Picture {
           g.removeAttribute("role");
         }
       }
-      if (b.name !== name) {
-        b.name = name;
-        if (name) g.setAttribute("aria-label", name);
-        else g.removeAttribute("aria-label");
-      }
+      // The accessible name starts with what the cell shows.
+      if (id) g.setAttribute("aria-label", `${label}${badge} — ${title || id}`);
+      else g.removeAttribute("aria-label");
     };
 
     // walk draws a band's cells, unless nothing they show changed since it
@@ -476,7 +482,7 @@ export class Picture {
     walk("p", () => ids.forEach((id, i) => {
       const d = m.deposits.get(id);
       const mark = d.failed ? (d.credits || d.offsets.length ? "?" : "✗") : d.acked ? "✓" : "";
-      const cls = [d.acked ? "acked" : "sent", d.failed ? "failed" : "", d.hit ? "hit" : ""].join(" ");
+      const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}`;
       cell("p" + id, at(i), short(id) + mark, cls, id, `${id}: ${this.states(d).join(", ")}`, d.attempt > 1 ? `↻${d.attempt}` : "");
     }));
     y += rows(ids.length) * ROW + GAP * 2;
