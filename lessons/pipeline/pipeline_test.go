@@ -320,6 +320,9 @@ func TestInputIsDrawnWithItsAbortedBatches(t *testing.T) {
 	}
 	defer cl.Close()
 	for r.Progress.Acked.Load() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the run acknowledged no deposit in 60 s")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := cl.BeginTransaction(); err != nil {
