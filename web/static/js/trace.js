@@ -5,7 +5,6 @@
 
 import { wire, postJSON } from "./controls.js";
 import { catalog, fault, injectable } from "./catalog.js";
-import { Picture } from "./picture.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -48,20 +47,20 @@ export class RunView {
     this.root.append(this.queued, this.bar, this.counts);
     if (!this.small) this.root.append(el("p", { class: "note", text: t["trace.big"] }));
     // A run small enough gets its picture; its lanes stay as the text
-    // equivalent, one click away.
-    if (this.small) this.picture = new Picture(this.root, t, run);
-    else {
-      // Charts are for large runs only: their module loads when one is
-      // shown, and catches up with what came before it.
-      const holder = el("div");
-      this.root.append(holder);
-      this.chartsQueue = [];
-      import("./charts.js").then(({ Charts }) => {
-        this.charts = new Charts(holder, t, run);
-        for (const [k, v] of this.chartsQueue) this.charts[k](v);
-        this.chartsQueue = null;
-      });
-    }
+    // equivalent, one click away. Charts are for large runs only. Either
+    // module loads when a run is shown (a lesson page only read never needs
+    // one: the page's budget), and catches up with what came before it.
+    const holder = el("div");
+    this.root.append(holder);
+    this.drawingQueue = [];
+    const drawing = this.small ? import("./picture.js").then(({ Picture }) => new Picture(holder, t, run))
+      : import("./charts.js").then(({ Charts }) => new Charts(holder, t, run));
+    drawing.then((d) => {
+      for (const [k, v] of this.drawingQueue) d[k](v);
+      this.drawingQueue = null;
+      if (this.small) this.picture = d;
+      else this.charts = d;
+    });
     const lanes = this.small ? el("details", { class: "as-text" }, el("summary", { text: t["pic.events"] })) : this.root;
     if (this.small) this.root.append(lanes);
     this.lanes = {};
@@ -117,11 +116,13 @@ export class RunView {
     }
   }
 
-  // toCharts hands a large run's charts a progress frame or the result,
-  // keeping them until the charts' module has loaded.
-  toCharts(what, v) {
-    if (this.charts) this.charts[what](v);
-    else if (this.chartsQueue) this.chartsQueue.push([what, v]);
+  // toDrawing hands a run's picture (add, pause, done) or a large run's
+  // charts (progress, done) what it draws, keeping it until the drawing's
+  // module has loaded.
+  toDrawing(what, v) {
+    const to = this.picture || this.charts;
+    if (to) to[what](v);
+    else if (this.drawingQueue) this.drawingQueue.push([what, v]);
   }
 
   // once draws an event it has not drawn yet: the frame after a snapshot
@@ -138,8 +139,8 @@ export class RunView {
 
   progress(p) {
     this.queue(p.state, p.queue_position);
-    this.toCharts("progress", p);
-    if (this.picture && p.paused !== undefined) this.picture.pause(p.paused);
+    if (!this.small) this.toDrawing("progress", p);
+    else if (p.paused !== undefined) this.toDrawing("pause", p.paused);
     this.bar.value = p.credited || 0;
     this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
     const expected = this.status ? this.status.messages : 0;
@@ -165,7 +166,7 @@ export class RunView {
   event(e) {
     const t = this.t;
     const id = e.id || "";
-    if (this.picture) this.picture.add(e);
+    if (this.small) this.toDrawing("add", e);
     switch (e.kind) {
       case "send":
         this.deposit(id);
@@ -319,8 +320,7 @@ export class RunView {
   result(run) {
     const t = this.t;
     const v = this.verdict;
-    if (this.picture) this.picture.done(run);
-    this.toCharts("done", run);
+    this.toDrawing("done", run);
     v.replaceChildren();
     v.hidden = false;
     if (run.state === "failed") {
