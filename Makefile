@@ -44,7 +44,7 @@ bench:
 	go test -run XXX -bench 'BenchmarkLessonPage|BenchmarkStartup' ./server/
 	go test -run XXX -bench BenchmarkFanOut -benchtime 4x ./server/
 	go test -run XXX -bench BenchmarkClass -benchtime 1x -timeout 20m ./server/
-	go test -count=1 -run 'TestBrowserBudget$$' -v ./server/
+	go test -count=1 -run 'TestBrowserBudget$$' -v ./server/ -budget
 
 run:
 	go run ./server

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +15,12 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
 )
+
+// budget has TestBrowserBudget judge wall-clock times (make bench).
+var budget = flag.Bool("budget", false, "judge the browser's wall-clock budgets (make bench); without it they are reported")
 
 // runInPicture starts a run from a lesson page's form and waits for its
 // verdict: the picture is then complete.
@@ -338,14 +346,19 @@ func TestBrowserPresenterFitsAProjector(t *testing.T) {
 }
 
 // frameTimes reads the picture's animation frames as it measured them
-// (User Timing "picture.draw": script time, ms), sorted, and clears them.
-func frameTimes(t *testing.T, ctx context.Context) []float64 {
+// (User Timing "picture.draw": script time in ms, sorted) and the most boxes
+// one frame built (its detail), and clears them.
+func frameTimes(t *testing.T, ctx context.Context) ([]float64, int) {
 	t.Helper()
-	frames, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const f = performance.getEntriesByName("picture.draw").map((e) => e.duration).sort((a, b) => a - b); performance.clearMeasures("picture.draw"); return f; })()`))
-	if err != nil || len(frames) == 0 {
+	type frames struct {
+		Times []float64 `json:"times"`
+		Built int       `json:"built"`
+	}
+	f, err := chromedp.Run(ctx, chromedp.Evaluate[frames](`(() => { const e = performance.getEntriesByName("picture.draw"); performance.clearMeasures("picture.draw"); return { times: e.map((m) => m.duration).sort((a, b) => a - b), built: Math.max(0, ...e.map((m) => m.detail)) }; })()`))
+	if err != nil || len(f.Times) == 0 {
 		t.Fatalf("no picture.draw measures: %v", err)
 	}
-	return frames
+	return f.Times, f.Built
 }
 
 // p95 is the nearest-rank 95th percentile of sorted.
@@ -357,14 +370,20 @@ func p95(sorted []float64) float64 { return sorted[(len(sorted)*95+99)/100-1] }
 // reports what a lesson page weighs as Chromium loads it (the budget:
 // TestAssetsCacheForever).
 //
+// Wall-clock budgets are judged under -budget (make bench), where nothing
+// else runs: under `make test` other packages' tests share the cores, so
+// there the times are reported and what decides them is asserted instead
+// — no frame builds more than BUILDS (8) boxes, and the large run is drawn
+// as charts, never cell by cell.
+//
 // The frames are asserted on the run replayed from its file (/replay, the
 // same drawing fed the same events at the same pace), the second time: played
 // live, the run's broker and pipeline share the machine's cores with the
 // browser, and their work lands in the frames' wall-clock time; played the
 // first time, the frames include V8 compiling picture.js. Both are reported.
-// A machine too busy to time anything (other processes on its cores: a
-// fixed workload in the page takes twice as long as its fastest run) has
-// the numbers reported and the budgets not judged, and says so.
+// The frames are judged by the best of three replays' p95: a frame's
+// wall-clock time includes whatever else took the core meanwhile, and the
+// best of three is the drawing's own cost with the least of that.
 func TestBrowserBudget(t *testing.T) {
 	needChromium(t)
 	ctx, _, base := openRunPage(t, "/lessons/exactly-once?lang=en")
@@ -380,11 +399,14 @@ func TestBrowserBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := func(how string, f []float64) {
-		t.Logf("200-deposit run, %s: %d frames drawn, script time per frame p50 %.2f ms, p95 %.2f ms, max %.2f ms (budget: p95 < 8 ms)",
-			how, len(f), f[len(f)/2], p95(f), f[len(f)-1])
+	built := 0
+	report := func(how string, f []float64, b int) {
+		built = max(built, b)
+		t.Logf("200-deposit run, %s: %d frames drawn, script time per frame p50 %.2f ms, p95 %.2f ms, max %.2f ms (budget: p95 < 8 ms); at most %d boxes built in a frame",
+			how, len(f), f[len(f)/2], p95(f), f[len(f)-1], b)
 	}
-	report("live", frameTimes(t, ctx))
+	f, b := frameTimes(t, ctx)
+	report("live", f, b)
 
 	// The same run, replayed: its file as the page offers it for download.
 	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=run]").dataset.run`))
@@ -402,30 +424,29 @@ func TestBrowserBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	replay := visitor(t, ctx)
-	err = chromedp.Do(replay,
-		chromedp.Navigate(base+"/replay?lang=en"),
-		chromedp.SetUploadFiles(chromedp.CSS("[data-testid=replay-file]"), []string{file}),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
-	)
-	if err != nil {
-		t.Fatal(err)
+	best := math.Inf(1)
+	for i := range 3 {
+		err = chromedp.Do(replay,
+			chromedp.Navigate(base+"/replay?lang=en"),
+			chromedp.SetUploadFiles(chromedp.CSS("[data-testid=replay-file]"), []string{file}),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames, b := frameTimes(t, replay)
+		report(fmt.Sprintf("replay %d", i+1), frames, b)
+		if i > 0 { // the first includes V8 compiling picture.js
+			best = min(best, p95(frames))
+		}
 	}
-	report("replayed, the page's first", frameTimes(t, replay))
-	err = chromedp.Do(replay,
-		chromedp.Navigate(base+"/replay?lang=en"),
-		chromedp.SetUploadFiles(chromedp.CSS("[data-testid=replay-file]"), []string{file}),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
-	)
-	if err != nil {
-		t.Fatal(err)
+	if built > 8 {
+		t.Errorf("a live frame of the picture built %d boxes, at most 8 (picture.js BUILDS): one frame does the work of many", built)
 	}
-	frames := frameTimes(t, replay)
-	report("replayed again", frames)
-	busy := contention(t, replay)
-	if p := p95(frames); p >= 8 && busy < 2 {
-		t.Errorf("drawing a 200-deposit run: script time per animation frame p95 %.2f ms over %d frames (p50 %.2f, max %.2f), budget < 8 ms: draw less per frame (picture.js: BUILDS, walk)",
-			p, len(frames), frames[len(frames)/2], frames[len(frames)-1])
+	if *budget && best >= 8 {
+		t.Errorf("drawing a 200-deposit run: script time per animation frame p95 %.2f ms at best of two warm replays, budget < 8 ms: draw less per frame (picture.js: BUILDS, walk)", best)
 	}
+	contention(t, replay)
 
 	// Long tasks from here on.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => { window.longest = Math.max(window.longest, e.duration); })).observe({ type: "longtask", buffered: false })`)); err != nil {
@@ -449,11 +470,14 @@ func TestBrowserBudget(t *testing.T) {
 	}
 	shootElement(t, ctx, "[data-testid=charts]", "charts-eos-crash-100000-en")
 	t.Logf("100,000-deposit run: longest task %.0f ms (budget: none over 200 ms)", longest)
-	busy = max(busy, contention(t, ctx))
-	if busy >= 2 {
-		t.Skipf("the machine is too busy to judge a time budget: a fixed workload in the page took %.1f× its fastest run (other processes share its cores); the numbers above are reported, not judged", busy)
+	cells, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("[data-testid=charts]").closest("[data-testid=run]").querySelectorAll("[data-testid=picture], .lane-body .cell").length`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if longest > 200 {
+	if cells > 0 {
+		t.Errorf("a 100,000-deposit run drew %d pictures or cells; a run over %d deposits is drawn as charts", cells, lessons.DrawnDeposits)
+	}
+	if *budget && longest > 200 {
 		t.Errorf("a 100,000-deposit run's page ran a task of %.0f ms, budget 200 ms: the page stops answering the reader for that long", longest)
 	}
 }
