@@ -40,6 +40,7 @@ func (n *notifier) notify(seq int, instance string, b *trace.Batch) {
 	switch {
 	case times > 1 && n.idempotent:
 		n.dropped.Add(1)
+		e.Kind = trace.NotifyDropped
 		e.Detail = "notification repeated: the idempotent receiver already has this deposit id and drops it"
 	case times > 1:
 		n.acted.Add(1)

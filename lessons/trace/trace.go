@@ -46,6 +46,9 @@ const (
 	// Notify is the processor's notification of a credit, its effect
 	// outside Kafka (Attempt counts the deliveries of it).
 	Notify Kind = "notify"
+	// NotifyDropped is an idempotent receiver dropping a repeated
+	// notification: it has the deposit id already.
+	NotifyDropped Kind = "notify-dropped"
 	// Fenced is the broker refusing a zombie processor's write or commit:
 	// a newer instance took its place (Detail names the broker's error).
 	Fenced Kind = "fenced"

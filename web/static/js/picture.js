@@ -122,6 +122,18 @@ export class Model {
       case "txn-abort":
         this.moment = { key: "pic.abort", instance: e.instance };
         break;
+      // processor-stall: the frozen instance, its waking, and the broker
+      // refusing it.
+      case "stall":
+        this.instance(e.instance || "?").after = id;
+        this.moment = { key: "pic.stall", instance: e.instance, id };
+        break;
+      case "wake":
+        this.moment = { key: "pic.wake", instance: e.instance };
+        break;
+      case "fenced":
+        this.moment = { key: "pic.zombie-fenced", instance: e.instance, error: e.broker_error || "" };
+        break;
       case "record":
         this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
         break;
