@@ -52,16 +52,17 @@ func TestZombieIsFencedByTheBroker(t *testing.T) {
 }
 
 // TestStallStopsHeartbeats: the frozen instance really goes silent. The
-// group hands its partition to the next instance only after the session
-// timeout, never sooner: were the zombie's client still heartbeating, no
-// one would take over, and the next instance would credit nothing until
-// the zombie woke at the end of the run.
+// group hands its partition to the next instance only once the session
+// timeout has passed since the frozen member's last heartbeat, which may
+// have come up to a heartbeat interval (a quarter of it) before the
+// freeze. With the freeze left out the takeover came after 303 ms on the
+// embedded broker, and the exactly-once run never finished.
 func TestStallStopsHeartbeats(t *testing.T) {
 	for _, g := range []lessons.GuaranteeID{lessons.AtLeastOnce, lessons.ExactlyOnce} {
 		t.Run(string(g), func(t *testing.T) {
 			res, _ := runTraced(t, g, lessons.Strict, lessons.ProcessorStall, 200)
 			st := float64(testEnv.Tuning.SessionTimeout.Milliseconds())
-			if res.TakeoverMs < 0.8*st {
+			if res.TakeoverMs < 0.7*st {
 				t.Errorf("the next instance credited %.0f ms after the stall, before the session timeout of %.0f ms", res.TakeoverMs, st)
 			}
 			t.Logf("takeover %.0f ms (session timeout %.0f ms)", res.TakeoverMs, st)
