@@ -285,9 +285,6 @@ func (n *nemesis) onFault(a faultconn.Action, p *faultconn.Produce) {
 	}
 }
 
-// crashArmed reports whether any crash is pending.
-func (n *nemesis) crashArmed() bool { return n.crashAfter.Load() > 0 }
-
 // crashDue reports whether the processor must crash after crediting seq.
 func (n *nemesis) crashDue(seq int) bool {
 	at := n.crashAfter.Load()

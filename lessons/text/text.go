@@ -308,6 +308,8 @@ var texts = map[Lang]map[string]string{
 		"pic.stall":                      "{instance} froze right after crediting {id}: no heartbeats, so the group will hand its partition to a new instance.",
 		"pic.wake":                       "{instance} woke, unaware it was replaced, and finishes its batch: a zombie.",
 		"pic.zombie-fenced":              "The broker refused the zombie {instance} with {error}: a newer instance took its place.",
+		"pic.stalled":                    "frozen after d-{id}",
+		"pic.zombie":                     "frozen after d-{id}; woke as a zombie",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -560,5 +562,7 @@ var texts = map[Lang]map[string]string{
 		"pic.stall":                      "{instance}: 입금 {id} 반영 직후 멈췄습니다. 하트비트가 끊겨 그룹이 파티션을 새 인스턴스에 넘깁니다.",
 		"pic.wake":                       "{instance}: 교체된 줄 모르고 깨어나 배치를 마저 처리합니다. 좀비입니다.",
 		"pic.zombie-fenced":              "{instance}: 브로커가 이 좀비를 {error} 오류로 거부했습니다. 더 새 인스턴스가 자리를 이어받았기 때문입니다.",
+		"pic.stalled":                    "d-{id} 반영 직후 멈춤",
+		"pic.zombie":                     "d-{id} 반영 직후 멈춤, 좀비로 깨어남",
 	},
 }

@@ -124,16 +124,25 @@ export class Model {
         break;
       // processor-stall: the frozen instance, its waking, and the broker
       // refusing it.
-      case "stall":
-        this.instance(e.instance || "?").after = id;
+      case "stall": {
+        const p = this.instance(e.instance || "?");
+        p.state = "stalled";
+        p.after = id;
         this.moment = { key: "pic.stall", instance: e.instance, id };
         break;
+      }
       case "wake":
+        this.instance(e.instance || "?").state = "zombie";
         this.moment = { key: "pic.wake", instance: e.instance };
         break;
-      case "fenced":
+      case "fenced": {
+        // The newest instance's epoch or generation is what the broker
+        // refused the zombie for.
+        const newer = [...this.instances.keys()].filter((n) => n !== e.instance).pop();
+        if (newer) this.instance(e.instance || "?").fencedBy = newer;
         this.moment = { key: "pic.zombie-fenced", instance: e.instance, error: e.broker_error || "" };
         break;
+      }
       case "record":
         this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
         break;
@@ -438,7 +447,7 @@ export class Picture {
       g.append(svg("rect", { width: w, height: 60, rx: 5 }));
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
       g.append(svg("text", { x: 8, y: 17, class: "name" }, id));
-      g.append(svg("text", { x: 8, y: 35 }, p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"]));
+      g.append(svg("text", { x: 8, y: 35 }, p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"]));
       if (p.fencedBy) g.append(svg("text", { x: 8, y: 52 }, format(t["pic.fencedby"], { by: p.fencedBy })));
       out.append(g);
       x += w + 12;

@@ -208,13 +208,13 @@ export class RunView {
       // broker may fence it (broker_error names the broker's error).
       case "stall":
         if (id) this.crashed = e.fault;
-        this.lanes.processor.append(el("div", { class: "ev stall", title: e.detail || "", text: `⏸ ${e.instance ? e.instance + ": " : ""}${id} — ${t["trace.stall"] || e.detail || e.kind}` }));
+        this.lanes.processor.append(el("div", { class: "ev stall", title: e.detail || "", text: `‖ ${e.instance ? e.instance + ": " : ""}${id} — ${t["trace.stall"] || e.detail || e.kind}` }));
         break;
       case "wake":
         this.lanes.processor.append(el("div", { class: "ev wake", title: e.detail || "", text: `▶ ${e.instance ? e.instance + ": " : ""}${t["trace.wake"] || e.detail || e.kind}` }));
         break;
       case "fenced":
-        this.lanes.processor.append(el("div", { class: "ev fenced", "data-testid": "fenced", title: e.detail || "", text: `⛔ ${e.instance ? e.instance + ": " : ""}${t["trace.fenced"] || e.kind} (${e.broker_error || "?"})` }));
+        this.lanes.processor.append(el("div", { class: "ev fenced", "data-testid": "fenced", title: e.detail || "", text: `⊘ ${e.instance ? e.instance + ": " : ""}${t["trace.fenced"] || e.kind} (${e.broker_error || "?"})` }));
         break;
       // One notification per credit, outside Kafka: a repeat is the
       // customer told twice (or dropped by an idempotent receiver).
