@@ -76,7 +76,7 @@ func TestPagesByLanguage(t *testing.T) {
 			if doc.Find(`[data-testid=scenario]`).Length() < 3 {
 				t.Errorf("lesson %s %s offers fewer than 3 runs", g, lang)
 			}
-			if n := doc.Find(`input[name=fault]`).Length(); n != 4 {
+			if n := doc.Find(`input[name=fault]`).Length(); n != len(lessons.Faults()) {
 				t.Errorf("lesson %s %s: %d faults in the picker", g, lang, n)
 			}
 			if !strings.Contains(doc.Find(`[data-testid=terminal]`).Text(), testBroker.Addrs()[0]) {
@@ -141,7 +141,10 @@ var importRE = regexp.MustCompile(`from "\./([a-z]+\.js)"`)
 
 // TestAssetsCacheForever: assets are served under content-hashed URLs with
 // long caching, and a lesson page with all its assets (every module it
-// imports) weighs at most 180 KB.
+// imports) weighs at most 190 KB. (180 KB until processor-stall and the
+// notifications: the exactly-once page gained the zombie and the side
+// effects sections, a fault in the picker, and their texts and drawing,
+// 181.6 KB → 186.6 KB for exactly-once in Korean, the heaviest page.)
 func TestAssetsCacheForever(t *testing.T) {
 	a, _ := newTestApp(t, 1)
 	rec, doc := getPage(t, a, "/lessons/exactly-once?lang=ko")
@@ -177,8 +180,8 @@ func TestAssetsCacheForever(t *testing.T) {
 	}
 	follow("lesson.js")
 	t.Logf("lesson page with assets: %d bytes (%d modules)", total, len(seen))
-	if total > 180<<10 {
-		t.Errorf("a lesson page with its assets is %d bytes, budget 180 KB", total)
+	if total > 190<<10 {
+		t.Errorf("a lesson page with its assets is %d bytes, budget 190 KB", total)
 	}
 }
 

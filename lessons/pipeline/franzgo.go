@@ -96,7 +96,11 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 // and woke collects the broker's answers to them: a zombie's writes are
 // what fencing refuses.
 func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string, dialer *faultconn.Dialer, b *trace.Batch) (seqs []int, done bool, crashAt *kgo.Record, woke *zombieWrites, err error) {
-	defer b.Emit()
+	first, repeats := 0, 0 // the batch's repeated notifications
+	defer func() {
+		r.notifier.repeated(first, repeats, instance, b)
+		b.Emit()
+	}()
 	for _, rec := range recs {
 		if string(rec.Key) == endKey {
 			done = true
@@ -116,7 +120,12 @@ func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Rec
 		}
 		cl.Produce(ctx, &kgo.Record{Key: rec.Key,
 			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: instance}.Encode()}, promise)
-		r.notifier.notify(seq, instance, b)
+		if r.notifier.notify(seq) {
+			if repeats == 0 {
+				first = seq
+			}
+			repeats++
+		}
 		switch {
 		case woke != nil: // a zombie finishes its batch, whatever is armed
 		case r.nemesis.crashDue(seq):
@@ -125,6 +134,8 @@ func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Rec
 			if err := cl.Flush(ctx); err != nil {
 				return nil, false, nil, nil, err
 			}
+			r.notifier.repeated(first, repeats, instance, b)
+			first, repeats = 0, 0
 			b.Emit()
 			if err := r.stall(ctx, rec.Key, instance, dialer); err != nil {
 				return nil, false, nil, nil, err

@@ -3,9 +3,11 @@ package pipeline
 // The processor's effect outside Kafka: one notification per credit.
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
@@ -28,25 +30,37 @@ func newNotifier(mode lessons.NotifyID, deposits int) *notifier {
 	return &notifier{idempotent: mode == lessons.NotifyIdempotent, received: make([]atomic.Int32, deposits)}
 }
 
-// notify delivers instance's notification of deposit seq, and puts it on
-// b: a repeat is acted on again by a plain receiver, and dropped by an
-// idempotent one, which has the deposit id.
-func (n *notifier) notify(seq int, instance string, b *trace.Batch) {
+// notify delivers instance's notification of deposit seq and reports
+// whether it was a repeat: a plain receiver acts on a repeat again, an
+// idempotent one, which has the deposit id, drops it.
+func (n *notifier) notify(seq int) (repeat bool) {
 	if seq < 1 || seq > len(n.received) {
+		return false
+	}
+	if n.received[seq-1].Add(1) == 1 {
+		n.acted.Add(1)
+		return false
+	}
+	if n.idempotent {
+		n.dropped.Add(1)
+	} else {
+		n.acted.Add(1)
+	}
+	return true
+}
+
+// repeated puts on b one event for the repeats of a batch, whose first is
+// deposit first: an event per notification would double a drawn run's
+// trace, and the first notification of a deposit is routine.
+func (n *notifier) repeated(first, count int, instance string, b *trace.Batch) {
+	if count == 0 {
 		return
 	}
-	times := n.received[seq-1].Add(1)
-	e := trace.Event{Actor: trace.Processor, Kind: trace.Notify, Deposit: seq, Instance: instance, Offset: -1, Attempt: int(times)}
-	switch {
-	case times > 1 && n.idempotent:
-		n.dropped.Add(1)
+	e := trace.Event{Actor: trace.Processor, Kind: trace.Notify, Deposit: first, Instance: instance, Offset: -1, Attempt: count,
+		Detail: fmt.Sprintf("%d notifications repeated, from %s: the customers are told again", count, deposit.ID(first))}
+	if n.idempotent {
 		e.Kind = trace.NotifyDropped
-		e.Detail = "notification repeated: the idempotent receiver already has this deposit id and drops it"
-	case times > 1:
-		n.acted.Add(1)
-		e.Detail = "notification repeated: the customer is told again"
-	default:
-		n.acted.Add(1)
+		e.Detail = fmt.Sprintf("%d notifications repeated, from %s: the idempotent receiver has their deposit ids and drops them", count, deposit.ID(first))
 	}
 	b.Add(e)
 }
@@ -66,10 +80,17 @@ func (n *notifier) duplicated() int {
 }
 
 // notify sends the notifications of deposits seqs, which instance has just
-// credited, and emits them with what b holds.
+// credited, and emits the repeats with what b holds.
 func (r *Run) notify(seqs []int, instance string, b *trace.Batch) {
+	first, count := 0, 0
 	for _, seq := range seqs {
-		r.notifier.notify(seq, instance, b)
+		if r.notifier.notify(seq) {
+			if count == 0 {
+				first = seq
+			}
+			count++
+		}
 	}
+	r.notifier.repeated(first, count, instance, b)
 	b.Emit()
 }

@@ -43,11 +43,13 @@ const (
 	// Skip is an idempotent consumer (preset dedup) passing over a
 	// delivery of a deposit it has already credited: no credit written.
 	Skip Kind = "skip"
-	// Notify is the processor's notification of a credit, its effect
-	// outside Kafka (Attempt counts the deliveries of it).
+	// Notify is the processor repeating notifications, its effect outside
+	// Kafka, for credits it made again: one event per batch, Deposit the
+	// first and Attempt how many (the first notification of a deposit is
+	// not traced).
 	Notify Kind = "notify"
-	// NotifyDropped is an idempotent receiver dropping a repeated
-	// notification: it has the deposit id already.
+	// NotifyDropped is an idempotent receiver dropping a batch's repeated
+	// notifications (as Notify): it has their deposit ids already.
 	NotifyDropped Kind = "notify-dropped"
 	// Fenced is the broker refusing a zombie processor's write or commit:
 	// a newer instance took its place (Detail names the broker's error).

@@ -216,14 +216,13 @@ export class RunView {
       case "fenced":
         this.lanes.processor.append(el("div", { class: "ev fenced", "data-testid": "fenced", title: e.detail || "", text: `⊘ ${e.instance ? e.instance + ": " : ""}${t["trace.fenced"] || e.kind} (${e.broker_error || "?"})` }));
         break;
-      // One notification per credit, outside Kafka: a repeat is the
-      // customer told twice (or dropped by an idempotent receiver).
+      // Notifications are outside Kafka: a repeat is a customer told twice
+      // (or one an idempotent receiver dropped).
       case "notify":
       case "notify-dropped":
-        if (this.small && e.attempt > 1) {
-          const key = e.kind === "notify" ? "trace.notify.again" : "trace.notify.dropped";
-          this.lanes.processor.append(el("div", { class: `ev ${e.kind === "notify" ? "notify-again" : "notify-dropped"}`, title: e.detail || "", text: `✉ ${e.instance ? e.instance + ": " : ""}${id} ×${e.attempt} — ${t[key] || e.detail}` }));
-        }
+        // One event per batch: id is its first deposit, attempt how many.
+        this.lanes.processor.append(el("div", { class: `ev ${e.kind === "notify" ? "notify-again" : "notify-dropped"}`, title: e.detail || "",
+          text: `✉ ${e.instance ? e.instance + ": " : ""}${id}${e.attempt > 1 ? ` (${e.attempt})` : ""} — ${t[e.kind === "notify" ? "trace.notify.again" : "trace.notify.dropped"] || e.detail}` }));
         break;
       case "skip":
         if (this.small) this.lanes.processor.append(el("div", { class: "ev skip", title: e.detail || "", text: `⤼ ${e.instance ? e.instance + ": " : ""}${id} — ${t["trace.skip"] || e.detail || e.kind}` }));
