@@ -41,6 +41,7 @@ bench:
 	go test -run XXX -bench BenchmarkMillionDeposits -benchtime 1x ./lessons/pipeline/
 	go test -run XXX -bench 'BenchmarkDedup$$' -benchtime 10x ./lessons/pipeline/
 	go test -run XXX -bench 'BenchmarkDedupStore|BenchmarkDedupRestore' -benchtime 5x ./lessons/pipeline/
+	go test -run XXX -bench BenchmarkStallTakeover -benchtime 5x ./lessons/pipeline/
 	go test -run XXX -bench 'BenchmarkLessonPage|BenchmarkStartup' ./server/
 	go test -run XXX -bench BenchmarkFanOut -benchtime 4x ./server/
 	go test -run XXX -bench BenchmarkClass -benchtime 1x -timeout 20m ./server/

@@ -114,6 +114,8 @@ const (
 	ProduceRequestLost FaultID = "produce-request-lost"
 	ProduceAckLost     FaultID = "produce-ack-lost"
 	ProcessorCrash     FaultID = "processor-crash"
+	// ProcessorStall is the zombie: a processor that is slow, not dead.
+	ProcessorStall FaultID = "processor-stall"
 )
 
 // Where a fault strikes.
@@ -145,6 +147,12 @@ var faults = []Fault{
 	// The processor dies mid-batch, after crediting some deposits and before
 	// its next commit; a new instance takes over the group.
 	{ProcessorCrash, InProcess, "fault.processor-crash", map[string]string{"lost": "explain.lost.crash", "duplicated": "explain.dup.crash"}},
+	// The processor freezes mid-batch, after crediting some deposits and
+	// before its next commit: no heartbeats either, as in a long GC pause
+	// or a paused VM. The group gives its partition to a new instance
+	// once the session times out; then the frozen instance wakes and
+	// finishes its batch, a zombie.
+	{ProcessorStall, InProcess, "fault.processor-stall", map[string]string{"duplicated": "explain.dup.stall"}},
 }
 
 // Faults lists the faults, none first.
@@ -199,6 +207,26 @@ func faultIDs() []FaultID {
 	return out
 }
 
+// NotifyID names how a run's notification sink takes the processor's
+// effect outside Kafka: one notification per credit, sent after crediting
+// and before the commit, as an application would send an e-mail.
+type NotifyID string
+
+const (
+	// NotifyPlain acts on every notification it receives: a credit the
+	// processor redoes notifies the customer again.
+	NotifyPlain NotifyID = "plain"
+	// NotifyIdempotent is an idempotent receiver: it keeps the deposit
+	// ids it has acted on and drops a repeat.
+	NotifyIdempotent NotifyID = "idempotent"
+)
+
+var notifyModes = []NotifyID{NotifyPlain, NotifyIdempotent}
+
+// NotifyModes lists the notification sinks a run may ask for, the default
+// first.
+func NotifyModes() []NotifyID { return slices.Clone(notifyModes) }
+
 // Limits are the bounds of a run, as documents and forms state them.
 type Limits struct {
 	MinMessages     int `json:"min_messages"`
@@ -218,8 +246,10 @@ type Document struct {
 	Guarantees    []Guarantee `json:"guarantees"`
 	Faults        []Fault     `json:"faults"`
 	Injectable    []FaultID   `json:"injectable"`
-	Recipes       []Recipe    `json:"recipes"`
-	Claims        []Claim     `json:"claims"`
+	// Notify lists the notification sinks, the default first.
+	Notify  []NotifyID `json:"notify"`
+	Recipes []Recipe   `json:"recipes"`
+	Claims  []Claim    `json:"claims"`
 }
 
 // Catalog returns the catalog as one document.
@@ -230,6 +260,7 @@ func Catalog() Document {
 		Guarantees:    Guarantees(),
 		Faults:        Faults(),
 		Injectable:    Injectable(),
+		Notify:        NotifyModes(),
 		Recipes:       Recipes(),
 		Claims:        Claims(),
 	}

@@ -87,6 +87,7 @@ func TestValidateNamesTheCatalog(t *testing.T) {
 		{RunParams{Guarantee: AtMostOnce}, "fault", orList(faultIDs())},
 		{RunParams{Guarantee: AtMostOnce, Fault: "meteor"}, "fault", `unknown fault "meteor"`},
 		{RunParams{Guarantee: AtMostOnce, Fault: NoFault, Messages: new(int)}, "messages", "from 1 to 1000000"},
+		{RunParams{Guarantee: ExactlyOnce, Fault: ProcessorCrash, Notify: "exactly-once"}, "notify", `unknown notify "exactly-once": use plain or idempotent`},
 	} {
 		err := tc.p.Validate()
 		if err == nil || err.Field != tc.field || !strings.Contains(err.Msg, tc.says) {
@@ -94,7 +95,7 @@ func TestValidateNamesTheCatalog(t *testing.T) {
 		}
 	}
 	p := RunParams{Guarantee: ExactlyOnce, Fault: ProcessorCrash}
-	if err := p.Validate(); err != nil || p.Preset != Strict || *p.Messages != DefaultMessages || *p.PaceMs != 0 {
+	if err := p.Validate(); err != nil || p.Preset != Strict || *p.Messages != DefaultMessages || *p.PaceMs != 0 || p.Notify != NotifyPlain {
 		t.Fatalf("defaults: %v %+v", err, p)
 	}
 	if err := CheckInjectable(NoFault); err == nil {

@@ -37,8 +37,16 @@ type Outcome struct {
 	// Aborted counts the credits of aborted transactions in the ledger:
 	// written, never seen by read_committed readers.
 	Aborted Count `json:"aborted"`
+	// SideEffectsDuplicated counts the deposits whose notification, the
+	// processor's effect outside Kafka, a plain receiver acted on more
+	// than once. No transaction covers it: a credit that is redone
+	// notifies again even where the ledger stays exact.
+	SideEffectsDuplicated Count `json:"side_effects_duplicated"`
 	// Restart is true when a new processor instance must take over.
 	Restart bool `json:"restart,omitempty"`
+	// Fenced is true when the broker must refuse the zombie's work with
+	// an error of its own (processor-stall under a transaction).
+	Fenced bool `json:"fenced,omitempty"`
 }
 
 // Claim is one row of the claim table: what a run of a guarantee, in a
@@ -54,12 +62,20 @@ type Claim struct {
 }
 
 var (
-	clean = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: None}
-	exact = Outcome{Lost: None, Duplicated: None, Recovered: Any, Aborted: None}
+	clean = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None}
+	exact = Outcome{Lost: None, Duplicated: None, Recovered: Any, Aborted: None, SideEffectsDuplicated: None}
 	// The crashed instance's open transaction is aborted when the next
 	// instance fences it: its credits stay in the ledger, unseen by
-	// read_committed readers, and are redone.
-	crashOnce = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: Some, Restart: true}
+	// read_committed readers, and are redone. Its notifications were sent
+	// and are sent again: the transaction does not cover them.
+	crashOnce = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: Some, SideEffectsDuplicated: Some, Restart: true}
+	// The frozen instance's open transaction is aborted when the next
+	// instance's InitProducerID bumps the epoch; when it wakes, the broker
+	// refuses its writes and its commit. Its notifications went out, and
+	// those it sends on waking do too.
+	fencedZombie = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: Some, SideEffectsDuplicated: Some, Restart: true, Fenced: true}
+	// A redone credit is a repeated notification.
+	redone = Outcome{Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some, Restart: true}
 )
 
 // claimRows is the claim table, by guarantee, preset and fault. Every
@@ -71,12 +87,18 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 		Strict: {
 			NoFault: clean,
 			// The lost request's deposits fail and are never retried.
-			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None},
+			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None},
 			// The broker wrote them; the producer was told they failed.
 			// Other batches on the reset connection may fail unwritten.
-			ProduceAckLost: {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
+			ProduceAckLost: {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None, SideEffectsDuplicated: None},
 			// The rest of the batch was committed before it was credited.
-			ProcessorCrash: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+			ProcessorCrash: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None, Restart: true},
+			// The batch was committed before it was credited, so the new
+			// instance starts after it, and the zombie, once awake,
+			// credits the rest of it late: nothing lost, nothing twice.
+			// Not fenced: at-most-once writes credits outside any
+			// transaction, and its commit came first.
+			ProcessorStall: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None, Restart: true},
 		},
 		// The seed's consumer: auto-commit. Commits run on a timer inside
 		// the consumer, only for records already handed out, so after a
@@ -84,9 +106,12 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 		// duplicates, not losses.
 		Common: {
 			NoFault:            clean,
-			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None},
-			ProduceAckLost:     {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
-			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None},
+			ProduceAckLost:     {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None, SideEffectsDuplicated: None},
+			ProcessorCrash:     redone,
+			// The new instance redoes what the zombie credited since the
+			// last auto-commit, and the zombie credits the rest again.
+			ProcessorStall: redone,
 		},
 	},
 	AtLeastOnce: {
@@ -96,19 +121,26 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			NoFault: clean,
 			// The retry may rewrite batches whose answers the reset
 			// connection lost too.
-			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any, Aborted: None},
+			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any, Aborted: None, SideEffectsDuplicated: Any},
 			// The retry writes the deposits a second time.
-			ProduceAckLost: {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
+			ProduceAckLost: {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None, SideEffectsDuplicated: Some},
 			// What was credited after the last commit is credited again.
-			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			ProcessorCrash: redone,
+			// The new instance credits the zombie's batch again, and the
+			// zombie, awake, credits the rest of it a second time; the
+			// group refuses its commit, too late to matter.
+			ProcessorStall: redone,
 		},
 		// The seed's consumer: credit one record, commit it, next.
 		Common: {
 			NoFault:            clean,
-			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any, Aborted: None},
-			ProduceAckLost:     {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
+			ProduceRequestLost: {Lost: None, Duplicated: Any, Recovered: Any, Aborted: None, SideEffectsDuplicated: Any},
+			ProduceAckLost:     {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None, SideEffectsDuplicated: Some},
 			// The crash falls between one credit and its commit.
-			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			ProcessorCrash: redone,
+			// So does the stall: the new instance credits that deposit
+			// again.
+			ProcessorStall: redone,
 		},
 		// strict plus an idempotent consumer: every repeat is delivered
 		// and skipped, so the ledger holds each deposit once.
@@ -116,11 +148,17 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			NoFault: clean,
 			// A rewritten batch is a second record of the same deposits in
 			// the input topic: skipped.
-			ProduceRequestLost: {Lost: None, Duplicated: None, Recovered: Any, Aborted: None},
-			ProduceAckLost:     {Lost: None, Duplicated: None, Recovered: Any, Aborted: None},
+			ProduceRequestLost: {Lost: None, Duplicated: None, Recovered: Any, Aborted: None, SideEffectsDuplicated: None},
+			ProduceAckLost:     {Lost: None, Duplicated: None, Recovered: Any, Aborted: None, SideEffectsDuplicated: None},
 			// The new instance restores what the crashed one credited
 			// from the ledger and skips it.
-			ProcessorCrash: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+			ProcessorCrash: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None, Restart: true},
+			// The new instance skips what the zombie credited, and credits
+			// the rest; the zombie's store, restored before the new
+			// instance wrote, does not know that, so the zombie credits the
+			// rest again. A dedup store guards against repeats in the log,
+			// not against a second writer: only fencing stops a zombie.
+			ProcessorStall: redone,
 		},
 	},
 	ExactlyOnce: {
@@ -134,6 +172,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: exact,
 			// The crashed instance's transaction is aborted and redone.
 			ProcessorCrash: crashOnce,
+			// The zombie is fenced: its transaction is aborted, and the
+			// broker refuses what it tries when it wakes.
+			ProcessorStall: fencedZombie,
 		},
 		// The same producer, with an auto-committing processor that is not
 		// part of any transaction.
@@ -141,7 +182,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			NoFault:            clean,
 			ProduceRequestLost: exact,
 			ProduceAckLost:     exact,
-			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			ProcessorCrash:     redone,
+			// Credits outside a transaction: nothing fences the zombie's.
+			ProcessorStall: redone,
 		},
 	},
 }
@@ -172,6 +215,16 @@ func Claims() []Claim {
 	return out
 }
 
+// WithNotify is the claim for a run whose notifications go to sink n: an
+// idempotent receiver acts on each deposit once, whatever the processor
+// redoes.
+func (c Claim) WithNotify(n NotifyID) Claim {
+	if n == NotifyIdempotent {
+		c.SideEffectsDuplicated = None
+	}
+	return c
+}
+
 // verdict is what a run with outcome o means for a guarantee that promises
 // promise: held when nothing it forbids can happen, violated when
 // something it forbids must. An outcome that leaves a promised class Any
@@ -193,9 +246,10 @@ func (o Outcome) verdict(promise checker.Claim) checker.Verdict {
 	return checker.Held
 }
 
-// Check compares a run's result with the claim: "" when it agrees, or a
+// Check compares a run's result, and how many deposits its notification
+// sink acted on more than once, with the claim: "" when it agrees, or a
 // sentence naming every class that does not.
-func (c Claim) Check(r checker.Result) string {
+func (c Claim) Check(r checker.Result, sideEffectsDuplicated int) string {
 	var msg string
 	add := func(class string, want Count, got int) {
 		if !want.Holds(got) {
@@ -206,6 +260,7 @@ func (c Claim) Check(r checker.Result) string {
 	add("duplicated", c.Duplicated, r.Duplicated)
 	add("recovered", c.Recovered, r.Recovered)
 	add("aborted credits", c.Aborted, r.AbortedCredits)
+	add("side effects duplicated", c.SideEffectsDuplicated, sideEffectsDuplicated)
 	if r.Unexpected != 0 {
 		msg += fmt.Sprintf("unexpected: want none, got %d; ", r.Unexpected)
 	}
@@ -247,7 +302,7 @@ func CheckClaims() error {
 				switch {
 				case !ok:
 					errs = append(errs, fmt.Errorf("claim table: no row for %s/%s/%s", g.ID, p, f.ID))
-				case c.Lost == "" || c.Duplicated == "" || c.Recovered == "" || c.Aborted == "":
+				case c.Lost == "" || c.Duplicated == "" || c.Recovered == "" || c.Aborted == "" || c.SideEffectsDuplicated == "":
 					errs = append(errs, fmt.Errorf("claim table: %s/%s/%s leaves a class unsaid: say none, some or any", g.ID, p, f.ID))
 				case c.Verdict == "":
 					errs = append(errs, fmt.Errorf("claim table: %s/%s/%s leaves a class its guarantee promises as %q: say none or some", g.ID, p, f.ID, Any))

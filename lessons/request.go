@@ -1,6 +1,9 @@
 package lessons
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // RunParams is what a run asks for, wherever it comes from: POST
 // /api/runs, a lesson's ::run, a test. Validate is the one check of them.
@@ -12,6 +15,8 @@ type RunParams struct {
 	// differs from 0 (refused, or no pause).
 	Messages *int `json:"messages"`
 	PaceMs   *int `json:"pace_ms"`
+	// Notify is the run's notification sink; "" is plain.
+	Notify NotifyID `json:"notify"`
 }
 
 // FieldError says which input is wrong and what to do about it.
@@ -27,7 +32,7 @@ func fieldErr(field, format string, args ...any) *FieldError {
 }
 
 // Validate checks p and fills in the defaults: preset strict,
-// DefaultMessages deposits, no pause.
+// DefaultMessages deposits, no pause, notify plain.
 func (p *RunParams) Validate() *FieldError {
 	if p.Guarantee == "" {
 		return fieldErr("guarantee", "guarantee is required: one of %s", orList(guaranteeIDs()))
@@ -59,7 +64,16 @@ func (p *RunParams) Validate() *FieldError {
 		n := 0
 		p.PaceMs = &n
 	}
-	return CheckPace(p.PaceMs)
+	if err := CheckPace(p.PaceMs); err != nil {
+		return err
+	}
+	if p.Notify == "" {
+		p.Notify = NotifyPlain
+	}
+	if !slices.Contains(notifyModes, p.Notify) {
+		return fieldErr("notify", "unknown notify %q: use %s (an idempotent receiver that drops a repeated notification)", p.Notify, orList(notifyModes))
+	}
+	return nil
 }
 
 // CheckPace checks a pace_ms, of a run or of a pace control: nil (not

@@ -176,7 +176,7 @@ func classOnce(b *testing.B, srv *httptest.Server, reg *runs.Registry, students,
 		if st.State != runs.Done {
 			b.Fatalf("student %d: run %s %s (%s)", i, c.id, st.State, errText(st.Error))
 		}
-		if msg := c.claim.Check(st.Result.Result); msg != "" {
+		if msg := c.claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated); msg != "" {
 			b.Fatalf("student %d: %s × %s: the run does not do what its claim says: %s", i, c.claim.Guarantee, c.claim.Fault, msg)
 		}
 		if !c.result {
@@ -194,7 +194,7 @@ func classOnce(b *testing.B, srv *httptest.Server, reg *runs.Registry, students,
 		if st.State != runs.Done {
 			b.Fatalf("full-speed run %s: %s (%s)", id, st.State, errText(st.Error))
 		}
-		if msg := claim.Check(st.Result.Result); msg != "" {
+		if msg := claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated); msg != "" {
 			b.Fatalf("full-speed run %s (%s): %s", id, st.Guarantee, msg)
 		}
 	}

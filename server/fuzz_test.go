@@ -20,7 +20,7 @@ import (
 
 // Top-level fields of the two request bodies (API.md, "Runs").
 var (
-	runFields     = []string{"guarantee", "preset", "fault", "messages", "pace_ms", "seed", "presenter", "start_paused"}
+	runFields     = []string{"guarantee", "preset", "fault", "messages", "pace_ms", "seed", "presenter", "start_paused", "notify"}
 	compareFields = []string{"fault", "messages"}
 )
 

@@ -97,6 +97,8 @@ func TestBadInput(t *testing.T) {
 		{"messages 1.5", "POST", "/api/runs", `{"guarantee":"at-most-once","fault":"none","messages":1.5}`, 400, "messages"},
 		{"pace negative", "POST", "/api/runs", `{"guarantee":"at-most-once","fault":"none","pace_ms":-5}`, 400, "pace_ms"},
 		{"pace too slow", "POST", "/api/runs", `{"guarantee":"at-most-once","fault":"none","pace_ms":5001}`, 400, "pace_ms"},
+		{"notify unknown", "POST", "/api/runs", `{"guarantee":"exactly-once","fault":"processor-crash","notify":"twice"}`, 400, "notify"},
+		{"notify number", "POST", "/api/runs", `{"guarantee":"exactly-once","fault":"processor-crash","notify":1}`, 400, "notify"},
 		{"guarantee number", "POST", "/api/runs", `{"guarantee":7,"fault":"none"}`, 400, "guarantee"},
 		{"malformed", "POST", "/api/runs", `{"guarantee":`, 400, ""},
 		{"not an object", "POST", "/api/runs", `[1,2]`, 400, ""},

@@ -12,6 +12,10 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/tdewolff/minify/v2"
+	"github.com/tdewolff/minify/v2/css"
+	"github.com/tdewolff/minify/v2/js"
 )
 
 //go:embed static
@@ -36,11 +40,43 @@ func init() {
 		if err != nil {
 			return err
 		}
+		b = minified(name, b)
 		sum := sha256.Sum256(b)
 		hashOf[name] = hex.EncodeToString(sum[:6])
 		content[name] = b
 		return nil
 	})
+}
+
+// minifier serves the modules and style sheets without their comments and
+// spaces: the sources stay written for reading (a third of picture.js is
+// comments on what it draws and why), and a lesson page with what its runs
+// load stays within its budget (TestAssetsCacheForever). A file the
+// minifier cannot read is served as written.
+var minifier = func() *minify.M {
+	m := minify.New()
+	m.Add("text/css", &css.Minifier{})
+	// Names stay: a module's exports are imported by name, and a browser's
+	// stack trace should still name the function.
+	m.Add("text/javascript", &js.Minifier{KeepVarNames: true})
+	return m
+}()
+
+func minified(name string, b []byte) []byte {
+	var mediatype string
+	switch path.Ext(name) {
+	case ".js":
+		mediatype = "text/javascript"
+	case ".css":
+		mediatype = "text/css"
+	default:
+		return b
+	}
+	out, err := minifier.Bytes(mediatype, b)
+	if err != nil {
+		return b
+	}
+	return out
 }
 
 // URL returns the content-hashed URL of asset name ("css/lab.css"). It

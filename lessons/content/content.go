@@ -138,8 +138,9 @@ type Scenario struct {
 	Fault     lessons.FaultID
 	Messages  int
 	PaceMs    int
-	Label     string // in the lesson's language
-	Section   string // the id of the section it is in
+	Notify    lessons.NotifyID // the notification sink: plain or idempotent
+	Label     string           // in the lesson's language
+	Section   string           // the id of the section it is in
 	// Expect is what the run shows: its row of the claim table, which an
 	// expect="lost=… duplicated=…" on the directive may restate but never
 	// contradict.

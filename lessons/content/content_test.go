@@ -507,7 +507,7 @@ func TestEscaping(t *testing.T) {
 		t.Errorf("unescaped <script in:\n%s", h)
 	}
 	claim, _ := lessons.LookupClaim(lessons.AtMostOnce, lessons.Strict, lessons.NoFault)
-	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Label: label, Section: "sec", Expect: claim}
+	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Notify: lessons.NotifyPlain, Label: label, Section: "sec", Expect: claim}
 	if len(runs) != 1 || runs[0] != want {
 		t.Errorf("runs %+v, want %+v", runs, want)
 	}
@@ -597,7 +597,7 @@ func TestDirectiveErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	claim, _ := lessons.LookupClaim(lessons.ExactlyOnce, lessons.Strict, lessons.ProcessorCrash)
-	want := Scenario{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.ProcessorCrash, Messages: 100, PaceMs: 0, Label: "x", Section: "s", Expect: claim}
+	want := Scenario{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.ProcessorCrash, Messages: 100, PaceMs: 0, Notify: lessons.NotifyPlain, Label: "x", Section: "s", Expect: claim}
 	if len(p.scenarios) != 1 || p.scenarios[0] != want {
 		t.Errorf("defaults: got %+v, want %+v", p.scenarios, want)
 	}

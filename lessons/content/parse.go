@@ -426,12 +426,14 @@ func parseRun(s string) (Scenario, error) {
 			p.Messages, err = number(k, v)
 		case "pace":
 			p.PaceMs, err = number(k, v)
+		case "notify":
+			p.Notify = lessons.NotifyID(v)
 		case "label":
 			label = strings.TrimSpace(v)
 		case "expect":
 			expect = v
 		default:
-			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, label, expect", k)
+			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, notify, label, expect", k)
 		}
 		if err != nil {
 			return Scenario{}, err
@@ -446,10 +448,11 @@ func parseRun(s string) (Scenario, error) {
 		return Scenario{}, errors.New(`a run needs a label="…" for its button`)
 	}
 	claim, _ := lessons.LookupClaim(p.Guarantee, p.Preset, p.Fault) // Validate checked all three
+	claim = claim.WithNotify(p.Notify)
 	if err := checkExpect(expect, claim); err != nil {
 		return Scenario{}, err
 	}
-	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs, Label: label, Expect: claim}, nil
+	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs, Notify: p.Notify, Label: label, Expect: claim}, nil
 }
 
 // checkExpect checks a ::run's expect="lost=some duplicated=none" against
@@ -466,13 +469,15 @@ func checkExpect(expect string, c lessons.Claim) error {
 			want = c.Duplicated
 		case "recovered":
 			want = c.Recovered
+		case "side_effects_duplicated":
+			want = c.SideEffectsDuplicated
 		case "verdict":
 			if v != string(c.Verdict) {
 				return fmt.Errorf("expect says verdict=%s; the claim table says %s for %s/%s/%s", v, c.Verdict, c.Guarantee, c.Preset, c.Fault)
 			}
 			continue
 		default:
-			return fmt.Errorf("expect: unknown %q: use lost=, duplicated=, recovered= (none, some, any) and verdict= (held, violated)", kv)
+			return fmt.Errorf("expect: unknown %q: use lost=, duplicated=, recovered=, side_effects_duplicated= (none, some, any) and verdict= (held, violated)", kv)
 		}
 		if v != string(want) {
 			return fmt.Errorf("expect says %s=%s; the claim table says %s for %s/%s/%s", k, v, want, c.Guarantee, c.Preset, c.Fault)

@@ -180,6 +180,9 @@ func Wrap(c net.Conn, cfg *Config) *FaultyConn {
 // they would before a network loss; the reset shows on the next read or
 // write.
 func (c *FaultyConn) Write(p []byte) (int, error) {
+	if c.dialer != nil {
+		c.dialer.hold()
+	}
 	if !c.track {
 		n, err := c.conn.Write(p)
 		return n, c.netErr("write", err)
@@ -346,6 +349,13 @@ func (c *FaultyConn) answered(correlationID int32) (inflight, bool) {
 // response to drop starts, the connection is reset and Read fails, after
 // returning any bytes of earlier frames.
 func (c *FaultyConn) Read(p []byte) (int, error) {
+	if c.dialer != nil {
+		// What arrives while the process is frozen waits for it in the
+		// socket; a read already waiting hands over nothing until it
+		// wakes.
+		c.dialer.hold()
+		defer c.dialer.hold()
+	}
 	if !c.track {
 		n, err := c.conn.Read(p)
 		return n, c.netErr("read", err)
@@ -582,6 +592,8 @@ type Dialer struct {
 	mu      sync.Mutex
 	conns   map[*FaultyConn]struct{}
 	severed bool
+	// frozen, while not nil, is closed when Thaw ends a Freeze.
+	frozen atomic.Pointer[chan struct{}]
 }
 
 // NewDialer returns a Dialer whose connections follow cfg.
@@ -592,6 +604,7 @@ func NewDialer(cfg Config) *Dialer {
 // DialContext dials addr and wraps the connection. It has the signature both
 // kafka-go's Transport.Dial and kgo.Dialer take.
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.hold()
 	if d.isSevered() {
 		return nil, crashedDialErr(network)
 	}
@@ -624,6 +637,31 @@ func (d *Dialer) Sever() {
 	d.mu.Unlock()
 	for c := range conns {
 		c.resetConn(resetCrashed)
+	}
+}
+
+// Freeze stops every connection of this dialer where it stands, and every
+// later dial, until Thaw: a read or write waits, ignoring its deadline, as
+// in a process stopped by a long GC pause or a suspended VM. The client
+// sends nothing, heartbeats included, so the broker sees a member go
+// silent, and its own timers keep running: on Thaw it may find its
+// deadlines long past, as a woken process does.
+func (d *Dialer) Freeze() {
+	ch := make(chan struct{})
+	d.frozen.CompareAndSwap(nil, &ch)
+}
+
+// Thaw ends a Freeze: what waited goes on.
+func (d *Dialer) Thaw() {
+	if ch := d.frozen.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+// hold waits while the dialer is frozen.
+func (d *Dialer) hold() {
+	if ch := d.frozen.Load(); ch != nil {
+		<-*ch
 	}
 }
 

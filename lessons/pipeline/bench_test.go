@@ -432,3 +432,28 @@ func BenchmarkDedupRestore(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/restore")
 }
+
+// BenchmarkStallTakeover measures processor-stall's takeover: the time
+// from the processor freezing (no heartbeats) to the first credit of the
+// instance the group gave its partition to. It is bounded below by the
+// session timeout counted from the frozen member's last heartbeat, so it
+// lies between SessionTimeout − HeartbeatInterval and SessionTimeout plus
+// the rebalance and the new instance's first transaction or commit.
+//
+//	go test -run XXX -bench BenchmarkStallTakeover -benchtime 5x ./lessons/pipeline/
+func BenchmarkStallTakeover(b *testing.B) {
+	for _, g := range []lessons.GuaranteeID{lessons.AtLeastOnce, lessons.ExactlyOnce} {
+		b.Run(string(g), func(b *testing.B) {
+			var takeovers []float64
+			for range b.N {
+				res, _ := runTraced(b, g, lessons.Strict, lessons.ProcessorStall, 1000)
+				takeovers = append(takeovers, res.TakeoverMs)
+			}
+			slices.Sort(takeovers)
+			b.ReportMetric(takeovers[len(takeovers)/2], "takeover-ms")
+			b.ReportMetric(takeovers[0], "takeover-min-ms")
+			b.ReportMetric(takeovers[len(takeovers)-1], "takeover-max-ms")
+			b.ReportMetric(float64(testEnv.Tuning.SessionTimeout.Milliseconds()), "session-timeout-ms")
+		})
+	}
+}

@@ -5,8 +5,11 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
@@ -84,28 +87,86 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 // produceCredits produces, through cl, a credit for every deposit in recs
 // up to the one after which the processor must crash, if any: that record
 // is crashAt, and then the credits are flushed, so that they are in the
-// log when it dies. done reports whether recs held the end marker.
-func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string) (seqs []int, done bool, crashAt *kgo.Record, err error) {
+// log when it dies. done reports whether recs held the end marker. Each
+// credit's notification is sent once the credit is produced, as an
+// application sends it, and put on b.
+//
+// With a stall due (processor-stall), the credits so far are flushed and
+// the instance freezes (Run.stall); once it wakes, it produces the rest,
+// and woke collects the broker's answers to them: a zombie's writes are
+// what fencing refuses.
+func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string, dialer *faultconn.Dialer, b *trace.Batch) (seqs []int, done bool, crashAt *kgo.Record, woke *zombieWrites, err error) {
+	first, repeats := 0, 0 // the batch's repeated notifications
+	defer func() {
+		r.notifier.repeated(first, repeats, instance, b)
+		b.Emit()
+	}()
 	for _, rec := range recs {
 		if string(rec.Key) == endKey {
 			done = true
 			continue
 		}
 		if err := r.Pacer.Stage(ctx); err != nil {
-			return nil, false, nil, err
+			return nil, false, nil, nil, err
 		}
 		seq, ok := deposit.ParseID(string(rec.Key))
 		if !ok {
 			continue
 		}
 		seqs = append(seqs, seq)
+		var promise func(*kgo.Record, error)
+		if woke != nil {
+			promise = woke.answer
+		}
 		cl.Produce(ctx, &kgo.Record{Key: rec.Key,
-			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: instance}.Encode()}, nil)
-		if r.nemesis.crashDue(seq) {
-			return seqs, done, rec, cl.Flush(ctx)
+			Value: deposit.Credit{Deposit: string(rec.Key), Amount: deposit.Amount, Processor: instance}.Encode()}, promise)
+		if r.notifier.notify(seq) {
+			if repeats == 0 {
+				first = seq
+			}
+			repeats++
+		}
+		switch {
+		case woke != nil: // a zombie finishes its batch, whatever is armed
+		case r.nemesis.crashDue(seq):
+			return seqs, done, rec, nil, cl.Flush(ctx)
+		case r.nemesis.stallDue(seq):
+			if err := cl.Flush(ctx); err != nil {
+				return nil, false, nil, nil, err
+			}
+			r.notifier.repeated(first, repeats, instance, b)
+			first, repeats = 0, 0
+			b.Emit()
+			if err := r.stall(ctx, rec.Key, instance, dialer); err != nil {
+				return nil, false, nil, nil, err
+			}
+			woke = &zombieWrites{}
 		}
 	}
-	return seqs, done, nil, nil
+	return seqs, done, nil, woke, nil
+}
+
+// zombieWrites collects the broker's answers to a woken zombie's writes.
+type zombieWrites struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+// answer is the zombie's produce promise.
+func (z *zombieWrites) answer(_ *kgo.Record, err error) {
+	if err != nil {
+		z.mu.Lock()
+		z.errs = append(z.errs, err)
+		z.mu.Unlock()
+	}
+}
+
+// refused returns the first fencing error among the answers and errs, the
+// errors of what the zombie did after producing.
+func (z *zombieWrites) refused(errs ...error) *kerr.Error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return brokerFencing(append(slices.Clone(z.errs), errs...)...)
 }
 
 // fetched emits what a franz-go processor fetched, with whatever b holds.

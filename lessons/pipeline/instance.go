@@ -29,17 +29,38 @@ const (
 // supervise runs processor instances until one has processed the end
 // marker; an instance that crashed is replaced by a new one, as a real
 // deployment would restart it.
+//
+// An instance that froze (processor-stall) keeps its goroutine: the next
+// instance starts beside it, as a deployment whose health check saw the
+// member leave the group would start one. The run is processed once the
+// zombies, woken, have finished too.
 func (r *Run) supervise(ctx context.Context) error {
+	var frozen []chan error // the instances that froze, until they end
 	for instance := 1; ; instance++ {
 		name := fmt.Sprintf("p-%d", instance)
 		if instance > 1 {
 			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Restart, Instance: name, Offset: -1,
 				Detail: "a new processor instance joins the group and resumes from the committed offset"})
 		}
-		err := r.process(ctx, name)
-		if !errors.Is(err, errCrashed) {
-			return err
+		ended := make(chan error, 1)
+		go func() { ended <- r.process(ctx, name) }()
+		var err error
+		select {
+		case err = <-ended:
+		case <-r.zombies.stalled:
+			frozen = append(frozen, ended)
+			continue
 		}
+		if errors.Is(err, errCrashed) {
+			continue
+		}
+		r.wakeZombies("") // still frozen: the run ends, and they wake
+		for _, z := range frozen {
+			if zerr := <-z; err == nil && !errors.Is(zerr, errZombie) && !errors.Is(zerr, errCrashed) {
+				err = zerr
+			}
+		}
+		return err
 	}
 }
 
@@ -69,7 +90,7 @@ func (r *Run) crash(key []byte, instance, how string) {
 // after a clean end; after a crash, the way a dead process lets go, with
 // its connections reset first and a bounded wait.
 func release(err error, dialer *faultconn.Dialer, closeFn func()) {
-	if errors.Is(err, errCrashed) {
+	if errors.Is(err, errCrashed) || errors.Is(err, errZombie) {
 		dialer.Sever()
 		closeBounded(closeFn)
 		return

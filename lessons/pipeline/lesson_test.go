@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
 )
@@ -34,10 +35,13 @@ func TestLessonScenarios(t *testing.T) {
 				}
 				seen[key] = true
 				name := fmt.Sprintf("%s/%s/%s/%d@%dms", sc.Guarantee, sc.Preset, sc.Fault, sc.Messages, sc.PaceMs)
+				if sc.Notify != lessons.NotifyPlain {
+					name += "/notify=" + string(sc.Notify)
+				}
 				t.Run(name, func(t *testing.T) {
 					t.Parallel() // paced runs mostly wait
 					spec := Spec{RunID: fmt.Sprintf("r-lesson%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1)),
-						Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: sc.Messages}
+						Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: sc.Messages, Notify: sc.Notify}
 					r, err := New(testEnv, spec, NewPacer(time.Duration(sc.PaceMs)*time.Millisecond))
 					if err != nil {
 						t.Fatal(err)

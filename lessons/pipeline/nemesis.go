@@ -29,9 +29,13 @@ type nemesis struct {
 	// a deposit whose number is at least crashAfter, before its next commit.
 	// It is the lowest of the pending crash points.
 	crashAfter atomic.Int64
+	// stallAfter is crashAfter for processor-stall: the processor freezes
+	// instead of dying.
+	stallAfter atomic.Int64
 
 	mu      sync.Mutex
 	crashes []int64  // pending crash points, ascending; crashes[0] == crashAfter
+	stalls  []int64  // pending stall points, ascending; stalls[0] == stallAfter
 	planned []Strike // pending scheduled network strikes, by Seq
 	struck  []Struck // what struck, by fault, in the order each first struck
 	// resent are the deposits a network fault struck, by key, and the
@@ -120,6 +124,8 @@ func (n *nemesis) plan(schedule []Strike) {
 			n.planned = append(n.planned, Strike{Seq: max(s.Seq, 1), Fault: s.Fault})
 		case lessons.ProcessorCrash:
 			n.armCrashLocked(s.Seq)
+		case lessons.ProcessorStall:
+			n.armStallLocked(s.Seq)
 		}
 	}
 	slices.SortStableFunc(n.planned, func(a, b Strike) int { return cmp.Compare(a.Seq, b.Seq) })
@@ -136,6 +142,43 @@ func (n *nemesis) arm(f lessons.FaultID, seq int) {
 		n.mu.Lock()
 		n.armCrashLocked(seq)
 		n.mu.Unlock()
+	case lessons.ProcessorStall:
+		n.mu.Lock()
+		n.armStallLocked(seq)
+		n.mu.Unlock()
+	}
+}
+
+// armStallLocked adds a stall point; the processor checks the lowest.
+func (n *nemesis) armStallLocked(seq int) {
+	at := int64(max(seq, 1))
+	i, _ := slices.BinarySearch(n.stalls, at)
+	n.stalls = slices.Insert(n.stalls, i, at)
+	n.stallAfter.Store(n.stalls[0])
+}
+
+// processArmed reports whether a crash or a stall is pending.
+func (n *nemesis) processArmed() bool { return n.crashAfter.Load() > 0 || n.stallAfter.Load() > 0 }
+
+// stallDue reports whether the processor must freeze after crediting seq.
+func (n *nemesis) stallDue(seq int) bool {
+	at := n.stallAfter.Load()
+	return at > 0 && int64(seq) >= at
+}
+
+// stalled consumes the stall point that struck: one instance freezes per
+// arming; the next pending point is armed for the instances after it.
+func (n *nemesis) stalled() {
+	n.strike(lessons.ProcessorStall, 0)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.stalls) > 0 {
+		n.stalls = n.stalls[1:]
+	}
+	if len(n.stalls) > 0 {
+		n.stallAfter.Store(n.stalls[0])
+	} else {
+		n.stallAfter.Store(0)
 	}
 }
 
@@ -241,9 +284,6 @@ func (n *nemesis) onFault(a faultconn.Action, p *faultconn.Produce) {
 		n.log.Emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, ID: k, Topic: n.input, Offset: -1, Fault: string(f), Phase: trace.Struck, Detail: string(f)})
 	}
 }
-
-// crashArmed reports whether any crash is pending.
-func (n *nemesis) crashArmed() bool { return n.crashAfter.Load() > 0 }
 
 // crashDue reports whether the processor must crash after crediting seq.
 func (n *nemesis) crashDue(seq int) bool {

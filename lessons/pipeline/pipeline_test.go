@@ -88,6 +88,18 @@ func restarted(r *Run) bool {
 	return false
 }
 
+// fenced reports whether the run's trace shows the broker refusing a
+// zombie.
+func fenced(r *Run) bool {
+	events, _ := r.Log.Snapshot()
+	for _, e := range events {
+		if e.Kind == trace.Fenced && e.BrokerError != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // TestGuaranteeUnderFault is the lessons' claims, executed: one run per row
 // of the catalog's claim table, every guarantee × preset × fault.
 func TestGuaranteeUnderFault(t *testing.T) {
@@ -104,11 +116,17 @@ func TestGuaranteeUnderFault(t *testing.T) {
 			}
 			t.Logf("%v: sent %d acked %d failed %d in_log %d credited %d lost %d dup %d recovered %d balance %d verdict %s",
 				time.Since(start).Round(time.Millisecond), r.Sent, r.Acked, r.Failed, r.InLog, r.Credited, r.Lost, r.Duplicated, r.Recovered, r.Balance, r.Verdict)
-			if r.Expected == nil || r.Mismatch != c.Check(r.Result) {
+			if r.Expected == nil || r.Mismatch != c.Check(r.Result, r.SideEffectsDuplicated) {
 				t.Errorf("the result's claim %+v and mismatch %q are not the claim table's", r.Expected, r.Mismatch)
 			}
-			if msg := c.Check(r.Result); msg != "" {
-				t.Errorf("the claim table says lost %s, duplicated %s, recovered %s, %s; %s", c.Lost, c.Duplicated, c.Recovered, c.Verdict, msg)
+			if msg := c.Check(r.Result, r.SideEffectsDuplicated); msg != "" {
+				t.Errorf("the claim table says lost %s, duplicated %s, recovered %s, side effects duplicated %s, %s; %s", c.Lost, c.Duplicated, c.Recovered, c.SideEffectsDuplicated, c.Verdict, msg)
+			}
+			if c.Fenced && !fenced(run) {
+				t.Errorf("the trace shows no %s event: the broker never refused the zombie", trace.Fenced)
+			}
+			if r.SideEffects < r.UniqueCredited {
+				t.Errorf("side effects %d for %d deposits credited: every credit notifies", r.SideEffects, r.UniqueCredited)
 			}
 			if c.Lost == lessons.None && c.Duplicated == lessons.None && r.Balance != n {
 				t.Errorf("balance %d, want %d", r.Balance, n)

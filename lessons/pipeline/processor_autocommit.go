@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -58,9 +59,12 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			recs = append(recs, more.Records()...)
 		}
 		fetched(p.events, recs, p.instance)
-		seqs, done, crashAt, err := produceCredits(ctx, p.r, cl, recs, p.instance)
+		seqs, done, crashAt, woke, err := produceCredits(ctx, p.r, cl, recs, p.instance, p.dialer, p.events)
 		if err != nil {
 			return err
+		}
+		if woke != nil {
+			return p.endAsZombie(ctx, cl, recs, seqs, woke)
 		}
 		if crashAt == nil { // before a crash, produceCredits flushed
 			if err := cl.Flush(ctx); err != nil {
@@ -85,5 +89,26 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 
 func (p *autoCommitProcessor) crashDueAtLast(recs []*kgo.Record) bool {
 	seq, ok := deposit.ParseID(string(recs[len(recs)-1].Key))
-	return ok && p.r.nemesis.crashDue(seq)
+	return ok && (p.r.nemesis.crashDue(seq) || p.r.nemesis.stallDue(seq))
+}
+
+// endAsZombie finishes the batch of an instance that woke from a stall:
+// its credits, written outside any transaction, are in the ledger again
+// (nothing fences them), and then it commits, as the loop does at the end,
+// which the group's coordinator may refuse: the group dropped it.
+func (p *autoCommitProcessor) endAsZombie(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, seqs []int, woke *zombieWrites) error {
+	flushErr := cl.Flush(ctx)
+	p.r.credited(seqs, p.instance, p.events)
+	cl.MarkCommitRecords(recs...)
+	commitErr := cl.CommitMarkedOffsets(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if ke := woke.refused(flushErr, commitErr); ke != nil {
+		p.r.fenced(p.instance, "offset commit", ke)
+	} else {
+		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, Instance: p.instance, Offset: -1,
+			Detail: fmt.Sprintf("the zombie credited the rest of its batch and committed (%v): nothing refused it", commitErr)})
+	}
+	return errZombie
 }

@@ -3,12 +3,14 @@ package pipeline
 // The kafka-go processor, at-most-once and at-least-once.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
@@ -45,6 +47,9 @@ type kafkaGoProcessor struct {
 	// deposits the ledger credits, restored when the instance starts;
 	// nil without dedup.
 	credited *creditedSet
+	// zombie is set once the instance woke from a stall: it finishes its
+	// batch, whatever fault is armed, and ends.
+	zombie bool
 }
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
@@ -104,7 +109,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 
 func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 	defer func() {
-		if errors.Is(err, errCrashed) {
+		if errors.Is(err, errCrashed) || errors.Is(err, errZombie) {
 			p.crash()
 			return
 		}
@@ -181,9 +186,9 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 		}
 		batch = append(batch, m)
 	}
-	// A crash due in this batch must leave work on both sides of it, so
-	// that it can strike mid-batch: wait for the record after it.
-	if p.crashIndex(batch) == len(batch)-1 {
+	// A crash or stall due in this batch must leave work on both sides of
+	// it, so that it can strike mid-batch: wait for the record after it.
+	if i, _ := p.faultIndex(batch); i == len(batch)-1 {
 		if m, err := p.reader.FetchMessage(ctx); err == nil {
 			batch = append(batch, m)
 		} else {
@@ -210,18 +215,23 @@ func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Me
 	return &m, nil
 }
 
-// crashIndex is the index of the record after whose credit the processor
-// must crash, or -1.
-func (p *kafkaGoProcessor) crashIndex(batch []kafka.Message) int {
-	if !p.r.nemesis.crashArmed() {
-		return -1 // nearly every batch: no key to parse
+// faultIndex is the index of the record after whose credit the processor
+// must crash or stall, and which of the two, or -1.
+func (p *kafkaGoProcessor) faultIndex(batch []kafka.Message) (int, lessons.FaultID) {
+	if p.zombie || !p.r.nemesis.processArmed() {
+		return -1, "" // nearly every batch: no key to parse
 	}
 	for i, m := range batch {
-		if seq, ok := deposit.ParseID(string(m.Key)); ok && p.r.nemesis.crashDue(seq) {
-			return i
+		seq, ok := deposit.ParseID(string(m.Key))
+		switch {
+		case !ok:
+		case p.r.nemesis.crashDue(seq):
+			return i, lessons.ProcessorCrash
+		case p.r.nemesis.stallDue(seq):
+			return i, lessons.ProcessorStall
 		}
 	}
-	return -1
+	return -1, ""
 }
 
 // handle processes one batch in the guarantee's order. done is true once
@@ -232,25 +242,28 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 		done = done || string(m.Key) == endKey
 	}
 	p.events.Emit()
-	crashAt := p.crashIndex(batch)
+	faultAt, fault := p.faultIndex(batch)
 	switch p.order {
 	case commitFirst:
 		if err := p.commit(ctx, batch); err != nil {
 			return false, err
 		}
-		return done, p.credit(ctx, batch, crashAt)
+		if err := p.credit(ctx, batch, faultAt, fault); err != nil || p.zombie {
+			return false, cmp.Or(err, errZombie)
+		}
+		return done, nil
 	case creditFirst:
-		if err := p.credit(ctx, batch, crashAt); err != nil {
+		if err := p.credit(ctx, batch, faultAt, fault); err != nil {
 			return false, err
 		}
 		return done, p.commit(ctx, batch)
 	default:
 		for i := range batch {
 			at := -1
-			if i == crashAt {
+			if i == faultAt {
 				at = 0
 			}
-			if err := p.credit(ctx, batch[i:i+1], at); err != nil {
+			if err := p.credit(ctx, batch[i:i+1], at, fault); err != nil {
 				return false, err
 			}
 			if err := p.commit(ctx, batch[i:i+1]); err != nil {
@@ -261,12 +274,13 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 	}
 }
 
-// credit writes one ledger record per deposit in batch; with crashAt ≥ 0
-// it writes those up to crashAt and then crashes.
-func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, crashAt int) error {
+// credit writes one ledger record per deposit in batch; with faultAt ≥ 0
+// it writes those up to faultAt and then crashes, or stalls and, once
+// awake, writes the rest.
+func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, faultAt int, fault lessons.FaultID) error {
 	upTo := len(batch)
-	if crashAt >= 0 {
-		upTo = crashAt + 1
+	if faultAt >= 0 {
+		upTo = faultAt + 1
 	}
 	credits := make([]kafka.Message, 0, upTo)
 	seqs := make([]int, 0, upTo)
@@ -295,11 +309,19 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 		}
 	}
 	p.r.credited(seqs, p.instance, p.events)
-	if crashAt >= 0 {
-		p.r.crash(batch[crashAt].Key, p.instance, ", before its next commit")
+	p.r.notify(seqs, p.instance, p.events)
+	switch {
+	case faultAt < 0:
+		return nil
+	case fault == lessons.ProcessorCrash:
+		p.r.crash(batch[faultAt].Key, p.instance, ", before its next commit")
 		return errCrashed
 	}
-	return nil
+	if err := p.r.stall(ctx, batch[faultAt].Key, p.instance, p.dialer); err != nil {
+		return err
+	}
+	p.zombie = true
+	return p.credit(ctx, batch[faultAt+1:], -1, "")
 }
 
 // skip passes over a delivery of deposit seq, which the ledger already
@@ -340,6 +362,9 @@ func (p *kafkaGoProcessor) commitMessages(ctx context.Context, batch []kafka.Mes
 }
 
 func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) error {
+	if p.zombie {
+		return p.commitAsZombie(ctx, batch)
+	}
 	if err := p.commitMessages(ctx, batch); err != nil {
 		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
 			first := batch[0]
@@ -355,6 +380,38 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(last.Key), Instance: p.instance,
 		Topic: last.Topic, Partition: int32(last.Partition), Offset: last.Offset + 1})
 	return nil
+}
+
+// zombieCommitWait bounds a woken zombie's commit: kafka-go hands a
+// commit to the reader's current generation, and once the reader has
+// noticed that its generation ended, the commit waits for the next one.
+const zombieCommitWait = 10 * time.Second
+
+// commitAsZombie commits batch as an instance that woke from a stall does,
+// unaware that the group dropped it, and ends it: the group's coordinator
+// refuses a member it no longer has, after its credits are written.
+func (p *kafkaGoProcessor) commitAsZombie(ctx context.Context, batch []kafka.Message) error {
+	cctx, cancel := context.WithTimeout(ctx, zombieCommitWait)
+	defer cancel()
+	err := p.reader.CommitMessages(cctx, batch...)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var code kafka.Error
+	if errors.As(err, &code) {
+		if ke := brokerFencing(kerr.ErrorForCode(int16(code))); ke != nil {
+			p.r.fenced(p.instance, "offset commit", ke)
+			return errZombie
+		}
+	}
+	last := batch[len(batch)-1]
+	detail := "the zombie's commit went through: the reader had rejoined the group"
+	if err != nil {
+		detail = "the zombie's commit failed without a fencing error: " + err.Error()
+	}
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(last.Key), Instance: p.instance,
+		Topic: last.Topic, Partition: int32(last.Partition), Offset: last.Offset + 1, Detail: detail})
+	return errZombie
 }
 
 // crash kills this instance the way a dead process goes: its connections

@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -73,9 +74,12 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	gen, epoch := p.identity(ctx)
 	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1, Generation: gen, Epoch: epoch})
 	fetched(p.events, recs, p.instance)
-	seqs, done, crashAt, err := produceCredits(ctx, p.r, p.sess.Client(), recs, p.instance)
+	seqs, done, crashAt, woke, err := produceCredits(ctx, p.r, p.sess.Client(), recs, p.instance, p.dialer, p.events)
 	if err != nil {
 		return false, err
+	}
+	if woke != nil {
+		return false, p.endAsZombie(ctx, woke)
 	}
 	if crashAt != nil {
 		// The credits so far are in the log, inside a transaction that
@@ -123,4 +127,28 @@ func (p *txnProcessor) identity(ctx context.Context) (int32, int16) {
 	_, gen := cl.GroupMetadata()
 	_, epoch, _ := cl.ProducerID(ctx)
 	return gen, epoch
+}
+
+// endAsZombie tries to commit the transaction of an instance that woke
+// from a stall, as the instance, unaware, would; the broker refuses it.
+// While it was frozen the next instance's InitProducerID bumped the
+// transactional id's epoch, which aborted this one's open transaction,
+// and the group dropped it as a member. What refused it, and with which
+// error, goes on the trace as a fenced event; the lab does not decide it.
+func (p *txnProcessor) endAsZombie(ctx context.Context, woke *zombieWrites) error {
+	committed, err := p.sess.End(ctx, kgo.TryCommit)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if ke := woke.refused(err); ke != nil {
+		what := "transaction"
+		if committed {
+			what = "transaction, after the client reported it committed,"
+		}
+		p.r.fenced(p.instance, what, ke)
+		return errZombie
+	}
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, Instance: p.instance, Offset: -1,
+		Detail: fmt.Sprintf("the zombie's transaction ended (committed %v, %v) and no broker named a fencing error", committed, err)})
+	return errZombie
 }

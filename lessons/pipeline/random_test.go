@@ -134,7 +134,7 @@ func struckAny(r *Run) int {
 		if e.ID == "" {
 			continue
 		}
-		if e.Kind == trace.Crash {
+		if e.Kind == trace.Crash || e.Kind == trace.Stall {
 			n++
 		}
 	}
@@ -159,6 +159,8 @@ func strikes(r *Run) string {
 		switch {
 		case e.Kind == trace.Crash && e.ID != "":
 			out = append(out, fmt.Sprintf("%s crashed after %s", e.Instance, e.ID))
+		case e.Kind == trace.Stall && e.ID != "":
+			out = append(out, fmt.Sprintf("%s froze after %s", e.Instance, e.ID))
 		case e.Kind == trace.FaultKind && e.ID == "" && e.Phase != trace.Scheduled:
 			what, _, _ := strings.Cut(e.Detail, "; the connection")
 			out = append(out, what)
@@ -190,7 +192,7 @@ func TestRandomSchedule(t *testing.T) {
 			kinds[s.Fault]++
 		}
 	}
-	for _, f := range []lessons.FaultID{lessons.ProduceRequestLost, lessons.ProduceAckLost, lessons.ProcessorCrash} {
+	for _, f := range lessons.Injectable() {
 		if kinds[f] < 100 {
 			t.Errorf("%s struck only %d times in 200 schedules", f, kinds[f])
 		}

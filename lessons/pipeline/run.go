@@ -41,10 +41,22 @@ type Result struct {
 	InLog int `json:"in_log"`
 	// Deduplicated counts the deliveries an idempotent consumer (preset
 	// dedup) skipped because the ledger already credited their deposit.
-	Deduplicated int       `json:"deduplicated"`
-	Throughput   float64   `json:"throughput_msgs_per_s"`
-	LatencyMs    Latencies `json:"latency_ms"`
-	DurationMs   int64     `json:"duration_ms"`
+	Deduplicated int `json:"deduplicated"`
+	// SideEffects counts the notifications the run's sink acted on, and
+	// SideEffectsDuplicated the deposits it acted on more than once: the
+	// processor's effect outside Kafka, which no transaction covers.
+	// SideEffectsDropped counts the repeats an idempotent receiver
+	// (notify idempotent) dropped.
+	SideEffects           int `json:"side_effects"`
+	SideEffectsDuplicated int `json:"side_effects_duplicated"`
+	SideEffectsDropped    int `json:"side_effects_dropped"`
+	// TakeoverMs is the time from a processor-stall freezing an instance
+	// to the first credit of the instance that took its partition; 0
+	// when nothing stalled.
+	TakeoverMs float64   `json:"takeover_ms,omitempty"`
+	Throughput float64   `json:"throughput_msgs_per_s"`
+	LatencyMs  Latencies `json:"latency_ms"`
+	DurationMs int64     `json:"duration_ms"`
 	// Expected is the claim table's row for the run, and Mismatch what of
 	// it the run did not show ("" when it came out as claimed). A run
 	// given other faults (a schedule, a fault injected live) has no row.
@@ -93,6 +105,9 @@ type Run struct {
 	credAt   []uint32 // µs since start + 1 of the first visible credit
 
 	deduplicated atomic.Int64 // deliveries skipped as repeats (Recipe.Dedup)
+	notifier     *notifier    // the sink of the processor's effect outside Kafka
+	zombies      zombies      // processor instances frozen by processor-stall
+	takeover     atomic.Int64 // µs from a stall to the next instance's first credit
 	// memoryOnlyStore makes each dedup instance start with an empty store
 	// instead of restoring it from the ledger: the store kept in memory
 	// only, which the at-least-once lesson says breaks (TestDedupStoreMustBeRestored).
@@ -104,10 +119,11 @@ type Run struct {
 
 // New prepares a run. Execute starts it.
 func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
-	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages}
+	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages, Notify: spec.Notify}
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
+	spec.Notify = params.Notify
 	g, _ := lessons.LookupGuarantee(spec.Guarantee)
 	recipe, _ := lessons.LookupRecipe(spec.Guarantee, spec.Preset)
 	if env.Tuning == (Tuning{}) {
@@ -121,6 +137,8 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 		outcomes: make([]checker.Outcome, spec.Messages),
 		sentAt:   make([]uint32, spec.Messages),
 		credAt:   make([]uint32, spec.Messages),
+		notifier: newNotifier(spec.Notify, spec.Messages),
+		zombies:  zombies{stalled: make(chan struct{})},
 	}
 	if !r.drawn() {
 		log.Sample()
@@ -171,8 +189,8 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
 	}
 	k := (r.Spec.Messages + 1) / 2 // faults strike in the middle of the run
-	if r.Spec.Fault == lessons.ProcessorCrash {
-		r.nemesis.arm(lessons.ProcessorCrash, k)
+	if r.Spec.Fault == lessons.ProcessorCrash || r.Spec.Fault == lessons.ProcessorStall {
+		r.nemesis.arm(r.Spec.Fault, k)
 	}
 	r.nemesis.plan(r.Spec.Schedule)
 	// The client that writes the end markers, made before the clock starts.
@@ -233,8 +251,13 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.LatencyMs = r.latencies()
 	res.Struck = r.nemesis.strikes()
 	res.Deduplicated = int(r.deduplicated.Load())
+	res.SideEffects = int(r.notifier.acted.Load())
+	res.SideEffectsDuplicated = r.notifier.duplicated()
+	res.SideEffectsDropped = int(r.notifier.dropped.Load())
+	res.TakeoverMs = float64(r.takeover.Load()) / 1000
 	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
-		res.Expected, res.Mismatch = &c, c.Check(res.Result)
+		c = c.WithNotify(r.Spec.Notify)
+		res.Expected, res.Mismatch = &c, c.Check(res.Result, res.SideEffectsDuplicated)
 	}
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("verdict: %s (lost %d, duplicated %d, recovered %d, balance %d of %d)", res.Verdict, res.Lost, res.Duplicated, res.Recovered, res.Balance, res.ExpectedBalance)})
@@ -334,6 +357,9 @@ func (r *Run) credited(seqs []int, instance string, b *trace.Batch) {
 	}
 	r.Progress.Credited.Add(int64(len(seqs)))
 	b.Emit()
+	if len(seqs) > 0 && r.frozenCount() > 0 {
+		r.wakeZombies(instance)
+	}
 }
 
 func (r *Run) latencies() Latencies {

@@ -22,6 +22,8 @@ type Spec struct {
 	Preset    lessons.PresetID
 	Fault     lessons.FaultID
 	Messages  int
+	// Notify is the sink of the processor's notifications; "" is plain.
+	Notify lessons.NotifyID
 	// Schedule, optional, adds planned faults to Fault: several of them at
 	// the deposits it names (TestRandomFaults draws them from a seed).
 	Schedule []Strike

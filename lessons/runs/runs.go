@@ -174,7 +174,7 @@ func (g *Registry) start(reqs []Request, client string) ([]*Run, error) {
 		id := newID()
 		p, err := pipeline.New(g.env, pipeline.Spec{
 			RunID: id, Guarantee: req.Guarantee, Preset: req.Preset, Fault: req.Fault,
-			Messages: *req.Messages,
+			Messages: *req.Messages, Notify: req.Notify,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
 			return nil, err // Validate already checked everything New checks
@@ -383,6 +383,7 @@ type Status struct {
 	Fault     lessons.FaultID       `json:"fault"`
 	Messages  int                   `json:"messages"`
 	PaceMs    int64                 `json:"pace_ms"`
+	Notify    lessons.NotifyID      `json:"notify"`
 	State     State                 `json:"state"`
 	Paused    bool                  `json:"paused"`
 	Error     *string               `json:"error"`
@@ -404,7 +405,7 @@ func (r *Run) Status() Status {
 	defer r.mu.Unlock()
 	s := Status{
 		ID: r.ID, Guarantee: r.Request.Guarantee, Preset: r.Request.Preset, Fault: r.Request.Fault,
-		Messages: *r.Request.Messages, PaceMs: r.Pipeline.Pacer.Pace().Milliseconds(),
+		Messages: *r.Request.Messages, PaceMs: r.Pipeline.Pacer.Pace().Milliseconds(), Notify: r.Request.Notify,
 		State: r.state, Paused: r.Pipeline.Pacer.Paused(),
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,

@@ -42,7 +42,22 @@ const (
 	Restart   Kind = "restart"
 	// Skip is an idempotent consumer (preset dedup) passing over a
 	// delivery of a deposit it has already credited: no credit written.
-	Skip      Kind = "skip"
+	Skip Kind = "skip"
+	// Notify is the processor repeating notifications, its effect outside
+	// Kafka, for credits it made again: one event per batch, Deposit the
+	// first and Attempt how many (the first notification of a deposit is
+	// not traced).
+	Notify Kind = "notify"
+	// NotifyDropped is an idempotent receiver dropping a batch's repeated
+	// notifications (as Notify): it has their deposit ids already.
+	NotifyDropped Kind = "notify-dropped"
+	// Fenced is the broker refusing a zombie processor's write or commit:
+	// a newer instance took its place (Detail names the broker's error).
+	Fenced Kind = "fenced"
+	// Stall is a processor freezing mid-batch (processor-stall), and
+	// Wake the frozen instance going on, unaware that it was replaced.
+	Stall     Kind = "stall"
+	Wake      Kind = "wake"
 	FaultKind Kind = "fault"
 	Audit     Kind = "audit"
 	Lifecycle Kind = "run"
@@ -64,7 +79,7 @@ const (
 // a learner needs to see to understand a run's outcome.
 func (k Kind) Anomalous() bool {
 	switch k {
-	case Retry, Error, TxnAbort, Crash, Restart, FaultKind, Audit, Lifecycle:
+	case Retry, Error, TxnAbort, Crash, Restart, Fenced, Stall, Wake, FaultKind, Audit, Lifecycle:
 		return true
 	}
 	return false
@@ -98,6 +113,9 @@ type Event struct {
 	// epoch.
 	Generation int32 `json:"generation,omitempty"`
 	Epoch      int16 `json:"epoch,omitempty"`
+	// BrokerError is the name of the error a Fenced event's broker
+	// answered, as the protocol spells it (INVALID_PRODUCER_EPOCH, …).
+	BrokerError string `json:"broker_error,omitempty"`
 	// LSO is a Watermarks event's last stable offset.
 	LSO *int64 `json:"lso,omitempty"`
 	// Aborted marks a Record of an aborted transaction.

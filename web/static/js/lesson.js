@@ -99,7 +99,7 @@ document.querySelectorAll(".run-scenario").forEach((b) => {
     form.elements.pace_ms.value = d.pace;
     countDeposits();
     panel.scrollIntoView({ behavior: "smooth" });
-    run({ guarantee: d.guarantee, preset: d.preset, fault: d.fault, messages: Number(d.messages), pace_ms: Number(d.pace) });
+    run({ guarantee: d.guarantee, preset: d.preset, fault: d.fault, messages: Number(d.messages), pace_ms: Number(d.pace), notify: d.notify || undefined });
   });
 });
 

@@ -130,6 +130,27 @@ export class Model {
       case "txn-abort":
         this.moment = { key: e.actor === "producer" ? "pic.abort.producer" : "pic.abort", instance: e.instance };
         break;
+      // processor-stall: the frozen instance, its waking, and the broker
+      // refusing it.
+      case "stall": {
+        const p = this.instance(e.instance || "?");
+        p.state = "stalled";
+        p.after = id;
+        this.moment = { key: "pic.stall", instance: e.instance, id };
+        break;
+      }
+      case "wake":
+        this.instance(e.instance || "?").state = "zombie";
+        this.moment = { key: "pic.wake", instance: e.instance };
+        break;
+      case "fenced": {
+        // The newest instance's epoch or generation is what the broker
+        // refused the zombie for.
+        const newer = [...this.instances.keys()].filter((n) => n !== e.instance).pop();
+        if (newer) this.instance(e.instance || "?").fencedBy = newer;
+        this.moment = { key: "pic.zombie-fenced", instance: e.instance, error: e.broker_error || "" };
+        break;
+      }
       case "record":
         if (e.actor === "broker") this.abortedInput.set(e.offset, id);
         else this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
@@ -565,7 +586,7 @@ export class Picture {
       const w = 250;
       geo.instances.set(name, { x: x + w / 2, y: y + 30 });
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
-      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"];
+      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"];
       const fenced = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : "";
       put("instance:" + name, `${x},${y}|${p.state}|${id}|${doing}|${fenced}`, () => {
         const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });

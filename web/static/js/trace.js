@@ -214,6 +214,26 @@ export class RunView {
         if (e.kind === "crash" && id) this.crashed = e.fault;
         this.lanes.processor.append(el("div", { class: `ev ${e.kind}`, title: e.detail || "", text: `${e.kind === "crash" ? "⚡" : "↻"} ${e.instance ? e.instance + ": " : ""}${t[`trace.${e.kind}`] || e.detail || e.kind}` }));
         break;
+      // processor-stall: the instance freezes, wakes as a zombie, and the
+      // broker may fence it (broker_error names the broker's error).
+      case "stall":
+        if (id) this.crashed = e.fault;
+        this.lanes.processor.append(el("div", { class: "ev stall", title: e.detail || "", text: `‖ ${e.instance ? e.instance + ": " : ""}${id} — ${t["trace.stall"] || e.detail || e.kind}` }));
+        break;
+      case "wake":
+        this.lanes.processor.append(el("div", { class: "ev wake", title: e.detail || "", text: `▶ ${e.instance ? e.instance + ": " : ""}${t["trace.wake"] || e.detail || e.kind}` }));
+        break;
+      case "fenced":
+        this.lanes.processor.append(el("div", { class: "ev fenced", "data-testid": "fenced", title: e.detail || "", text: `⊘ ${e.instance ? e.instance + ": " : ""}${t["trace.fenced"] || e.kind} (${e.broker_error || "?"})` }));
+        break;
+      // Notifications are outside Kafka: a repeat is a customer told twice
+      // (or one an idempotent receiver dropped).
+      case "notify":
+      case "notify-dropped":
+        // One event per batch: id is its first deposit, attempt how many.
+        this.lanes.processor.append(el("div", { class: `ev ${e.kind === "notify" ? "notify-again" : "notify-dropped"}`, title: e.detail || "",
+          text: `✉ ${e.instance ? e.instance + ": " : ""}${id}${e.attempt > 1 ? ` (${e.attempt})` : ""} — ${t[e.kind === "notify" ? "trace.notify.again" : "trace.notify.dropped"] || e.detail}` }));
+        break;
       case "skip":
         if (this.small) this.lanes.processor.append(el("div", { class: "ev skip", title: e.detail || "", text: `⤼ ${e.instance ? e.instance + ": " : ""}${id} — ${t["trace.skip"] || e.detail || e.kind}` }));
         break;
@@ -338,6 +358,9 @@ export class RunView {
       metric(t[`result.${k}`], k, r[k]);
     }
     if (r.deduplicated) metric(t["result.deduplicated"], "deduplicated", r.deduplicated);
+    metric(t["result.side_effects"], "side_effects", r.side_effects ?? 0);
+    metric(t["result.side_effects_duplicated"], "side_effects_duplicated", r.side_effects_duplicated ?? 0);
+    if (r.takeover_ms) metric(t["result.takeover"], "takeover", Math.round(r.takeover_ms));
     metric(t["result.throughput"], "throughput", Math.round(r.throughput_msgs_per_s));
     metric(t["result.p50"], "p50", r.latency_ms.p50);
     metric(t["result.p95"], "p95", r.latency_ms.p95);
