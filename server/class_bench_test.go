@@ -167,20 +167,28 @@ func classOnce(b *testing.B, srv *httptest.Server, reg *runs.Registry, students,
 	var longestWait time.Duration
 	var delays []time.Duration
 	frames := 0
+	// Every run is judged, and every miss counted, before the benchmark
+	// fails: how many of a class a machine lets down is the number.
+	misses := 0
+	miss := func(format string, args ...any) {
+		if misses++; misses <= 10 {
+			b.Errorf(format, args...)
+		}
+	}
 	for i, c := range class {
 		if c.watchEr != nil {
-			b.Fatalf("student %d: %v", i, c.watchEr)
+			miss("student %d: %v", i, c.watchEr)
+			continue
 		}
 		r := c.run
 		st := r.Status()
-		if st.State != runs.Done {
-			b.Fatalf("student %d: run %s %s (%s)", i, c.id, st.State, errText(st.Error))
-		}
-		if msg := c.claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated); msg != "" {
-			b.Fatalf("student %d: %s × %s: the run does not do what its claim says: %s", i, c.claim.Guarantee, c.claim.Fault, msg)
-		}
-		if !c.result {
-			b.Fatalf("student %d: the viewer got no result frame", i)
+		switch {
+		case st.State != runs.Done:
+			miss("student %d: %s × %s: run %s %s (%s)", i, c.claim.Guarantee, c.claim.Fault, c.id, st.State, errText(st.Error))
+		case c.claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated) != "":
+			miss("student %d: %s × %s: the run does not do what its claim says: %s", i, c.claim.Guarantee, c.claim.Fault, c.claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated))
+		case !c.result:
+			miss("student %d: the viewer got no result frame", i)
 		}
 		longestWait = max(longestWait, r.Waited())
 		delays = append(delays, c.delays...)
@@ -191,11 +199,11 @@ func classOnce(b *testing.B, srv *httptest.Server, reg *runs.Registry, students,
 		<-r.Done
 		st := r.Status()
 		claim, _ := lessons.LookupClaim(st.Guarantee, st.Preset, st.Fault)
-		if st.State != runs.Done {
-			b.Fatalf("full-speed run %s: %s (%s)", id, st.State, errText(st.Error))
-		}
-		if msg := claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated); msg != "" {
-			b.Fatalf("full-speed run %s (%s): %s", id, st.Guarantee, msg)
+		switch {
+		case st.State != runs.Done:
+			miss("full-speed run %s: %s (%s)", id, st.State, errText(st.Error))
+		case claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated) != "":
+			miss("full-speed run %s (%s): %s", id, st.Guarantee, claim.Check(st.Result.Result, st.Result.SideEffectsDuplicated))
 		}
 	}
 	allWall := time.Since(began)
@@ -207,6 +215,7 @@ func classOnce(b *testing.B, srv *httptest.Server, reg *runs.Registry, students,
 	slices.Sort(delays)
 	cores := cpu.Seconds() / allWall.Seconds()
 	b.ReportMetric(float64(students), "students")
+	b.ReportMetric(float64(misses), "runs-not-as-claimed")
 	b.ReportMetric(float64(queued), "queued-at-post")
 	b.ReportMetric(float64(percentile(delays, 0.50))/float64(time.Millisecond), "p50-delay-ms")
 	b.ReportMetric(float64(percentile(delays, 0.99))/float64(time.Millisecond), "p99-delay-ms")
@@ -218,8 +227,8 @@ func classOnce(b *testing.B, srv *httptest.Server, reg *runs.Registry, students,
 	b.ReportMetric(float64(peak>>20), "peak-heap-MiB")
 	b.ReportMetric(float64((peak-min(peak, base))>>20), "heap-growth-MiB")
 	b.ReportMetric(float64(students)/cores, "students-per-core")
-	b.Logf("%d students (%d queued when they pressed Run) + %d × %d full-speed: every run as its claim says; p99 event-to-frame %v; longest queue wait %v; class done in %v, all in %v; CPU %v (%.2f cores busy of %d); peak heap %d MiB",
-		students, queued, bigRuns, big, percentile(delays, 0.99).Round(time.Millisecond), longestWait.Round(time.Millisecond),
+	b.Logf("%d students (%d queued when they pressed Run) + %d × %d full-speed: %d runs not as their claim says; p99 event-to-frame %v; longest queue wait %v; class done in %v, all in %v; CPU %v (%.2f cores busy of %d); peak heap %d MiB",
+		students, queued, bigRuns, big, misses, percentile(delays, 0.99).Round(time.Millisecond), longestWait.Round(time.Millisecond),
 		wall.Round(time.Millisecond), allWall.Round(time.Millisecond), cpu.Round(time.Millisecond), cores, runtime.NumCPU(), peak>>20)
 
 	// Keep the broker's heap from growing iteration after iteration.
