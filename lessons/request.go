@@ -12,6 +12,10 @@ type RunParams struct {
 	// differs from 0 (refused, or no pause).
 	Messages *int `json:"messages"`
 	PaceMs   *int `json:"pace_ms"`
+	// Partitions of the run's input and ledger topics, and Processors, the
+	// instances its processor group starts with (issue 13).
+	Partitions *int `json:"partitions"`
+	Processors *int `json:"processors"`
 }
 
 // FieldError says which input is wrong and what to do about it.
@@ -27,7 +31,7 @@ func fieldErr(field, format string, args ...any) *FieldError {
 }
 
 // Validate checks p and fills in the defaults: preset strict,
-// DefaultMessages deposits, no pause.
+// DefaultMessages deposits, no pause, one partition, one processor.
 func (p *RunParams) Validate() *FieldError {
 	if p.Guarantee == "" {
 		return fieldErr("guarantee", "guarantee is required: one of %s", orList(guaranteeIDs()))
@@ -59,7 +63,47 @@ func (p *RunParams) Validate() *FieldError {
 		n := 0
 		p.PaceMs = &n
 	}
-	return CheckPace(p.PaceMs)
+	if err := CheckPace(p.PaceMs); err != nil {
+		return err
+	}
+	if p.Partitions == nil {
+		n := DefaultPartitions
+		p.Partitions = &n
+	}
+	if *p.Partitions < MinPartitions || *p.Partitions > MaxPartitions {
+		return fieldErr("partitions", "partitions must be a whole number from %d to %d", MinPartitions, MaxPartitions)
+	}
+	if p.Processors == nil {
+		n := DefaultProcessors
+		p.Processors = &n
+	}
+	if *p.Processors < MinProcessors || *p.Processors > MaxProcessors {
+		return fieldErr("processors", "processors must be a whole number from %d to %d", MinProcessors, MaxProcessors)
+	}
+	return p.checkApplies()
+}
+
+// checkApplies refuses a fault that cannot show what it is about with
+// the run's partitions and processors: a rebalance moves partitions to the
+// instance that joins only if there is one left for it. The group's
+// assignors (range in kafka-go, cooperative-sticky in franz-go) give every
+// member a partition when there are at least as many partitions as
+// members; with fewer, whether the joiner gets one, and whose it takes,
+// depends on member ids the broker makes up, so the run would show
+// nothing it could promise.
+func (p *RunParams) checkApplies() *FieldError {
+	if p.Fault == Rebalance && *p.Partitions <= *p.Processors {
+		return fieldErr("partitions", "fault rebalance needs more partitions than processors (here %d and %d), so the instance that joins gets at least one: ask for partitions of at least %d",
+			*p.Partitions, *p.Processors, *p.Processors+1)
+	}
+	return nil
+}
+
+// Applies reports whether fault f can strike a run of p's partitions and
+// processors (p validated): what a random schedule draws from.
+func (p RunParams) Applies(f FaultID) bool {
+	p.Fault = f
+	return p.checkApplies() == nil
 }
 
 // CheckPace checks a pace_ms, of a run or of a pace control: nil (not

@@ -43,6 +43,7 @@ func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
 		kgo.HeartbeatInterval(st/4),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.DefaultProduceTopic(r.Names.Ledger),
+		accountPartitioner(),
 		kgo.MaxBufferedRecords(inFlight),
 	)
 }
@@ -109,8 +110,11 @@ func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Rec
 }
 
 // fetched emits what a franz-go processor fetched, with whatever b holds.
-func fetched(b *trace.Batch, recs []*kgo.Record, instance string) {
-	for _, rec := range recs {
+func fetched(r *Run, b *trace.Batch, recs []*kgo.Record, instance string) {
+	for i, rec := range recs {
+		if i == 0 || rec.Partition != recs[i-1].Partition {
+			r.observe(instance, rec.Partition)
+		}
 		b.Add(fetchEvent(rec.Key, instance, rec.Topic, rec.Partition, rec.Offset))
 	}
 	b.Emit()

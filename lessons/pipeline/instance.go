@@ -26,21 +26,54 @@ const (
 	closeWait = 5 * time.Second
 )
 
-// supervise runs processor instances until one has processed the end
-// marker; an instance that crashed is replaced by a new one, as a real
-// deployment would restart it.
+// supervise runs the processor group: Spec.Processors instances at once,
+// until every one of them has found the group caught up with every
+// partition's end marker. An instance that crashed is replaced by a new
+// one, as a real deployment would restart it; a rebalance (r.joins) adds
+// one. The first instance error ends the others and is the group's.
 func (r *Run) supervise(ctx context.Context) error {
-	for instance := 1; ; instance++ {
-		name := fmt.Sprintf("p-%d", instance)
-		if instance > 1 {
-			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Restart, Instance: name, Offset: -1,
-				Detail: "a new processor instance joins the group and resumes from the committed offset"})
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ended := make(chan error)
+	instances, running := 0, 0
+	start := func(e *trace.Event) {
+		instances++
+		running++
+		name := fmt.Sprintf("p-%d", instances)
+		if e != nil {
+			e.Instance = name
+			r.emit(*e)
 		}
-		err := r.process(ctx, name)
-		if !errors.Is(err, errCrashed) {
-			return err
+		go func() { ended <- r.process(ctx, name) }()
+	}
+	for range r.processors() {
+		start(nil)
+	}
+	var first error
+	for running > 0 {
+		select {
+		case err := <-ended:
+			running--
+			switch {
+			case errors.Is(err, errCrashed):
+				if first == nil {
+					start(&trace.Event{Actor: trace.Processor, Kind: trace.Restart, Offset: -1,
+						Detail: "a new processor instance joins the group and resumes from the committed offset"})
+				}
+			case err != nil && first == nil:
+				first = err
+				cancel(err)
+			}
+		case <-r.joins:
+			if first == nil && running > 0 {
+				name := fmt.Sprintf("p-%d", instances+1)
+				r.joiner.Store(&name)
+				start(&trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Offset: -1,
+					Detail: name + " joins the group: the group rebalances and moves partitions to it"})
+			}
 		}
 	}
+	return first
 }
 
 var errCrashed = errors.New("processor crashed (injected)")
@@ -86,23 +119,6 @@ func closeBounded(closeFn func()) {
 	case <-done:
 	case <-time.After(closeWait):
 	}
-}
-
-// caughtUp reports whether the group has committed past the end marker: a
-// processor that finds nothing to read then knows the run is processed.
-func (r *Run) caughtUp(ctx context.Context) bool {
-	end := r.endOffset.Load()
-	if end < 0 {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	offs, err := r.env.Admin.FetchOffsets(ctx, r.Names.Group)
-	if err != nil {
-		return false
-	}
-	o, ok := offs.Lookup(r.Names.Input, 0)
-	return ok && o.Err == nil && o.At > end
 }
 
 // batchLimit is how many records the processor takes at once: one at a

@@ -29,9 +29,14 @@ type nemesis struct {
 	// a deposit whose number is at least crashAfter, before its next commit.
 	// It is the lowest of the pending crash points.
 	crashAfter atomic.Int64
+	// joinAfter, when > 0, adds a processor instance to the group once a
+	// deposit whose number is at least joinAfter is credited (rebalance):
+	// the lowest of the pending join points, joins.
+	joinAfter atomic.Int64
 
 	mu      sync.Mutex
 	crashes []int64  // pending crash points, ascending; crashes[0] == crashAfter
+	joins   []int64  // pending rebalance points, ascending; joins[0] == joinAfter
 	planned []Strike // pending scheduled network strikes, by Seq
 	struck  []Struck // what struck, by fault, in the order each first struck
 	// resent are the deposits a network fault struck, by key, and the
@@ -120,6 +125,8 @@ func (n *nemesis) plan(schedule []Strike) {
 			n.planned = append(n.planned, Strike{Seq: max(s.Seq, 1), Fault: s.Fault})
 		case lessons.ProcessorCrash:
 			n.armCrashLocked(s.Seq)
+		case lessons.Rebalance:
+			n.armJoinLocked(s.Seq)
 		}
 	}
 	slices.SortStableFunc(n.planned, func(a, b Strike) int { return cmp.Compare(a.Seq, b.Seq) })
@@ -135,6 +142,10 @@ func (n *nemesis) arm(f lessons.FaultID, seq int) {
 	case lessons.ProcessorCrash:
 		n.mu.Lock()
 		n.armCrashLocked(seq)
+		n.mu.Unlock()
+	case lessons.Rebalance:
+		n.mu.Lock()
+		n.armJoinLocked(seq)
 		n.mu.Unlock()
 	}
 }

@@ -57,7 +57,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			}
 			recs = append(recs, more.Records()...)
 		}
-		fetched(p.events, recs, p.instance)
+		fetched(p.r, p.events, recs, p.instance)
 		seqs, done, crashAt, err := produceCredits(ctx, p.r, cl, recs, p.instance)
 		if err != nil {
 			return err
@@ -68,6 +68,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			}
 		}
 		p.r.credited(seqs, p.instance, p.events)
+		p.r.rebalanceIfDue(ctx, seqs, p.instance)
 		if crashAt == nil {
 			cl.MarkCommitRecords(recs...)
 		}
@@ -78,7 +79,9 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		if done {
 			// What a clean shutdown does with auto-commit on: commit
 			// what was polled.
-			return cl.CommitMarkedOffsets(ctx)
+			if err := cl.CommitMarkedOffsets(ctx); err != nil || p.r.finished(ctx, done) {
+				return err
+			}
 		}
 	}
 }

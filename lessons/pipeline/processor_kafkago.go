@@ -91,6 +91,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p.writer = &kafka.Writer{
 		Addr:            kafka.TCP(r.env.Brokers...),
 		Topic:           r.Names.Ledger,
+		Balancer:        accountBalancer{},
 		RequiredAcks:    acks,
 		MaxAttempts:     tries,
 		BatchSize:       r.env.Tuning.Batch,
@@ -128,11 +129,11 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 			}
 			continue
 		}
-		done, err := p.handle(ctx, batch)
+		sawEnd, err := p.handle(ctx, batch)
 		if errors.Is(err, errRebalanced) {
 			continue // the reader reads the batch again from the committed offset
 		}
-		if err != nil || done {
+		if err != nil || p.r.finished(ctx, sawEnd) {
 			return err
 		}
 	}
@@ -227,7 +228,10 @@ func (p *kafkaGoProcessor) crashIndex(batch []kafka.Message) int {
 // handle processes one batch in the guarantee's order. done is true once
 // the end marker has been processed.
 func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (done bool, err error) {
-	for _, m := range batch {
+	for i, m := range batch {
+		if i == 0 || m.Partition != batch[i-1].Partition {
+			p.r.observe(p.instance, int32(m.Partition))
+		}
 		p.events.Add(fetchEvent(m.Key, p.instance, m.Topic, int32(m.Partition), m.Offset))
 		done = done || string(m.Key) == endKey
 	}
@@ -295,6 +299,7 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, cr
 		}
 	}
 	p.r.credited(seqs, p.instance, p.events)
+	p.r.rebalanceIfDue(ctx, seqs, p.instance)
 	if crashAt >= 0 {
 		p.r.crash(batch[crashAt].Key, p.instance, ", before its next commit")
 		return errCrashed
@@ -350,10 +355,21 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 		}
 		return fmt.Errorf("committing offsets: %w", err)
 	}
-	last := batch[len(batch)-1]
-	p.r.Progress.Committed.Store(last.Offset + 1)
-	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(last.Key), Instance: p.instance,
-		Topic: last.Topic, Partition: int32(last.Partition), Offset: last.Offset + 1})
+	// One commit event per partition, at the last record of it in the
+	// batch (kafka-go interleaves partitions): each partition's committed
+	// offset is its own.
+	last := map[int]int{}
+	for i, m := range batch {
+		last[m.Partition] = i
+	}
+	for i, m := range batch {
+		if last[m.Partition] != i {
+			continue
+		}
+		p.r.committedAt(int32(m.Partition), m.Offset+1)
+		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(m.Key), Instance: p.instance,
+			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset + 1})
+	}
 	return nil
 }
 

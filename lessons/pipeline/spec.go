@@ -22,6 +22,10 @@ type Spec struct {
 	Preset    lessons.PresetID
 	Fault     lessons.FaultID
 	Messages  int
+	// Partitions of the input and ledger topics, and Processors, the
+	// instances the processor group starts with; 0 means 1.
+	Partitions int
+	Processors int
 	// Schedule, optional, adds planned faults to Fault: several of them at
 	// the deposits it names (TestRandomFaults draws them from a seed).
 	Schedule []Strike

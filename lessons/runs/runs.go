@@ -144,7 +144,7 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 		id := newID()
 		p, err := pipeline.New(g.env, pipeline.Spec{
 			RunID: id, Guarantee: req.Guarantee, Preset: req.Preset, Fault: req.Fault,
-			Messages: *req.Messages,
+			Messages: *req.Messages, Partitions: *req.Partitions, Processors: *req.Processors,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
 			return nil, err // Validate already checked everything New checks
@@ -327,21 +327,25 @@ func (r *Run) finish(res pipeline.Result, err error) {
 
 // Status is a run as the API shows it (GET /api/runs/{id}).
 type Status struct {
-	ID        string                `json:"id"`
-	Guarantee lessons.GuaranteeID   `json:"guarantee"`
-	Preset    lessons.PresetID      `json:"preset"`
-	Fault     lessons.FaultID       `json:"fault"`
-	Messages  int                   `json:"messages"`
-	PaceMs    int64                 `json:"pace_ms"`
-	State     State                 `json:"state"`
-	Paused    bool                  `json:"paused"`
-	Error     *string               `json:"error"`
-	Topics    pipeline.Names        `json:"topics"`
-	Group     string                `json:"group"`
-	Progress  pipeline.ProgressView `json:"progress"`
-	Result    *pipeline.Result      `json:"result"`
-	Presenter bool                  `json:"presenter"`
-	Join      string                `json:"join,omitempty"`
+	ID        string              `json:"id"`
+	Guarantee lessons.GuaranteeID `json:"guarantee"`
+	Preset    lessons.PresetID    `json:"preset"`
+	Fault     lessons.FaultID     `json:"fault"`
+	Messages  int                 `json:"messages"`
+	PaceMs    int64               `json:"pace_ms"`
+	// Partitions and Processors are the run's topics' partitions and its
+	// processor group's instances at the start (issue 13).
+	Partitions int                   `json:"partitions"`
+	Processors int                   `json:"processors"`
+	State      State                 `json:"state"`
+	Paused     bool                  `json:"paused"`
+	Error      *string               `json:"error"`
+	Topics     pipeline.Names        `json:"topics"`
+	Group      string                `json:"group"`
+	Progress   pipeline.ProgressView `json:"progress"`
+	Result     *pipeline.Result      `json:"result"`
+	Presenter  bool                  `json:"presenter"`
+	Join       string                `json:"join,omitempty"`
 }
 
 // Status returns a consistent copy of the run's state.
@@ -351,6 +355,7 @@ func (r *Run) Status() Status {
 	s := Status{
 		ID: r.ID, Guarantee: r.Request.Guarantee, Preset: r.Request.Preset, Fault: r.Request.Fault,
 		Messages: *r.Request.Messages, PaceMs: r.Pipeline.Pacer.Pace().Milliseconds(),
+		Partitions: *r.Request.Partitions, Processors: *r.Request.Processors,
 		State: r.state, Paused: r.Pipeline.Pacer.Paused(),
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,
