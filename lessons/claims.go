@@ -77,6 +77,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
 			// The rest of the batch was committed before it was credited.
 			ProcessorCrash: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+			// The batch was committed before it was credited: the
+			// instance that gets its partition starts after it.
+			Rebalance: clean,
 		},
 		// The seed's consumer: auto-commit. Commits run on a timer inside
 		// the consumer, only for records already handed out, so after a
@@ -87,6 +90,10 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None},
 			ProduceAckLost:     {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
 			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			// kafka-go commits, at the end of a generation, only what the
+			// application already handed it: the batch credited and not
+			// yet handed over is read again by the partition's new owner.
+			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None},
 		},
 	},
 	AtLeastOnce: {
@@ -101,6 +108,11 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
 			// What was credited after the last commit is credited again.
 			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			// kafka-go's Reader has no revocation callback: the instance
+			// cannot commit what it credited before its partitions move,
+			// and the new owner credits it again from the committed
+			// offset. No crash, and still duplicates.
+			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None},
 		},
 		// The seed's consumer: credit one record, commit it, next.
 		Common: {
@@ -109,6 +121,11 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost:     {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
 			// The crash falls between one credit and its commit.
 			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			// The instance goes on crediting and committing the batch it
+			// fetched, record by record, for partitions no longer its
+			// own; kafka-go accepts those commits in the new generation,
+			// after the new owner has read the old committed offset.
+			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None},
 		},
 		// strict plus an idempotent consumer: every repeat is delivered
 		// and skipped, so the ledger holds each deposit once.
@@ -121,6 +138,10 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// The new instance restores what the crashed one credited
 			// from the ledger and skips it.
 			ProcessorCrash: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+			// The joiner restores its store from the ledger when it
+			// starts, after the other instance credited its batch: the
+			// records it reads again are skipped.
+			Rebalance: clean,
 		},
 	},
 	ExactlyOnce: {
@@ -134,6 +155,11 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: exact,
 			// The crashed instance's transaction is aborted and redone.
 			ProcessorCrash: crashOnce,
+			// franz-go's GroupTransactSession aborts a transaction open
+			// when its partitions were revoked; the new owner redoes it.
+			// Whether the revocation fell inside the transaction is the
+			// group's timing, so the aborted credits may be none.
+			Rebalance: {Lost: None, Duplicated: None, Recovered: None, Aborted: Any},
 		},
 		// The same producer, with an auto-committing processor that is not
 		// part of any transaction.
@@ -142,6 +168,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceRequestLost: exact,
 			ProduceAckLost:     exact,
 			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			// The auto-committed offset lags what was credited: the new
+			// owner credits the difference again.
+			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None},
 		},
 	},
 }

@@ -44,7 +44,11 @@ func (r *Run) supervise(ctx context.Context) error {
 			e.Instance = name
 			r.emit(*e)
 		}
-		go func() { ended <- r.process(ctx, name) }()
+		go func() {
+			err := r.process(ctx, name)
+			r.left(name)
+			ended <- err
+		}()
 	}
 	for range r.processors() {
 		start(nil)

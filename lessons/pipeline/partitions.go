@@ -136,7 +136,7 @@ func newCommitted(n int) []atomic.Int64 { return make([]atomic.Int64, n) }
 // assignment itself is not visible to a kafka-go application; the fetches
 // are what each instance actually processes.
 func (r *Run) observe(instance string, p int32) {
-	r.joinerFetched(instance)
+	r.joined(instance)
 	r.ownersMu.Lock()
 	defer r.ownersMu.Unlock()
 	if int(p) >= len(r.owners) || r.owners[p] == instance {

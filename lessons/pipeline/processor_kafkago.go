@@ -123,6 +123,11 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		if p.r.isJoiner(p.instance) && p.reader.Stats().Rebalances > 0 {
+			// kafka-go has no assignment callback; its first generation
+			// is counted once it has joined and read its offsets.
+			p.r.joined(p.instance)
+		}
 		if len(batch) == 0 {
 			if p.r.caughtUp(ctx) {
 				return nil

@@ -40,6 +40,7 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 		kgo.TransactionalID(p.r.Names.ProcessorTxnID),
 		kgo.TransactionTimeout(30*time.Second),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		onAssigned(p.r, p.instance),
 	)...)
 	if err != nil {
 		return err

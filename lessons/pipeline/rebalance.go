@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
@@ -81,10 +83,43 @@ func (r *Run) rebalanceIfDue(ctx context.Context, seqs []int, instance string) {
 	}
 }
 
-// joinerFetched notes, from Run.observe, that instance fetched: if it is
-// the joiner, the hand-over happened.
-func (r *Run) joinerFetched(instance string) {
-	if j := r.joiner.Load(); j != nil && *j == instance {
+// isJoiner reports whether instance is the one a rebalance added.
+func (r *Run) isJoiner(instance string) bool {
+	j := r.joiner.Load()
+	return j != nil && *j == instance
+}
+
+// joined notes that instance has its first assignment, or fetched its
+// first record: if it is the joiner, the group has rebalanced, every
+// member is in the new generation and the joiner has read the committed
+// offsets of the partitions it got. The hand-over happened.
+func (r *Run) joined(instance string) {
+	if r.isJoiner(instance) {
+		r.handOverOnce.Do(func() {
+			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Instance: instance, Offset: -1,
+				Detail: instance + " is in the group: the rebalance is over and the partitions it got resume from their committed offsets"})
+			close(r.handedOver)
+		})
+	}
+}
+
+// left notes that instance ended: if it is the joiner, nobody need wait
+// for it any more. A joiner that finds the group caught up with every end
+// marker ends before it has joined.
+func (r *Run) left(instance string) {
+	if r.isJoiner(instance) {
 		r.handOverOnce.Do(func() { close(r.handedOver) })
 	}
+}
+
+// onAssigned is a franz-go member's part of joined. franz-go balances
+// cooperatively by default: a joiner's first assignment is empty, and
+// the partitions come in a second rebalance, once their owners have
+// given them up. The hand-over is that second one.
+func onAssigned(r *Run, instance string) kgo.Opt {
+	return kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+		if len(assigned[r.Names.Input]) > 0 {
+			r.joined(instance)
+		}
+	})
 }
