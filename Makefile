@@ -34,6 +34,7 @@ generate:
 # run's peak heap, lesson page time, start-up, live fan-out to 200 viewers.
 bench:
 	go test -run XXX -bench 'BenchmarkRun$$' -benchtime 20x ./lessons/pipeline/
+	go test -run XXX -bench BenchmarkPartitions -benchtime 3x ./lessons/pipeline/
 	go test -run XXX -bench BenchmarkTxnSize -benchtime 2x ./lessons/pipeline/
 	go test -run XXX -bench BenchmarkMillionDeposits -benchtime 1x ./lessons/pipeline/
 	go test -run XXX -bench 'BenchmarkDedup$$' -benchtime 10x ./lessons/pipeline/

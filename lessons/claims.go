@@ -175,6 +175,19 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 	},
 }
 
+// ClaimShape is the partitions and processors of the runs the claim table
+// is measured with under fault f: one of each, and for a rebalance three
+// partitions, so that the joiner takes some from the one instance. A run
+// of another shape has no row: a group of several instances rebalances as
+// its members join at the start, and what that does is the rebalance
+// fault's story, not the fault's the run names.
+func ClaimShape(f FaultID) (partitions, processors int) {
+	if f == Rebalance {
+		return 3, 1
+	}
+	return 1, 1
+}
+
 // LookupClaim returns the claim for a run of g in preset p under fault f.
 func LookupClaim(g GuaranteeID, p PresetID, f FaultID) (Claim, bool) {
 	o, ok := claimRows[g][p][f]

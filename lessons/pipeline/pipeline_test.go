@@ -105,11 +105,9 @@ func TestGuaranteeUnderFault(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%s/%s", c.Guarantee, c.Preset, c.Fault), func(t *testing.T) {
 			start := time.Now()
 			spec := Spec{Guarantee: c.Guarantee, Preset: c.Preset, Fault: c.Fault, Messages: n}
-			if c.Fault == lessons.Rebalance {
-				// One instance owns all three partitions until the
-				// joiner takes some: the batch in hand spans them all.
-				spec.Partitions = 3
-			}
+			// For a rebalance, one instance owns all three partitions
+			// until the joiner takes some: the batch in hand spans them.
+			spec.Partitions, spec.Processors = lessons.ClaimShape(c.Fault)
 			r, run := runSpec(t, spec)
 			if !struck(run, c.Fault) {
 				t.Errorf("the trace shows no %s striking a deposit", c.Fault)

@@ -48,7 +48,8 @@ type Result struct {
 	DurationMs   int64     `json:"duration_ms"`
 	// Expected is the claim table's row for the run, and Mismatch what of
 	// it the run did not show ("" when it came out as claimed). A run
-	// given other faults (a schedule, a fault injected live) has no row.
+	// given other faults (a schedule, a fault injected live) or of another
+	// shape than the table's (lessons.ClaimShape) has no row.
 	// Struck says what each fault did: the anomalies of a large run are
 	// read by cause, not one deposit at a time.
 	Struck   []Struck       `json:"struck"`
@@ -249,7 +250,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.LatencyMs = r.latencies()
 	res.Struck = r.nemesis.strikes()
 	res.Deduplicated = int(r.deduplicated.Load())
-	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
+	parts, procs := lessons.ClaimShape(r.Spec.Fault)
+	shaped := r.partitions() == parts && r.processors() == procs
+	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && shaped && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		res.Expected, res.Mismatch = &c, c.Check(res.Result)
 	}
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,

@@ -112,7 +112,14 @@ func (g *Registry) Start(req Request) (*Run, error) {
 func (g *Registry) Compare(fault lessons.FaultID, messages *int) (map[lessons.GuaranteeID]*Run, error) {
 	var reqs []Request
 	for _, gu := range lessons.Guarantees() {
-		reqs = append(reqs, Request{RunParams: lessons.RunParams{Guarantee: gu.ID, Fault: fault, Messages: messages}})
+		req := Request{RunParams: lessons.RunParams{Guarantee: gu.ID, Fault: fault, Messages: messages}}
+		if fault == lessons.Rebalance {
+			// A rebalance needs a partition for the joiner; three, as
+			// the claim table's runs have, so the comparison shows them.
+			n := 3
+			req.Partitions = &n
+		}
+		reqs = append(reqs, req)
 	}
 	runs, err := g.start(reqs)
 	if err != nil {
