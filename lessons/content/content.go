@@ -138,8 +138,12 @@ type Scenario struct {
 	Fault     lessons.FaultID
 	Messages  int
 	PaceMs    int
-	Label     string // in the lesson's language
-	Section   string // the id of the section it is in
+	// Partitions and Processors are the run's shape: one of each unless
+	// the scenario is about partitions (lessons.ClaimShape).
+	Partitions int
+	Processors int
+	Label      string // in the lesson's language
+	Section    string // the id of the section it is in
 	// Expect is what the run shows: its row of the claim table, which an
 	// expect="lost=… duplicated=…" on the directive may restate but never
 	// contradict.

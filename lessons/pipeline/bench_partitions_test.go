@@ -142,6 +142,9 @@ func bareGroupMember(ctx context.Context, stop func(), names Names, n int64, don
 			return err
 		}
 		if err := rd.CommitMessages(ctx, in...); err != nil {
+			if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
+				continue // members joining at the start rebalance the group: read again, as the app does
+			}
 			return err
 		}
 		if done.Add(int64(len(in))) >= n {

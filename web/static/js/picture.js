@@ -16,18 +16,37 @@ const short = (id) => (id || "").replace(/^d-0*/, "");
 export class Model {
   constructor() {
     this.n = 0; // events applied
-    this.deposits = new Map(); // id -> {sent, acked, failed, hit, offsets: [], credits: 0}
-    this.log = new Map(); // input offset -> id
-    this.fetchedBy = new Map(); // input offset -> Set(instance)
-    this.committed = -1; // the group's committed offset (the next to read)
-    this.hw = -1; // the input's high watermark: the offset its next record gets
-    this.lso = -1; // its last stable offset: read_committed readers read no further
+    this.deposits = new Map(); // id -> {sent, acked, failed, hit, partition, offsets: [], credits: 0}
+    // The input topic by partition: each is a log of its own, with its
+    // own offsets, committed offset, watermarks and owning instance.
+    this.partitions = new Map(); // partition -> {log, fetchedBy, committed, hw, lso, owner}
     this.instances = new Map(); // name -> {gen, epoch, state, after, fencedBy}
     this.credits = []; // ledger credits as they became visible: {id, instance}
     this.records = []; // the ledger as read back after the run: {offset, id, aborted}
     this.moment = null; // the latest key moment: {key, args}
-    this.lastCredited = new Map(); // instance -> highest input offset it credited
+    this.lastCredited = new Map(); // "instance/partition" -> highest input offset it credited there
   }
+
+  // part is partition p of the input topic.
+  part(p) {
+    let q = this.partitions.get(p);
+    if (!q) {
+      // log: offset -> id; fetchedBy: offset -> Set(instance); committed:
+      // the group's committed offset (the next to read); hw: the high
+      // watermark, the offset the next record gets; lso: the last stable
+      // offset, beyond which read_committed readers do not read.
+      q = { log: new Map(), fetchedBy: new Map(), committed: -1, hw: -1, lso: -1, owner: "" };
+      this.partitions.set(p, q);
+    }
+    return q;
+  }
+
+  // Partition 0, as a run of one partition has it.
+  get log() { return this.part(0).log; }
+  get fetchedBy() { return this.part(0).fetchedBy; }
+  get committed() { return this.part(0).committed; }
+  get hw() { return this.part(0).hw; }
+  get lso() { return this.part(0).lso; }
 
   deposit(id) {
     let d = this.deposits.get(id);
@@ -66,10 +85,12 @@ export class Model {
         d.attempt = e.attempt || 2;
         this.moment = { key: "pic.retry", id, n: d.attempt };
         break;
-      case "watermarks":
-        this.hw = e.offset;
-        this.lso = e.lso ?? e.offset;
+      case "watermarks": {
+        const q = this.part(e.partition || 0);
+        q.hw = e.offset;
+        q.lso = e.lso ?? e.offset;
         break;
+      }
       case "error":
         if (d) d.failed = true;
         break;
@@ -78,16 +99,27 @@ export class Model {
         else if (!id && e.fault && e.phase === "struck") this.moment = { key: "pic.struck", fault: e.fault, detail: e.detail };
         else if (!id && e.phase === "armed") this.moment = { key: "pic.armed", fault: e.fault };
         break;
-      case "fetch":
-        if (id === "end") this.log.set(e.offset, id); // the lab's end marker
+      case "fetch": {
+        const q = this.part(e.partition || 0);
+        if (id === "end") q.log.set(e.offset, id); // the lab's end marker
         if (!d) break;
-        if (!this.log.has(e.offset)) this.log.set(e.offset, id);
+        d.partition = e.partition || 0;
+        if (!q.log.has(e.offset)) q.log.set(e.offset, id);
         if (!d.offsets.includes(e.offset)) d.offsets.push(e.offset);
         if (e.instance) {
           this.instance(e.instance);
-          if (!this.fetchedBy.has(e.offset)) this.fetchedBy.set(e.offset, new Set());
-          this.fetchedBy.get(e.offset).add(e.instance);
+          if (!q.fetchedBy.has(e.offset)) q.fetchedBy.set(e.offset, new Set());
+          q.fetchedBy.get(e.offset).add(e.instance);
         }
+        break;
+      }
+      case "assigned":
+        this.part(e.partition || 0).owner = e.instance || "";
+        this.instance(e.instance || "?");
+        this.moment = { key: "pic.assigned", instance: e.instance, partition: e.partition || 0 };
+        break;
+      case "revoked":
+        this.moment = { key: "pic.revoked", instance: e.instance, partition: e.partition || 0 };
         break;
       case "credit":
         if (!d) break;
@@ -95,14 +127,14 @@ export class Model {
         this.credits.push({ id, instance: e.instance || "" });
         if (d.credits > 1) this.moment = { key: "pic.dup", id, n: d.credits };
         if (e.instance) {
-          const off = Math.max(...d.offsets, -1);
-          this.lastCredited.set(e.instance, Math.max(this.lastCredited.get(e.instance) ?? -1, off));
+          const off = Math.max(...d.offsets, -1), k = `${e.instance}/${d.partition || 0}`;
+          this.lastCredited.set(k, Math.max(this.lastCredited.get(k) ?? -1, off));
         }
         break;
       case "commit":
       case "txn-commit":
         if (e.actor !== "processor") break;
-        this.committed = e.offset;
+        this.part(e.partition || 0).committed = e.offset;
         if (e.instance) this.identity(e);
         break;
       case "txn-begin":
@@ -123,7 +155,7 @@ export class Model {
         this.moment = { key: "pic.abort", instance: e.instance };
         break;
       case "record":
-        this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
+        this.records.push({ partition: e.partition || 0, offset: e.offset, id, aborted: !!e.aborted });
         break;
       case "run":
         if (e.actor === "auditor" && (e.detail || "").startsWith("verdict")) this.moment = { key: "pic.audited" };
@@ -147,18 +179,19 @@ export class Model {
     }
   }
 
-  // ranges are what a crash left behind on the input topic: offsets the
-  // group committed that the crashed instance never credited (skipped),
-  // and offsets fetched by two instances (read again).
-  ranges() {
+  // ranges are what a crash left behind on partition p of the input topic:
+  // offsets the group committed that the crashed instance never credited
+  // (skipped), and offsets fetched by two instances (read again).
+  ranges(p = 0) {
     const out = [];
-    const again = [...this.fetchedBy].filter(([, s]) => s.size > 1).map(([o]) => o).sort((a, b) => a - b);
+    const { log, fetchedBy, committed } = this.part(p);
+    const again = [...fetchedBy].filter(([, s]) => s.size > 1).map(([o]) => o).sort((a, b) => a - b);
     if (again.length) out.push({ kind: "again", from: again[0], to: again[again.length - 1] });
     for (const [name, p] of this.instances) {
       if (p.state !== "crashed") continue;
-      const last = this.lastCredited.get(name) ?? -1;
-      const skipped = [...this.log.keys()].filter((o) => o > last && o < this.committed && !(this.fetchedBy.get(o)?.size > 1) &&
-        this.deposits.get(this.log.get(o))?.credits === 0).sort((a, b) => a - b);
+      const last = this.lastCredited.get(`${name}/${p}`) ?? -1;
+      const skipped = [...log.keys()].filter((o) => o > last && o < committed && !(fetchedBy.get(o)?.size > 1) &&
+        this.deposits.get(log.get(o))?.credits === 0).sort((a, b) => a - b);
       if (skipped.length) out.push({ kind: "skipped", from: skipped[0], to: skipped[skipped.length - 1] });
     }
     return out;
@@ -370,51 +403,75 @@ export class Picture {
     y += rows(ids.length) * ROW + GAP * 2;
 
     // Input topic: one cell per offset; a gap is a transaction marker.
-    const marks = [t["pic.partition"]];
-    if (m.hw >= 0) marks.push(`${t["pic.hw"]} ${m.hw}`, `${t["pic.lso"]} ${m.lso}`);
+    // A run of several partitions gets one row of offsets per partition,
+    // each headed by who processes it.
+    const nParts = Math.max(this.run.partitions || 1, ...[...m.partitions.keys()].map((p) => p + 1));
+    const multi = nParts > 1;
+    const marks = [];
+    if (!multi) {
+      marks.push(t["pic.partition"]);
+      if (m.hw >= 0) marks.push(`${t["pic.hw"]} ${m.hw}`, `${t["pic.lso"]} ${m.lso}`);
+    } else {
+      marks.push(t["pic.partitions.note"]);
+    }
     band(t["pic.input"], marks.join(" · "), "l");
-    const offsets = [...m.log.keys()];
-    const top = offsets.length ? Math.max(...offsets, m.committed - 1) : -1;
     // Each row of the log leaves room under it for the group's committed
     // offset (the next it reads), a pointer, and for what a crash left
     // behind, brackets.
-    const ROWLOG = ROW + 14;
-    const logAt = (i) => ({ x: (i % cols) * (CELL + GAP), y: Math.floor(i / cols) * ROWLOG });
-    for (let o = 0; o <= top; o++) {
-      const id = m.log.get(o);
-      if (id === "end") {
-        cell("l" + o, logAt(o), "end", "marker end", "", t["pic.end"]);
-      } else if (id) {
-        const dupInLog = m.deposits.get(id).offsets.length > 1;
-        cell("l" + o, logAt(o), short(id), `record${dupInLog ? " dup" : ""}`, id, `${t["pic.offset"]} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
-      } else {
-        cell("l" + o, logAt(o), "c", "marker", "", t["pic.marker"]);
+    const ROWLOG = ROW + 14, PHEAD = 16;
+    let ly = 0; // where the current partition's rows start, in the layer
+    for (let pn = 0; pn < nParts; pn++) {
+      const q = m.part(pn);
+      if (multi) {
+        const head = [format(t["pic.partition.n"], { n: pn })];
+        if (q.owner) head.push(format(t["pic.owner"], { instance: q.owner }));
+        if (q.hw >= 0) head.push(`${t["pic.hw"]} ${q.hw}`, `${t["pic.lso"]} ${q.lso}`);
+        out.append(svg("text", { x: 0, y: top0 + ly + 12, class: "partition-head" }, head.join(" · ")));
+        ly += PHEAD;
+      }
+      const base = ly;
+      const offsets = [...q.log.keys()];
+      const top = offsets.length ? Math.max(...offsets, q.committed - 1) : -1;
+      const logAt = (i) => ({ x: (i % cols) * (CELL + GAP), y: base + Math.floor(i / cols) * ROWLOG });
+      // Single-partition keys stay as they were: "l" + offset.
+      const key = (o) => (multi ? `l${pn}:${o}` : "l" + o);
+      for (let o = 0; o <= top; o++) {
+        const id = q.log.get(o);
+        if (id === "end") {
+          cell(key(o), logAt(o), "end", "marker end", "", t["pic.end"]);
+        } else if (id) {
+          const dupInLog = m.deposits.get(id).offsets.length > 1;
+          cell(key(o), logAt(o), short(id), `record${dupInLog ? " dup" : ""}`, id, `${multi ? format(t["pic.partition.n"], { n: pn }) + " · " : ""}${t["pic.offset"]} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
+        } else {
+          cell(key(o), logAt(o), "c", "marker", "", t["pic.marker"]);
+        }
+      }
+      ly += rows(Math.max(top + 1, q.committed + 1)) * ROWLOG;
+      const onLog = (i) => { const p = logAt(i); return { x: p.x, y: p.y + top0 }; };
+      if (q.committed >= 0) {
+        const p = onLog(q.committed);
+        out.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
+        const left = p.x > width / 2; // near the right edge, the label goes left
+        out.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${q.committed}`));
+      }
+      // Between the LSO and the high watermark a transaction is open:
+      // read_committed readers wait there.
+      if (q.lso >= 0 && q.lso < q.hw) {
+        const a = onLog(q.lso), b = onLog(Math.min(q.hw - 1, top));
+        if (a.y === b.y) {
+          const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
+          open.append(svg("title", {}, t["pic.open"]));
+          out.append(open);
+        }
+      }
+      for (const rg of m.ranges(pn)) {
+        const a = onLog(rg.from), b = onLog(rg.to);
+        if (a.y !== b.y) continue; // a range over two rows is named by its cells' marks only
+        out.append(svg("path", { d: `M${a.x} ${a.y + ROW - 4} v4 H${b.x + CELL} v-4`, class: `range ${rg.kind}` }));
+        out.append(svg("text", { x: a.x, y: a.y + ROW + 9, class: `range-label ${rg.kind}` }, t[`pic.${rg.kind}`]));
       }
     }
-    y += rows(Math.max(top + 1, m.committed + 1)) * ROWLOG;
-    const onLog = (i) => { const p = logAt(i); return { x: p.x, y: p.y + top0 }; };
-    if (m.committed >= 0) {
-      const p = onLog(m.committed);
-      out.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
-      const left = p.x > width / 2; // near the right edge, the label goes left
-      out.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${m.committed}`));
-    }
-    // Between the LSO and the high watermark a transaction is open:
-    // read_committed readers wait there.
-    if (m.lso >= 0 && m.lso < m.hw) {
-      const a = onLog(m.lso), b = onLog(Math.min(m.hw - 1, top));
-      if (a.y === b.y) {
-        const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
-        open.append(svg("title", {}, t["pic.open"]));
-        out.append(open);
-      }
-    }
-    for (const rg of m.ranges()) {
-      const a = onLog(rg.from), b = onLog(rg.to);
-      if (a.y !== b.y) continue; // a range over two rows is named by its cells' marks only
-      out.append(svg("path", { d: `M${a.x} ${a.y + ROW - 4} v4 H${b.x + CELL} v-4`, class: `range ${rg.kind}` }));
-      out.append(svg("text", { x: a.x, y: a.y + ROW + 9, class: `range-label ${rg.kind}` }, t[`pic.${rg.kind}`]));
-    }
+    y += ly;
     y += GAP;
 
     // Processor instances.
@@ -428,6 +485,11 @@ export class Picture {
       g.append(svg("text", { x: 8, y: 17, class: "name" }, id));
       g.append(svg("text", { x: 8, y: 35 }, p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"]));
       if (p.fencedBy) g.append(svg("text", { x: 8, y: 52 }, format(t["pic.fencedby"], { by: p.fencedBy })));
+      else if (multi) {
+        // The partitions it processes now, as the picture last saw them.
+        const owned = [...m.partitions].filter(([, q]) => q.owner === name).map(([pn]) => pn).sort((a, b) => a - b);
+        if (owned.length) g.append(svg("text", { x: 8, y: 52 }, owned.map((pn) => format(t["pic.partition.n"], { n: pn })).join(", ")));
+      }
       out.append(g);
       x += w + 12;
       if (x + w > width) { x = 0; y += 68; }
@@ -441,29 +503,47 @@ export class Picture {
     const uncommitted = txnLedger && this.view === "uncommitted";
     band(t["trace.ledger"], txnLedger ? (uncommitted ? "read_uncommitted" : "read_committed") : "", "c");
     const seen = new Map();
-    let cells = [];
+    const cells = [];
     if (m.records.length) {
       for (const rec of m.records) {
         if (rec.aborted && !uncommitted) continue;
         const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
         if (!rec.aborted) seen.set(rec.id, n);
-        cells.push({ id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "", cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`,
+        cells.push({ id: rec.id, partition: rec.partition, label: short(rec.id), badge: n > 1 ? `×${n}` : "", cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`,
           title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
       }
     } else {
       for (const c of m.credits) {
         const n = (seen.get(c.id) || 0) + 1;
         seen.set(c.id, n);
-        cells.push({ id: c.id, label: short(c.id), badge: n > 1 ? `×${n}` : "", cls: `credit${n > 1 ? " dup" : ""}`, title: c.id });
+        cells.push({ id: c.id, partition: m.deposits.get(c.id)?.partition || 0, label: short(c.id), badge: n > 1 ? `×${n}` : "", cls: `credit${n > 1 ? " dup" : ""}`, title: c.id });
       }
     }
-    cells.forEach((c, i) => {
-      cell("c" + i, at(i), c.label, c.cls, c.id, c.title, c.badge);
-    });
+    let ledgerH = rows(cells.length) * ROW;
+    if (!multi) {
+      cells.forEach((c, i) => {
+        cell("c" + i, at(i), c.label, c.cls, c.id, c.title, c.badge);
+      });
+    } else {
+      // One row (or more) per partition of the ledger: an account's
+      // credits are on its partition, in the order they were written.
+      let cy = 0;
+      for (let pn = 0; pn < nParts; pn++) {
+        const mine = cells.filter((c) => c.partition === pn);
+        out.append(svg("text", { x: 0, y: top0 + cy + 12, class: "partition-head" }, format(t["pic.partition.n"], { n: pn })));
+        cy += PHEAD;
+        mine.forEach((c, i) => {
+          const p = at(i);
+          cell(`c${pn}:${i}`, { x: p.x, y: p.y + cy }, c.label, c.cls, c.id, c.title, c.badge);
+        });
+        cy += rows(mine.length) * ROW;
+      }
+      ledgerH = cy;
+    }
     const aborted = m.records.filter((rec) => rec.aborted).length;
     this.toggle.hidden = !txnLedger;
     this.toggle.textContent = uncommitted ? t["pic.show.committed"] : format(t["pic.show.uncommitted"], { n: aborted });
-    y += rows(cells.length) * ROW + GAP * 2;
+    y += ledgerH + GAP * 2;
 
     // Checker.
     band(t["pic.checker"]);
