@@ -159,6 +159,12 @@ export class Model {
         break;
       case "run":
         if (e.actor === "auditor" && (e.detail || "").startsWith("verdict")) this.moment = { key: "pic.audited" };
+        // An instance that a rebalance adds to the group (lessons/pipeline:
+        // supervise), drawn before it fetches anything.
+        if (e.actor === "processor" && e.instance && !this.instances.has(e.instance)) {
+          this.instance(e.instance);
+          this.moment = { key: "pic.joined", instance: e.instance };
+        }
         break;
     }
   }
