@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
@@ -72,7 +73,12 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 	}
 	var err error
 	fs.EachError(func(_ string, _ int32, e error) {
-		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
+		// A group still forming (several instances joining at once on
+		// Apache Kafka: UNKNOWN_MEMBER_ID on a join) is reported here
+		// and retried by the client itself.
+		settling := errors.Is(e, kerr.UnknownMemberID) || errors.Is(e, kerr.RebalanceInProgress) || errors.Is(e, kerr.NotCoordinator) ||
+			errors.Is(e, kerr.CoordinatorLoadInProgress) || errors.Is(e, kerr.CoordinatorNotAvailable) || errors.Is(e, kerr.IllegalGeneration)
+		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) && !settling {
 			err = e
 		}
 	})

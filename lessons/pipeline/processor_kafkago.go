@@ -208,12 +208,23 @@ func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Me
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || groupSettling(err) {
 			return nil, nil
 		}
 		return nil, err
 	}
 	return &m, nil
+}
+
+// groupSettling reports whether a kafka-go Reader's error is its group
+// still forming: the Reader hands the errors of joining to FetchMessage,
+// and rejoins by itself. Seen on Apache Kafka with three instances joining
+// a new group at once: NOT_COORDINATOR while the coordinator loads the
+// group's __consumer_offsets partition.
+func groupSettling(err error) bool {
+	return errors.Is(err, kafka.NotCoordinatorForGroup) || errors.Is(err, kafka.GroupCoordinatorNotAvailable) ||
+		errors.Is(err, kafka.GroupLoadInProgress) || errors.Is(err, kafka.RebalanceInProgress) ||
+		errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, kafka.IllegalGeneration)
 }
 
 // crashIndex is the index of the record after whose credit the processor
