@@ -76,7 +76,7 @@ func TestPagesByLanguage(t *testing.T) {
 			if doc.Find(`[data-testid=scenario]`).Length() < 3 {
 				t.Errorf("lesson %s %s offers fewer than 3 runs", g, lang)
 			}
-			if n := doc.Find(`input[name=fault]`).Length(); n != 4 {
+			if n := doc.Find(`input[name=fault]`).Length(); n != len(lessons.Faults()) {
 				t.Errorf("lesson %s %s: %d faults in the picker", g, lang, n)
 			}
 			if !strings.Contains(doc.Find(`[data-testid=terminal]`).Text(), testBroker.Addrs()[0]) {
@@ -177,8 +177,10 @@ func TestAssetsCacheForever(t *testing.T) {
 	}
 	follow("lesson.js")
 	t.Logf("lesson page with assets: %d bytes (%d modules)", total, len(seen))
-	if total > 180<<10 {
-		t.Errorf("a lesson page with its assets is %d bytes, budget 180 KB", total)
+	// 180 KB until the picture drew partitions (rows per partition, the
+	// hand-over) and the run form took partitions and processors: 185 KB.
+	if total > 185<<10 {
+		t.Errorf("a lesson page with its assets is %d bytes, budget 185 KB", total)
 	}
 }
 
