@@ -37,6 +37,7 @@ generate:
 # per animation frame, a 100,000-deposit run's longest task.
 bench:
 	go test -run XXX -bench 'BenchmarkRun$$' -benchtime 20x ./lessons/pipeline/
+	go test -run XXX -bench BenchmarkPartitions -benchtime 3x ./lessons/pipeline/
 	go test -run XXX -bench BenchmarkTxnSize -benchtime 2x ./lessons/pipeline/
 	go test -run XXX -bench BenchmarkMillionDeposits -benchtime 1x ./lessons/pipeline/
 	go test -run XXX -bench 'BenchmarkDedup$$' -benchtime 10x ./lessons/pipeline/

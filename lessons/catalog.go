@@ -32,6 +32,18 @@ const (
 	// as counts and anomalies, and its trace keeps a sample of the routine
 	// events.
 	DrawnDeposits = 200
+
+	// Partitions and processors (issue 13): a run's input and ledger
+	// topics have Partitions partitions, and its processor group starts
+	// with Processors instances. Lessons keep one of each unless a scenario
+	// is about partitions. MaxPartitions is deposit.Accounts, so that every
+	// partition of the largest run gets an account's deposits.
+	MinPartitions     = 1
+	MaxPartitions     = 12
+	DefaultPartitions = 1
+	MinProcessors     = 1
+	MaxProcessors     = 4
+	DefaultProcessors = 1
 )
 
 // GuaranteeID names a delivery guarantee.
@@ -116,6 +128,9 @@ const (
 	ProcessorCrash     FaultID = "processor-crash"
 	// ProcessorStall is the zombie: a processor that is slow, not dead.
 	ProcessorStall FaultID = "processor-stall"
+	// Rebalance adds a processor instance to the group mid-run: no crash,
+	// but partitions move from the instances that had them to the joiner.
+	Rebalance FaultID = "rebalance"
 )
 
 // Where a fault strikes.
@@ -153,6 +168,9 @@ var faults = []Fault{
 	// once the session times out; then the frozen instance wakes and
 	// finishes its batch, a zombie.
 	{ProcessorStall, InProcess, "fault.processor-stall", map[string]string{"duplicated": "explain.dup.stall"}},
+	// A new processor instance joins the group mid-run; the group takes
+	// partitions from the instances that had them and gives them to it.
+	{Rebalance, InProcess, "fault.rebalance", map[string]string{"duplicated": "explain.dup.rebalance"}},
 }
 
 // Faults lists the faults, none first.
@@ -234,6 +252,8 @@ type Limits struct {
 	DefaultMessages int `json:"default_messages"`
 	MaxPaceMs       int `json:"max_pace_ms"`
 	DrawnDeposits   int `json:"drawn_deposits"`
+	MaxPartitions   int `json:"max_partitions"`
+	MaxProcessors   int `json:"max_processors"`
 }
 
 // Document is the whole catalog as one value: what GET /api/catalog
@@ -255,7 +275,7 @@ type Document struct {
 // Catalog returns the catalog as one document.
 func Catalog() Document {
 	return Document{
-		Limits:        Limits{MinMessages, MaxMessages, DefaultMessages, MaxPaceMs, DrawnDeposits},
+		Limits:        Limits{MinMessages, MaxMessages, DefaultMessages, MaxPaceMs, DrawnDeposits, MaxPartitions, MaxProcessors},
 		DefaultPreset: Strict,
 		Guarantees:    Guarantees(),
 		Faults:        Faults(),

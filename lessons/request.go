@@ -17,6 +17,10 @@ type RunParams struct {
 	PaceMs   *int `json:"pace_ms"`
 	// Notify is the run's notification sink; "" is plain.
 	Notify NotifyID `json:"notify"`
+	// Partitions of the run's input and ledger topics, and Processors, the
+	// instances its processor group starts with (issue 13).
+	Partitions *int `json:"partitions"`
+	Processors *int `json:"processors"`
 }
 
 // FieldError says which input is wrong and what to do about it.
@@ -32,7 +36,8 @@ func fieldErr(field, format string, args ...any) *FieldError {
 }
 
 // Validate checks p and fills in the defaults: preset strict,
-// DefaultMessages deposits, no pause, notify plain.
+// DefaultMessages deposits, no pause, notify plain, one partition, one
+// processor.
 func (p *RunParams) Validate() *FieldError {
 	if p.Guarantee == "" {
 		return fieldErr("guarantee", "guarantee is required: one of %s", orList(guaranteeIDs()))
@@ -73,7 +78,44 @@ func (p *RunParams) Validate() *FieldError {
 	if !slices.Contains(notifyModes, p.Notify) {
 		return fieldErr("notify", "unknown notify %q: use %s (an idempotent receiver that drops a repeated notification)", p.Notify, orList(notifyModes))
 	}
+	if p.Partitions == nil {
+		n := DefaultPartitions
+		p.Partitions = &n
+	}
+	if *p.Partitions < MinPartitions || *p.Partitions > MaxPartitions {
+		return fieldErr("partitions", "partitions must be a whole number from %d to %d", MinPartitions, MaxPartitions)
+	}
+	if p.Processors == nil {
+		n := DefaultProcessors
+		p.Processors = &n
+	}
+	if *p.Processors < MinProcessors || *p.Processors > MaxProcessors {
+		return fieldErr("processors", "processors must be a whole number from %d to %d", MinProcessors, MaxProcessors)
+	}
+	return p.checkApplies()
+}
+
+// checkApplies refuses a fault that cannot show what it is about with
+// the run's partitions and processors: a rebalance moves partitions to the
+// instance that joins only if there is one left for it. The group's
+// assignors (range in kafka-go, cooperative-sticky in franz-go) give every
+// member a partition when there are at least as many partitions as
+// members; with fewer, whether the joiner gets one, and whose it takes,
+// depends on member ids the broker makes up, so the run would show
+// nothing it could promise.
+func (p *RunParams) checkApplies() *FieldError {
+	if p.Fault == Rebalance && *p.Partitions <= *p.Processors {
+		return fieldErr("partitions", "fault rebalance needs more partitions than processors (here %d and %d), so the instance that joins gets at least one: ask for partitions of at least %d",
+			*p.Partitions, *p.Processors, *p.Processors+1)
+	}
 	return nil
+}
+
+// Applies reports whether fault f can strike a run of p's partitions and
+// processors (p validated): what a random schedule draws from.
+func (p RunParams) Applies(f FaultID) bool {
+	p.Fault = f
+	return p.checkApplies() == nil
 }
 
 // CheckPace checks a pace_ms, of a run or of a pace control: nil (not

@@ -28,13 +28,13 @@ func TestSectionBody(t *testing.T) {
 	const label = `<script>alert("x")</script> & 'q'`
 	sec := content.Section{ID: "sec", Blocks: []content.Block{
 		{HTML: "<h2 id=\"sec\">Section</h2>\n<p>Prose.</p>\n"},
-		{Scenario: &content.Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, Label: label}},
+		{Scenario: &content.Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, Partitions: 1, Processors: 1, Label: label}},
 		{Sample: &content.Sample{SampleRef: content.SampleRef{Path: "a/b.py", Language: "python"}, Anchor: "sample-a-b-py", Code: `<span class="nb">print</span>`}},
 		{Sample: &content.Sample{SampleRef: content.SampleRef{Path: "a/c.go", Language: "go"}, Anchor: "sample-a-c-go", Err: `no <file> & "such"`}},
 	}}
 	got := renderString(t, sectionBody(text.English, sec))
 	want := "<h2 id=\"sec\">Section</h2>\n<p>Prose.</p>\n" +
-		`<button type="button" class="run-scenario" data-testid="scenario" data-guarantee="at-most-once" data-preset="strict" data-fault="none" data-messages="5" data-pace="0">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;</button>` + "\n" +
+		`<button type="button" class="run-scenario" data-testid="scenario" data-guarantee="at-most-once" data-preset="strict" data-fault="none" data-messages="5" data-pace="0" data-partitions="1" data-processors="1">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;</button>` + "\n" +
 		`<figure class="sample" data-testid="sample" data-sample="a/b.py" data-language="python"><figcaption><code>lessons/samples/a/b.py</code> <button type="button" class="copy" data-copy-target="sample-a-b-py" aria-label="Copy lessons/samples/a/b.py">Copy</button></figcaption>` +
 		`<pre id="sample-a-b-py" class="chroma" tabindex="0"><code><span class="nb">print</span></code></pre></figure>` + "\n" +
 		`<figure class="sample" data-testid="sample" data-sample="a/c.go" data-language="go"><figcaption><code>lessons/samples/a/c.go</code></figcaption><p class="sample-error">This sample is not available: no &lt;file&gt; &amp; &#34;such&#34;</p></figure>` + "\n"

@@ -152,7 +152,14 @@ func (b *Broker) CreateTopics(ctx context.Context, topics ...string) error {
 // produce in between fails with NOT_LEADER_OR_FOLLOWER, and a producer that
 // does not retry (at-most-once) would lose deposits to the lab's own haste.
 func CreateTopics(ctx context.Context, admin *kadm.Client, topics ...string) error {
-	resp, err := admin.CreateTopics(ctx, 1, -1, nil, topics...)
+	return CreatePartitionedTopics(ctx, admin, 1, topics...)
+}
+
+// CreatePartitionedTopics is CreateTopics with partitions partitions per
+// topic: a run about partitions (issue 13) gets several ordered lanes, one
+// per partition, each drawn offset by offset.
+func CreatePartitionedTopics(ctx context.Context, admin *kadm.Client, partitions int, topics ...string) error {
+	resp, err := admin.CreateTopics(ctx, int32(partitions), -1, nil, topics...)
 	if err != nil {
 		return err
 	}

@@ -59,9 +59,14 @@ type Result struct {
 	Unexpected     int `json:"unexpected"`
 	// AbortedCredits are credit records of aborted transactions: in the
 	// ledger, never seen by read_committed readers, so never counted above.
-	AbortedCredits  int   `json:"aborted_credits"`
-	Balance         int64 `json:"balance"`
-	ExpectedBalance int64 `json:"expected_balance"`
+	AbortedCredits int `json:"aborted_credits"`
+	// Reordered counts deposits credited out of their account's send
+	// order (see Checker.Credit); ReorderedIDs names them, capped.
+	Reordered             int      `json:"reordered"`
+	ReorderedIDs          []string `json:"reordered_ids"`
+	ReorderedIDsTruncated bool     `json:"reordered_ids_truncated,omitempty"`
+	Balance               int64    `json:"balance"`
+	ExpectedBalance       int64    `json:"expected_balance"`
 
 	LostIDs                []string `json:"lost_ids"`
 	LostIDsTruncated       bool     `json:"lost_ids_truncated,omitempty"`
@@ -78,8 +83,9 @@ type Result struct {
 	Verdict          Verdict        `json:"verdict"`
 }
 
-// Checker accumulates one run's history. Memory is three bytes per deposit,
-// so a 1,000,000-deposit run needs 3 MB. It is not safe for concurrent use.
+// Checker accumulates one run's history. Memory is three bytes and a bit
+// per deposit, so a 1,000,000-deposit run needs 3.1 MB. It is not safe for
+// concurrent use.
 type Checker struct {
 	outcome    []Outcome // index seq-1
 	credits    []uint16  // index seq-1, saturating
@@ -88,6 +94,10 @@ type Checker struct {
 	unexpected []string
 	nUnexpect  int
 	aborted    int
+	// latest is, per account, the highest deposit seq credited so far;
+	// reordered the deposits first credited after a higher one of theirs.
+	latest    [deposit.Accounts]int
+	reordered []uint64 // bit seq-1: an eighth of a byte per deposit
 }
 
 // AbortedCredits records how many credit records of aborted transactions
@@ -96,7 +106,7 @@ func (c *Checker) AbortedCredits(n int) { c.aborted = n }
 
 // New returns a checker for a run of n deposits, d-000001 … ID(n).
 func New(n int) *Checker {
-	return &Checker{outcome: make([]Outcome, n), credits: make([]uint16, n)}
+	return &Checker{outcome: make([]Outcome, n), credits: make([]uint16, n), reordered: make([]uint64, (n+63)/64)}
 }
 
 // Sent records the producer's final belief about deposit seq (1-based).
@@ -107,7 +117,18 @@ func (c *Checker) Sent(seq int, o Outcome) {
 	}
 }
 
-// Credit records one ledger record: the deposit id it credits and the amount.
+// Credit records one ledger record: the deposit id it credits and the
+// amount. Call it in ledger order within each partition: every credit of
+// an account is on one ledger partition (deposit.Partition), so the
+// account's credits then come in the order they were written.
+//
+// A deposit is reordered when its first credit comes after the first
+// credit of a later deposit of the same account (a higher seq, sent after
+// it): the account's history was applied out of the order its deposits
+// were sent. Repeat credits are not counted: a duplicate is a duplicate,
+// not a reordering. The producer sends in seq order, so this counts both
+// what the producer reordered (a retried batch written after the next
+// one) and what the processors did.
 func (c *Checker) Credit(id string, amount int64) {
 	c.credited++
 	c.balance += amount
@@ -118,6 +139,13 @@ func (c *Checker) Credit(id string, amount int64) {
 	}
 	// Counted whatever the order: a credit may be read before the producer
 	// has recorded its belief about that send.
+	if c.credits[seq-1] == 0 {
+		a := deposit.AccountIndex(seq)
+		if seq < c.latest[a] {
+			c.reordered[(seq-1)/64] |= 1 << ((seq - 1) % 64)
+		}
+		c.latest[a] = max(c.latest[a], seq)
+	}
 	if c.credits[seq-1] < ^uint16(0) {
 		c.credits[seq-1]++
 	}
@@ -153,7 +181,14 @@ func (c *Checker) Result(claim Claim) Result {
 		LostIDs:          []string{},
 		DuplicatedIDs:    []string{},
 		RecoveredIDs:     []string{},
+		ReorderedIDs:     []string{},
 		CreditsHistogram: map[string]int{},
+	}
+	for i, o := range c.outcome {
+		if o != Unsent && c.reordered[i/64]&(1<<(i%64)) != 0 {
+			r.Reordered++
+			appendCapped(&r.ReorderedIDs, &r.ReorderedIDsTruncated, i+1)
+		}
 	}
 	r.UnexpectedIDsTruncated = c.nUnexpect > len(c.unexpected)
 	hist := map[int]int{}

@@ -180,3 +180,23 @@ func BenchmarkMillionDeposits(b *testing.B) {
 		}
 	}
 }
+
+// Reordered counts first credits that come after a later deposit of the
+// same account: d-13 is acct-01's second deposit, d-1 its first.
+func TestReorderedPerAccount(t *testing.T) {
+	id := deposit.ID
+	// Across accounts there is no order: d-2 before d-1 is not reordered.
+	r := history(acked(26), id(2), id(1), id(13), id(14), id(25), id(26)).Result(atLeastOnce)
+	if r.Reordered != 0 {
+		t.Fatalf("in order per account: reordered %d (%v), want 0", r.Reordered, r.ReorderedIDs)
+	}
+	// d-13 credited before d-1 (both acct-01): d-1 is reordered. d-1's
+	// second credit and d-25's repeat do not count again.
+	r = history(acked(26), id(13), id(1), id(25), id(1), id(13)).Result(atLeastOnce)
+	if r.Reordered != 1 || !reflect.DeepEqual(r.ReorderedIDs, []string{id(1)}) {
+		t.Fatalf("reordered %d %v, want 1 [%s]", r.Reordered, r.ReorderedIDs, id(1))
+	}
+	if r.Verdict != Violated { // d-2..d-12, d-14.. lost under at-least-once
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+}

@@ -139,8 +139,12 @@ type Scenario struct {
 	Messages  int
 	PaceMs    int
 	Notify    lessons.NotifyID // the notification sink: plain or idempotent
-	Label     string           // in the lesson's language
-	Section   string           // the id of the section it is in
+	// Partitions and Processors are the run's shape: one of each unless
+	// the scenario is about partitions (lessons.ClaimShape).
+	Partitions int
+	Processors int
+	Label      string // in the lesson's language
+	Section    string // the id of the section it is in
 	// Expect is what the run shows: its row of the claim table, which an
 	// expect="lost=… duplicated=…" on the directive may restate but never
 	// contradict.

@@ -108,7 +108,8 @@ func TestRuns(t *testing.T) {
 				continue // reported by TestEveryLessonInEveryLanguage
 			}
 			for _, sc := range les.Scenarios {
-				p := lessons.RunParams{Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: &sc.Messages, PaceMs: &sc.PaceMs}
+				p := lessons.RunParams{Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: &sc.Messages, PaceMs: &sc.PaceMs,
+					Partitions: &sc.Partitions, Processors: &sc.Processors}
 				if err := p.Validate(); err != nil {
 					t.Errorf("%s.%s: a run the API would refuse: %v", id, l, err)
 				}
@@ -507,7 +508,7 @@ func TestEscaping(t *testing.T) {
 		t.Errorf("unescaped <script in:\n%s", h)
 	}
 	claim, _ := lessons.LookupClaim(lessons.AtMostOnce, lessons.Strict, lessons.NoFault)
-	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Notify: lessons.NotifyPlain, Label: label, Section: "sec", Expect: claim}
+	want := Scenario{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 5, PaceMs: 0, Notify: lessons.NotifyPlain, Partitions: 1, Processors: 1, Label: label, Section: "sec", Expect: claim}
 	if len(runs) != 1 || runs[0] != want {
 		t.Errorf("runs %+v, want %+v", runs, want)
 	}
@@ -597,9 +598,20 @@ func TestDirectiveErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	claim, _ := lessons.LookupClaim(lessons.ExactlyOnce, lessons.Strict, lessons.ProcessorCrash)
-	want := Scenario{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.ProcessorCrash, Messages: 100, PaceMs: 0, Notify: lessons.NotifyPlain, Label: "x", Section: "s", Expect: claim}
+	want := Scenario{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.ProcessorCrash, Messages: 100, PaceMs: 0, Notify: lessons.NotifyPlain, Partitions: 1, Processors: 1, Label: "x", Section: "s", Expect: claim}
 	if len(p.scenarios) != 1 || p.scenarios[0] != want {
 		t.Errorf("defaults: got %+v, want %+v", p.scenarios, want)
+	}
+	// A run about partitions takes the claim table's shape, and no other.
+	for src, good := range map[string]bool{
+		"::run guarantee=at-least-once fault=rebalance partitions=3 label=x\n":              true,
+		"::run guarantee=at-least-once fault=rebalance label=x\n":                           false,
+		"::run guarantee=at-least-once fault=rebalance partitions=4 processors=2 label=x\n": false,
+		"::run guarantee=at-least-once fault=none partitions=3 label=x\n":                   false,
+	} {
+		if _, err := parseLesson("t", text.English, []byte(head+src)); (err == nil) != good {
+			t.Errorf("%s: error %v", strings.TrimSpace(src), err)
+		}
 	}
 	if len(p.samples) != 1 || p.samples[0] != (SampleRef{"a/b/c.go", "go", "s"}) {
 		t.Errorf("sample: got %+v", p.samples)

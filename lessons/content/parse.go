@@ -428,12 +428,16 @@ func parseRun(s string) (Scenario, error) {
 			p.PaceMs, err = number(k, v)
 		case "notify":
 			p.Notify = lessons.NotifyID(v)
+		case "partitions":
+			p.Partitions, err = number(k, v)
+		case "processors":
+			p.Processors, err = number(k, v)
 		case "label":
 			label = strings.TrimSpace(v)
 		case "expect":
 			expect = v
 		default:
-			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, notify, label, expect", k)
+			return Scenario{}, fmt.Errorf("unknown argument %q: use guarantee, preset, fault, messages, pace, notify, partitions, processors, label, expect", k)
 		}
 		if err != nil {
 			return Scenario{}, err
@@ -447,12 +451,19 @@ func parseRun(s string) (Scenario, error) {
 	if label == "" {
 		return Scenario{}, errors.New(`a run needs a label="…" for its button`)
 	}
+	// A lesson's run shows its claim-table row, which holds for the shape
+	// the table is measured with.
+	if parts, procs := lessons.ClaimShape(p.Fault); *p.Partitions != parts || *p.Processors != procs {
+		return Scenario{}, fmt.Errorf("partitions=%d processors=%d: the claim table is measured with partitions=%d processors=%d under fault %s, and a lesson's run shows its row",
+			*p.Partitions, *p.Processors, parts, procs, p.Fault)
+	}
 	claim, _ := lessons.LookupClaim(p.Guarantee, p.Preset, p.Fault) // Validate checked all three
 	claim = claim.WithNotify(p.Notify)
 	if err := checkExpect(expect, claim); err != nil {
 		return Scenario{}, err
 	}
-	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs, Notify: p.Notify, Label: label, Expect: claim}, nil
+	return Scenario{Guarantee: p.Guarantee, Preset: p.Preset, Fault: p.Fault, Messages: *p.Messages, PaceMs: *p.PaceMs,
+		Notify: p.Notify, Partitions: *p.Partitions, Processors: *p.Processors, Label: label, Expect: claim}, nil
 }
 
 // checkExpect checks a ::run's expect="lost=some duplicated=none" against

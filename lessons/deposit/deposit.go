@@ -47,11 +47,42 @@ func ParseID(id string) (int, bool) {
 	return n, n > 0
 }
 
+// Accounts is how many accounts a run's deposits go to, round-robin:
+// deposit seq goes to account (seq-1) mod Accounts. Twelve, the most
+// partitions a run may have, so that every partition gets deposits.
+const Accounts = 12
+
+// Account returns the account of the seq-th deposit: acct-01 … acct-12.
+func Account(seq int) string {
+	i := AccountIndex(seq) + 1
+	return "acct-" + string(rune('0'+i/10)) + string(rune('0'+i%10))
+}
+
+// AccountIndex returns the 0-based index of the seq-th deposit's account.
+func AccountIndex(seq int) int { return (seq - 1) % Accounts }
+
+// Partition returns the partition, of a topic with n partitions, that
+// holds the records of deposit seq: its account's index mod n, on the input
+// topic and the ledger alike, whichever client writes them. So all of an
+// account's deposits share one partition, and the broker keeps them in
+// the order they were written; across partitions there is no order. The
+// record key stays the deposit id (the fault injector, the checker and
+// any auditor read it); the account decides the partition, as a key
+// would.
+func Partition(seq, n int) int {
+	if n <= 1 || seq < 1 {
+		return 0
+	}
+	return AccountIndex(seq) % n
+}
+
 // Deposit is the value of a record on a run's input topic; the key is ID.
+// Account is omitted when empty, as in runs from before accounts.
 type Deposit struct {
-	ID     string `json:"id"`
-	Amount int64  `json:"amount"`
-	Run    string `json:"run"`
+	ID      string `json:"id"`
+	Amount  int64  `json:"amount"`
+	Run     string `json:"run"`
+	Account string `json:"account,omitempty"`
 }
 
 // Credit is the value of a record on a run's ledger topic; the key is the
@@ -71,13 +102,17 @@ type Credit struct {
 
 // Encode returns the JSON value of d.
 func (d Deposit) Encode() []byte {
-	if !plain(d.ID) || !plain(d.Run) {
+	if !plain(d.ID) || !plain(d.Run) || !plain(d.Account) {
 		return mustJSON(d)
 	}
-	b := make([]byte, 0, len(`{"id":"","amount":,"run":""}`)+len(d.ID)+len(d.Run)+20)
+	b := make([]byte, 0, len(`{"id":"","amount":,"run":"","account":""}`)+len(d.ID)+len(d.Run)+len(d.Account)+20)
 	b = append(append(append(b, `{"id":"`...), d.ID...), `","amount":`...)
 	b = strconv.AppendInt(b, d.Amount, 10)
-	return append(append(append(b, `,"run":"`...), d.Run...), `"}`...)
+	b = append(append(b, `,"run":"`...), d.Run...)
+	if d.Account != "" {
+		b = append(append(b, `","account":"`...), d.Account...)
+	}
+	return append(b, `"}`...)
 }
 
 // Encode returns the JSON value of c.

@@ -33,6 +33,35 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 }
 
+// Accounts are round-robin, and each account's deposits share one
+// partition whatever the partition count: the per-account order the
+// at-least-once lesson's reordered count relies on.
+func TestAccountsAndPartitions(t *testing.T) {
+	if Account(1) != "acct-01" || Account(12) != "acct-12" || Account(13) != "acct-01" {
+		t.Fatalf("accounts: %s %s %s, want acct-01 acct-12 acct-01", Account(1), Account(12), Account(13))
+	}
+	for n := 1; n <= Accounts; n++ {
+		used := map[int]bool{}
+		for seq := 1; seq <= 3*Accounts; seq++ {
+			p := Partition(seq, n)
+			if p < 0 || p >= n {
+				t.Fatalf("Partition(%d, %d) = %d, out of range", seq, n, p)
+			}
+			if q := Partition(seq+Accounts, n); q != p {
+				t.Fatalf("account %s on partitions %d and %d of %d", Account(seq), p, q, n)
+			}
+			used[p] = true
+		}
+		if len(used) != n {
+			t.Fatalf("%d partitions: only %d get deposits", n, len(used))
+		}
+	}
+	d := Deposit{ID: ID(7), Amount: Amount, Run: "r-x", Account: Account(7)}
+	if string(d.Encode()) != `{"id":"d-000007","amount":1,"run":"r-x","account":"acct-07"}` {
+		t.Fatalf("deposit wire format: %s", d.Encode())
+	}
+}
+
 func TestIDMatchesItsFormat(t *testing.T) {
 	for _, tc := range []struct {
 		seq  int
@@ -54,7 +83,7 @@ func FuzzCodec(f *testing.F) {
 	f.Add("d", int64(999999999999999999), "r", []byte(`{"deposit":"x","amount":1e3,"processor":"p"} `))
 	f.Add("d", int64(-9223372036854775808), "r", []byte(`{"DEPOSIT":"x","amount":1,"processor":"p"}`))
 	f.Fuzz(func(t *testing.T, a string, n int64, b string, raw []byte) {
-		d := Deposit{ID: a, Amount: n, Run: b}
+		d := Deposit{ID: a, Amount: n, Run: b, Account: a}
 		if want, _ := json.Marshal(d); string(d.Encode()) != string(want) {
 			t.Fatalf("Deposit.Encode = %s, encoding/json %s", d.Encode(), want)
 		}

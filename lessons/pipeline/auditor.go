@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -26,29 +27,29 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 		c.Sent(i+1, o)
 	}
 	var res Result
-	inputEnd := r.endOffset.Load()
-	visible := map[int64]bool{} // a drawn run's input offsets read_committed readers see
-	err := readAll(ctx, r.env.Brokers, r.Names.Input, inputEnd, kgo.ReadCommitted(), func(rec *kgo.Record) {
+	inputEnds := r.inputEnds()
+	visible := map[logPos]bool{} // a drawn run's input records read_committed readers see
+	err := readAll(ctx, r.env.Brokers, r.Names.Input, inputEnds, kgo.ReadCommitted(), func(rec *kgo.Record) {
 		if _, ok := deposit.ParseID(string(rec.Key)); ok {
 			res.InLog++
 		}
 		if r.drawn() {
-			visible[rec.Offset] = true
+			visible[logPos{rec.Partition, rec.Offset}] = true
 		}
 	})
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", r.Names.Input, err)
 	}
 	if r.drawn() {
-		if err := r.drawAbortedInput(ctx, inputEnd, visible); err != nil {
+		if err := r.drawAbortedInput(ctx, inputEnds, visible); err != nil {
 			return res, fmt.Errorf("reading %s read_uncommitted: %w", r.Names.Input, err)
 		}
 	}
-	ledgerEnd, err := r.writeEnd(ctx, r.Names.Ledger)
+	ledgerEnd, err := r.writeEnds(ctx, r.Names.Ledger)
 	if err != nil {
 		return res, fmt.Errorf("closing %s: %w", r.Names.Ledger, err)
 	}
-	committed, committedN := map[int64][]byte{}, 0
+	committed, committedN := map[logPos][]byte{}, 0
 	err = readAll(ctx, r.env.Brokers, r.Names.Ledger, ledgerEnd, kgo.ReadCommitted(), func(rec *kgo.Record) {
 		amount := int64(0)
 		if cr, err := deposit.DecodeCredit(rec.Value); err == nil {
@@ -57,13 +58,13 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 		c.Credit(string(rec.Key), amount)
 		committedN++
 		if r.drawn() {
-			committed[rec.Offset] = rec.Key
+			committed[logPos{rec.Partition, rec.Offset}] = rec.Key
 		}
 	})
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", r.Names.Ledger, err)
 	}
-	aborted := map[int64][]byte{}
+	aborted := map[logPos][]byte{}
 	if r.recipe.Commit == lessons.CommitInTransaction {
 		n, err := r.readAborted(ctx, ledgerEnd, committedN, committed, aborted)
 		if err != nil {
@@ -86,24 +87,34 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 // counts is the aborted credits; committedN is read_committed's count. For
 // a drawn run, committed holds read_committed's records by offset, and
 // aborted is filled with the others.
-func (r *Run) readAborted(ctx context.Context, end int64, committedN int, committed, aborted map[int64][]byte) (int, error) {
+func (r *Run) readAborted(ctx context.Context, ends []int64, committedN int, committed, aborted map[logPos][]byte) (int, error) {
 	all := 0
-	err := readAll(ctx, r.env.Brokers, r.Names.Ledger, end, kgo.ReadUncommitted(), func(rec *kgo.Record) {
+	err := readAll(ctx, r.env.Brokers, r.Names.Ledger, ends, kgo.ReadUncommitted(), func(rec *kgo.Record) {
 		all++
-		if _, ok := committed[rec.Offset]; !ok && r.drawn() {
-			aborted[rec.Offset] = rec.Key
+		if at := (logPos{rec.Partition, rec.Offset}); r.drawn() {
+			if _, ok := committed[at]; !ok {
+				aborted[at] = rec.Key
+			}
 		}
 	})
 	return all - committedN, err
 }
 
+// logPos is a record's place in a topic.
+type logPos struct {
+	partition int32
+	offset    int64
+}
+
 // drawLedger puts a drawn run's ledger on the trace as the auditor read
-// it: one record event per credit, in offset order, those of aborted
-// transactions marked.
-func (r *Run) drawLedger(committed, aborted map[int64][]byte) {
+// it: one record event per credit, by partition in offset order, those of
+// aborted transactions marked.
+func (r *Run) drawLedger(committed, aborted map[logPos][]byte) {
 	offsets := slices.Collect(maps.Keys(committed))
 	offsets = slices.AppendSeq(offsets, maps.Keys(aborted))
-	slices.Sort(offsets)
+	slices.SortFunc(offsets, func(a, b logPos) int {
+		return cmp.Or(cmp.Compare(a.partition, b.partition), cmp.Compare(a.offset, b.offset))
+	})
 	b := r.Log.Batch()
 	for _, o := range offsets {
 		key, ok := committed[o]
@@ -114,7 +125,7 @@ func (r *Run) drawLedger(committed, aborted map[int64][]byte) {
 		if !isDeposit {
 			continue // the end marker
 		}
-		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Record, Topic: r.Names.Ledger, Offset: o, Deposit: seq, Aborted: !ok})
+		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Record, Topic: r.Names.Ledger, Partition: o.partition, Offset: o.offset, Deposit: seq, Aborted: !ok})
 	}
 	b.Emit()
 }
@@ -128,11 +139,11 @@ func (r *Run) drawLedger(committed, aborted map[int64][]byte) {
 // are returned by neither read. visible holds the offsets read_committed
 // returned; a drawn run's input is a few hundred records, so reading it
 // once more costs little.
-func (r *Run) drawAbortedInput(ctx context.Context, end int64, visible map[int64]bool) error {
+func (r *Run) drawAbortedInput(ctx context.Context, ends []int64, visible map[logPos]bool) error {
 	b := r.Log.Batch()
-	err := readAll(ctx, r.env.Brokers, r.Names.Input, end, kgo.ReadUncommitted(), func(rec *kgo.Record) {
-		if seq, ok := deposit.ParseID(string(rec.Key)); ok && !visible[rec.Offset] {
-			b.Add(trace.Event{Actor: trace.Broker, Kind: trace.Record, Topic: r.Names.Input, Offset: rec.Offset, Deposit: seq, Aborted: true})
+	err := readAll(ctx, r.env.Brokers, r.Names.Input, ends, kgo.ReadUncommitted(), func(rec *kgo.Record) {
+		if seq, ok := deposit.ParseID(string(rec.Key)); ok && !visible[logPos{rec.Partition, rec.Offset}] {
+			b.Add(trace.Event{Actor: trace.Broker, Kind: trace.Record, Topic: r.Names.Input, Partition: rec.Partition, Offset: rec.Offset, Deposit: seq, Aborted: true})
 		}
 	})
 	b.Emit()
@@ -153,24 +164,36 @@ func (r *Run) explain(res checker.Result) {
 	say(res.UnexpectedIDs, "unexpected")
 }
 
-// readAll consumes topic (partition 0) from its start as a reader of the
-// given isolation level sees it, calling fn for every record before offset
-// end, and returns once it has seen the record at end-1 or any later one.
-// end is either a record the lab wrote last (the end marker: a
+// readAll consumes every partition of topic from its start as a reader of
+// the given isolation level sees it, calling fn for every record before
+// its partition's offset in ends (by partition), and returns once it has
+// seen, in every partition, the record at that offset -1 or any later one.
+// Each end is either a record the lab wrote last (the end marker: a
 // read_committed reader may never return the control record or aborted
 // data just before it, so the read finishes on the marker) or a log's end
-// offset when every offset below it holds a record the reader returns.
-func readAll(ctx context.Context, brokers []string, topic string, end int64, isolation kgo.IsolationLevel, fn func(*kgo.Record)) error {
+// offset when every offset below it holds a record the reader returns. A
+// partition whose end is 0 has nothing before it, and is not read. Within
+// a partition fn sees the records in offset order.
+func readAll(ctx context.Context, brokers []string, topic string, ends []int64, isolation kgo.IsolationLevel, fn func(*kgo.Record)) error {
+	parts := map[int32]kgo.Offset{}
+	for p, end := range ends {
+		if end > 0 {
+			parts[int32(p)] = kgo.NewOffset().AtStart()
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
 		kgo.FetchIsolationLevel(isolation),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 	)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	for {
+	for len(parts) > 0 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			return err
@@ -178,15 +201,15 @@ func readAll(ctx context.Context, brokers []string, topic string, end int64, iso
 		if err := fs.Err0(); err != nil {
 			return err
 		}
-		done := false
 		fs.EachRecord(func(rec *kgo.Record) {
+			end := ends[rec.Partition]
 			if rec.Offset < end {
 				fn(rec)
 			}
-			done = done || rec.Offset >= end-1
+			if rec.Offset >= end-1 {
+				delete(parts, rec.Partition)
+			}
 		})
-		if done {
-			return nil
-		}
 	}
+	return nil
 }

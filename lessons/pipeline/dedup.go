@@ -48,20 +48,21 @@ func (r *Run) restoreCredited(ctx context.Context) (*creditedSet, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	end, ok := ends.Lookup(r.Names.Ledger, 0)
-	if !ok {
-		return nil, 0, fmt.Errorf("no end offset for %s", r.Names.Ledger)
-	}
-	if end.Err != nil {
-		return nil, 0, end.Err
-	}
-	if end.Offset <= 0 {
-		return set, 0, nil // nothing credited yet
+	at := make([]int64, r.partitions())
+	for p := range at {
+		end, ok := ends.Lookup(r.Names.Ledger, int32(p))
+		if !ok {
+			return nil, 0, fmt.Errorf("no end offset for %s partition %d", r.Names.Ledger, p)
+		}
+		if end.Err != nil {
+			return nil, 0, end.Err
+		}
+		at[p] = end.Offset // 0: nothing credited there yet, not read
 	}
 	n := 0
 	// The ledger of a kafka-go processor has no transactions: every offset
 	// below its end holds a credit.
-	err = readAll(ctx, r.env.Brokers, r.Names.Ledger, end.Offset, kgo.ReadUncommitted(), func(rec *kgo.Record) {
+	err = readAll(ctx, r.env.Brokers, r.Names.Ledger, at, kgo.ReadUncommitted(), func(rec *kgo.Record) {
 		if seq, ok := deposit.ParseID(string(rec.Key)); ok {
 			set.add(seq)
 			n++

@@ -46,6 +46,7 @@ func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
 		kgo.HeartbeatInterval(st/4),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.DefaultProduceTopic(r.Names.Ledger),
+		accountPartitioner(),
 		kgo.MaxBufferedRecords(inFlight),
 	)
 }
@@ -74,7 +75,12 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 	}
 	var err error
 	fs.EachError(func(_ string, _ int32, e error) {
-		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
+		// A group still forming (several instances joining at once on
+		// Apache Kafka: UNKNOWN_MEMBER_ID on a join) is reported here
+		// and retried by the client itself.
+		settling := errors.Is(e, kerr.UnknownMemberID) || errors.Is(e, kerr.RebalanceInProgress) || errors.Is(e, kerr.NotCoordinator) ||
+			errors.Is(e, kerr.CoordinatorLoadInProgress) || errors.Is(e, kerr.CoordinatorNotAvailable) || errors.Is(e, kerr.IllegalGeneration)
+		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) && !settling {
 			err = e
 		}
 	})
@@ -170,8 +176,11 @@ func (z *zombieWrites) refused(errs ...error) *kerr.Error {
 }
 
 // fetched emits what a franz-go processor fetched, with whatever b holds.
-func fetched(b *trace.Batch, recs []*kgo.Record, instance string) {
-	for _, rec := range recs {
+func fetched(r *Run, b *trace.Batch, recs []*kgo.Record, instance string) {
+	for i, rec := range recs {
+		if i == 0 || rec.Partition != recs[i-1].Partition {
+			r.observe(instance, rec.Partition)
+		}
 		b.Add(fetchEvent(rec.Key, instance, rec.Topic, rec.Partition, rec.Offset))
 	}
 	b.Emit()

@@ -26,42 +26,85 @@ const (
 	closeWait = 5 * time.Second
 )
 
-// supervise runs processor instances until one has processed the end
-// marker; an instance that crashed is replaced by a new one, as a real
-// deployment would restart it.
+// supervise runs the processor group: Spec.Processors instances at once,
+// until every one of them has found the group caught up with every
+// partition's end marker. An instance that crashed is replaced by a new
+// one, as a real deployment would restart it; a rebalance (r.joins) adds
+// one. The first instance error ends the others and is the group's.
 //
 // An instance that froze (processor-stall) keeps its goroutine: the next
 // instance starts beside it, as a deployment whose health check saw the
-// member leave the group would start one. The run is processed once the
-// zombies, woken, have finished too.
+// member leave the group would start one. Once only frozen instances are
+// left the run is processed, and they wake, finish as zombies and end.
 func (r *Run) supervise(ctx context.Context) error {
-	var frozen []chan error // the instances that froze, until they end
-	for instance := 1; ; instance++ {
-		name := fmt.Sprintf("p-%d", instance)
-		if instance > 1 {
-			r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Restart, Instance: name, Offset: -1,
-				Detail: "a new processor instance joins the group and resumes from the committed offset"})
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type end struct {
+		instance string
+		err      error
+	}
+	ended := make(chan end)
+	instances, running := 0, 0
+	zombies := map[string]bool{} // frozen instances, until they end
+	start := func(e *trace.Event) {
+		instances++
+		running++
+		name := fmt.Sprintf("p-%d", instances)
+		if e != nil {
+			e.Instance = name
+			r.emit(*e)
 		}
-		ended := make(chan error, 1)
-		go func() { ended <- r.process(ctx, name) }()
-		var err error
+		go func() {
+			err := r.process(ctx, name)
+			r.left(name)
+			ended <- end{name, err}
+		}()
+	}
+	restart := func() *trace.Event {
+		return &trace.Event{Actor: trace.Processor, Kind: trace.Restart, Offset: -1,
+			Detail: "a new processor instance joins the group and resumes from the committed offset"}
+	}
+	for range r.processors() {
+		start(nil)
+	}
+	var first error
+	for running > 0 {
 		select {
-		case err = <-ended:
-		case <-r.zombies.stalled:
-			frozen = append(frozen, ended)
-			continue
-		}
-		if errors.Is(err, errCrashed) {
-			continue
-		}
-		r.wakeZombies("") // still frozen: the run ends, and they wake
-		for _, z := range frozen {
-			if zerr := <-z; err == nil && !errors.Is(zerr, errZombie) && !errors.Is(zerr, errCrashed) {
-				err = zerr
+		case e := <-ended:
+			running--
+			switch {
+			case zombies[e.instance]:
+				delete(zombies, e.instance)
+				if e.err != nil && !errors.Is(e.err, errZombie) && !errors.Is(e.err, errCrashed) && first == nil {
+					first = e.err
+					cancel(e.err)
+				}
+			case errors.Is(e.err, errCrashed):
+				if first == nil {
+					start(restart())
+				}
+			case e.err != nil && first == nil:
+				first = e.err
+				cancel(e.err)
+			}
+		case name := <-r.zombies.stalled:
+			zombies[name] = true
+			if first == nil {
+				start(restart())
+			}
+		case <-r.joins:
+			if first == nil && running > 0 {
+				name := fmt.Sprintf("p-%d", instances+1)
+				r.joiner.Store(&name)
+				start(&trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Offset: -1,
+					Detail: name + " joins the group: the group rebalances and moves partitions to it"})
 			}
 		}
-		return err
+		if len(zombies) > 0 && running == len(zombies) {
+			r.wakeZombies("") // still frozen: the run is processed, and they wake
+		}
 	}
+	return first
 }
 
 var errCrashed = errors.New("processor crashed (injected)")
@@ -107,23 +150,6 @@ func closeBounded(closeFn func()) {
 	case <-done:
 	case <-time.After(closeWait):
 	}
-}
-
-// caughtUp reports whether the group has committed past the end marker: a
-// processor that finds nothing to read then knows the run is processed.
-func (r *Run) caughtUp(ctx context.Context) bool {
-	end := r.endOffset.Load()
-	if end < 0 {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	offs, err := r.env.Admin.FetchOffsets(ctx, r.Names.Group)
-	if err != nil {
-		return false
-	}
-	o, ok := offs.Lookup(r.Names.Input, 0)
-	return ok && o.Err == nil && o.At > end
 }
 
 // batchLimit is how many records the processor takes at once: one at a

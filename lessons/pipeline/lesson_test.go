@@ -34,14 +34,15 @@ func TestLessonScenarios(t *testing.T) {
 					continue
 				}
 				seen[key] = true
-				name := fmt.Sprintf("%s/%s/%s/%d@%dms", sc.Guarantee, sc.Preset, sc.Fault, sc.Messages, sc.PaceMs)
+				name := fmt.Sprintf("%s/%s/%s/%d@%dms/p%d", sc.Guarantee, sc.Preset, sc.Fault, sc.Messages, sc.PaceMs, sc.Partitions)
 				if sc.Notify != lessons.NotifyPlain {
 					name += "/notify=" + string(sc.Notify)
 				}
 				t.Run(name, func(t *testing.T) {
 					t.Parallel() // paced runs mostly wait
 					spec := Spec{RunID: fmt.Sprintf("r-lesson%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1)),
-						Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: sc.Messages, Notify: sc.Notify}
+						Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: sc.Messages, Notify: sc.Notify,
+						Partitions: sc.Partitions, Processors: sc.Processors}
 					r, err := New(testEnv, spec, NewPacer(time.Duration(sc.PaceMs)*time.Millisecond))
 					if err != nil {
 						t.Fatal(err)

@@ -29,6 +29,11 @@ type nemesis struct {
 	// a deposit whose number is at least crashAfter, before its next commit.
 	// It is the lowest of the pending crash points.
 	crashAfter atomic.Int64
+	// joinAfter, when > 0, adds a processor instance to the group once a
+	// deposit whose number is at least joinAfter is credited (rebalance):
+	// the lowest of the pending join points, joins.
+	joinAfter atomic.Int64
+
 	// stallAfter is crashAfter for processor-stall: the processor freezes
 	// instead of dying.
 	stallAfter atomic.Int64
@@ -36,6 +41,7 @@ type nemesis struct {
 	mu      sync.Mutex
 	crashes []int64  // pending crash points, ascending; crashes[0] == crashAfter
 	stalls  []int64  // pending stall points, ascending; stalls[0] == stallAfter
+	joins   []int64  // pending rebalance points, ascending; joins[0] == joinAfter
 	planned []Strike // pending scheduled network strikes, by Seq
 	struck  []Struck // what struck, by fault, in the order each first struck
 	// resent are the deposits a network fault struck, by key, and the
@@ -126,6 +132,8 @@ func (n *nemesis) plan(schedule []Strike) {
 			n.armCrashLocked(s.Seq)
 		case lessons.ProcessorStall:
 			n.armStallLocked(s.Seq)
+		case lessons.Rebalance:
+			n.armJoinLocked(s.Seq)
 		}
 	}
 	slices.SortStableFunc(n.planned, func(a, b Strike) int { return cmp.Compare(a.Seq, b.Seq) })
@@ -145,6 +153,10 @@ func (n *nemesis) arm(f lessons.FaultID, seq int) {
 	case lessons.ProcessorStall:
 		n.mu.Lock()
 		n.armStallLocked(seq)
+		n.mu.Unlock()
+	case lessons.Rebalance:
+		n.mu.Lock()
+		n.armJoinLocked(seq)
 		n.mu.Unlock()
 	}
 }

@@ -40,6 +40,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		// has not credited. franz-go would commit what was polled, even
 		// mid-batch; marking the credited records gives the Java timing.
 		kgo.AutoCommitMarks(),
+		onAssigned(p.r, p.instance),
 	)...)
 	if err != nil {
 		return err
@@ -58,7 +59,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			}
 			recs = append(recs, more.Records()...)
 		}
-		fetched(p.events, recs, p.instance)
+		fetched(p.r, p.events, recs, p.instance)
 		seqs, done, crashAt, woke, err := produceCredits(ctx, p.r, cl, recs, p.instance, p.dialer, p.events)
 		if err != nil {
 			return err
@@ -72,6 +73,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			}
 		}
 		p.r.credited(seqs, p.instance, p.events)
+		p.r.rebalanceIfDue(ctx, seqs, p.instance)
 		if crashAt == nil {
 			cl.MarkCommitRecords(recs...)
 		}
@@ -82,7 +84,9 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		if done {
 			// What a clean shutdown does with auto-commit on: commit
 			// what was polled.
-			return cl.CommitMarkedOffsets(ctx)
+			if err := cl.CommitMarkedOffsets(ctx); err != nil || p.r.finished(ctx, done) {
+				return err
+			}
 		}
 	}
 }

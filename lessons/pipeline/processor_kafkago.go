@@ -96,6 +96,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p.writer = &kafka.Writer{
 		Addr:            kafka.TCP(r.env.Brokers...),
 		Topic:           r.Names.Ledger,
+		Balancer:        accountBalancer{},
 		RequiredAcks:    acks,
 		MaxAttempts:     tries,
 		BatchSize:       r.env.Tuning.Batch,
@@ -127,17 +128,22 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		if p.r.isJoiner(p.instance) && p.reader.Stats().Rebalances > 0 {
+			// kafka-go has no assignment callback; its first generation
+			// is counted once it has joined and read its offsets.
+			p.r.joined(p.instance)
+		}
 		if len(batch) == 0 {
 			if p.r.caughtUp(ctx) {
 				return nil
 			}
 			continue
 		}
-		done, err := p.handle(ctx, batch)
+		sawEnd, err := p.handle(ctx, batch)
 		if errors.Is(err, errRebalanced) {
 			continue // the reader reads the batch again from the committed offset
 		}
-		if err != nil || done {
+		if err != nil || p.r.finished(ctx, sawEnd) {
 			return err
 		}
 	}
@@ -207,12 +213,23 @@ func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Me
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || groupSettling(err) {
 			return nil, nil
 		}
 		return nil, err
 	}
 	return &m, nil
+}
+
+// groupSettling reports whether a kafka-go Reader's error is its group
+// still forming: the Reader hands the errors of joining to FetchMessage,
+// and rejoins by itself. Seen on Apache Kafka with three instances joining
+// a new group at once: NOT_COORDINATOR while the coordinator loads the
+// group's __consumer_offsets partition.
+func groupSettling(err error) bool {
+	return errors.Is(err, kafka.NotCoordinatorForGroup) || errors.Is(err, kafka.GroupCoordinatorNotAvailable) ||
+		errors.Is(err, kafka.GroupLoadInProgress) || errors.Is(err, kafka.RebalanceInProgress) ||
+		errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, kafka.IllegalGeneration)
 }
 
 // faultIndex is the index of the record after whose credit the processor
@@ -237,7 +254,10 @@ func (p *kafkaGoProcessor) faultIndex(batch []kafka.Message) (int, lessons.Fault
 // handle processes one batch in the guarantee's order. done is true once
 // the end marker has been processed.
 func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (done bool, err error) {
-	for _, m := range batch {
+	for i, m := range batch {
+		if i == 0 || m.Partition != batch[i-1].Partition {
+			p.r.observe(p.instance, int32(m.Partition))
+		}
 		p.events.Add(fetchEvent(m.Key, p.instance, m.Topic, int32(m.Partition), m.Offset))
 		done = done || string(m.Key) == endKey
 	}
@@ -310,6 +330,7 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, fa
 	}
 	p.r.credited(seqs, p.instance, p.events)
 	p.r.notify(seqs, p.instance, p.events)
+	p.r.rebalanceIfDue(ctx, seqs, p.instance)
 	switch {
 	case faultAt < 0:
 		return nil
@@ -375,10 +396,21 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 		}
 		return fmt.Errorf("committing offsets: %w", err)
 	}
-	last := batch[len(batch)-1]
-	p.r.Progress.Committed.Store(last.Offset + 1)
-	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(last.Key), Instance: p.instance,
-		Topic: last.Topic, Partition: int32(last.Partition), Offset: last.Offset + 1})
+	// One commit event per partition, at the last record of it in the
+	// batch (kafka-go interleaves partitions): each partition's committed
+	// offset is its own.
+	last := map[int]int{}
+	for i, m := range batch {
+		last[m.Partition] = i
+	}
+	for i, m := range batch {
+		if last[m.Partition] != i {
+			continue
+		}
+		p.r.committedAt(int32(m.Partition), m.Offset+1)
+		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(m.Key), Instance: p.instance,
+			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset + 1})
+	}
 	return nil
 }
 

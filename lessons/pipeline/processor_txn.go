@@ -41,6 +41,7 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 		kgo.TransactionalID(p.r.Names.ProcessorTxnID),
 		kgo.TransactionTimeout(30*time.Second),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		onAssigned(p.r, p.instance),
 	)...)
 	if err != nil {
 		return err
@@ -51,20 +52,22 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 		if err != nil || recs == nil {
 			return err
 		}
-		done, err := p.handle(ctx, recs)
-		if err != nil || done {
+		sawEnd, err := p.handle(ctx, recs)
+		if err != nil || p.r.finished(ctx, sawEnd) {
 			return err
 		}
 	}
 }
 
 func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done bool, err error) {
-	if len(recs) == 1 && string(recs[0].Key) == endKey && p.settled {
+	if len(recs) == 1 && string(recs[0].Key) == endKey && p.settled && p.r.partitions() == 1 {
 		// Polls return records in order, and everything polled before
 		// the marker is committed (what lies between is the producer's
 		// commit record, which read_committed readers never see): the run
-		// is processed, without a transaction for the marker alone.
-		fetched(p.events, recs, p.instance)
+		// is processed, without a transaction for the marker alone. With
+		// several partitions the marker's offset is committed like any
+		// record's: the group is done once it is past every partition's.
+		fetched(p.r, p.events, recs, p.instance)
 		return true, nil
 	}
 	p.settled = false
@@ -73,7 +76,7 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	}
 	gen, epoch := p.identity(ctx)
 	p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.TxnBegin, Instance: p.instance, Offset: -1, Generation: gen, Epoch: epoch})
-	fetched(p.events, recs, p.instance)
+	fetched(p.r, p.events, recs, p.instance)
 	seqs, done, crashAt, woke, err := produceCredits(ctx, p.r, p.sess.Client(), recs, p.instance, p.dialer, p.events)
 	if err != nil {
 		return false, err
@@ -87,6 +90,7 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 		p.r.crash(crashAt.Key, p.instance, " inside an open transaction; the next instance's InitProducerID fences this one and the broker aborts its transaction")
 		return false, errCrashed
 	}
+	p.r.rebalanceIfDue(ctx, seqs, p.instance) // inside the open transaction
 	committed, err := p.sess.End(ctx, kgo.TryCommit)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -111,7 +115,9 @@ func (p *txnProcessor) handle(ctx context.Context, recs []*kgo.Record) (done boo
 	}
 	p.settled = true
 	last := recs[len(recs)-1]
-	p.r.Progress.Committed.Store(last.Offset + 1)
+	for _, rec := range recs {
+		p.r.committedAt(rec.Partition, rec.Offset+1) // in offset order per partition
+	}
 	p.r.credited(seqs, p.instance, p.events)
 	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.TxnCommit, ID: string(last.Key), Instance: p.instance,
 		Topic: last.Topic, Partition: last.Partition, Offset: last.Offset + 1, Generation: gen, Epoch: epoch,

@@ -21,5 +21,5 @@ type producer interface {
 
 func depositRecord(r *Run, seq int) (id string, key, value []byte) {
 	id = deposit.ID(seq)
-	return id, []byte(id), deposit.Deposit{ID: id, Amount: deposit.Amount, Run: r.Spec.RunID}.Encode()
+	return id, []byte(id), deposit.Deposit{ID: id, Amount: deposit.Amount, Run: r.Spec.RunID, Account: deposit.Account(seq)}.Encode()
 }

@@ -60,6 +60,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
 		Topic:        r.Names.Input,
+		Balancer:     accountBalancer{},
 		RequiredAcks: acks,
 		MaxAttempts:  tries,
 		// A zero Writer waits up to 1 s to fill a batch of 100; a run

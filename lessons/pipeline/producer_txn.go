@@ -34,6 +34,7 @@ func newTxnProducer(r *Run) (*txnProducer, error) {
 		kgo.SeedBrokers(r.env.Brokers...),
 		kgo.Dialer(dialer.DialContext),
 		kgo.DefaultProduceTopic(r.Names.Input),
+		accountPartitioner(),
 		// kgo calls InitProducerID itself before the first transaction:
 		// the step kafka-python needs as init_transactions().
 		kgo.TransactionalID(r.Names.ProducerTxnID),

@@ -21,10 +21,11 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
-// endKey marks the record the lab appends to a run's topic when its writer
-// is done: to the input after the producer, so a processor that committed
-// past it has processed every deposit; to the ledger after the processor, so
-// the auditor knows where the ledger ends. One partition, so it is last.
+// endKey marks the record the lab appends to every partition of a run's
+// topic when its writer is done: to the input after the producer, so a
+// group that committed past them has processed every deposit; to the
+// ledger after the processor, so the auditor knows where the ledger ends.
+// Each is the last record of its partition.
 const endKey = "end"
 
 // Env is where runs happen: the cluster's addresses and an admin client.
@@ -59,7 +60,8 @@ type Result struct {
 	DurationMs int64     `json:"duration_ms"`
 	// Expected is the claim table's row for the run, and Mismatch what of
 	// it the run did not show ("" when it came out as claimed). A run
-	// given other faults (a schedule, a fault injected live) has no row.
+	// given other faults (a schedule, a fault injected live) or of another
+	// shape than the table's (lessons.ClaimShape) has no row.
 	// Struck says what each fault did: the anomalies of a large run are
 	// read by cause, not one deposit at a time.
 	Struck   []Struck       `json:"struck"`
@@ -112,14 +114,24 @@ type Run struct {
 	// instead of restoring it from the ledger: the store kept in memory
 	// only, which the at-least-once lesson says breaks (TestDedupStoreMustBeRestored).
 	memoryOnlyStore bool
-	injected        atomic.Bool  // a fault was injected live: the claim table has no row for the run
-	endOffset       atomic.Int64 // offset of the end marker, -1 until written
-	marker          *kgo.Client  // writes the end markers, outside any fault
+	injected        atomic.Bool             // a fault was injected live: the claim table has no row for the run
+	endOffsets      atomic.Pointer[[]int64] // offsets of the input's end markers, by partition; nil until written
+	marker          *kgo.Client             // writes the end markers, outside any fault
+
+	committed    []atomic.Int64 // the group's committed offset by input partition
+	ownersMu     sync.Mutex
+	owners       []string      // by input partition, the instance that last fetched from it
+	joins        chan struct{} // a rebalance strikes: supervise adds an instance
+	joiner       atomic.Pointer[string]
+	handedOver   chan struct{} // closed once the joiner fetched its first record
+	handOverOnce sync.Once
 }
 
 // New prepares a run. Execute starts it.
 func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
-	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages, Notify: spec.Notify}
+	spec.Partitions, spec.Processors = max(spec.Partitions, 1), max(spec.Processors, 1)
+	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages,
+		Partitions: &spec.Partitions, Processors: &spec.Processors, Notify: spec.Notify}
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
@@ -138,12 +150,16 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 		sentAt:   make([]uint32, spec.Messages),
 		credAt:   make([]uint32, spec.Messages),
 		notifier: newNotifier(spec.Notify, spec.Messages),
-		zombies:  zombies{stalled: make(chan struct{})},
+		zombies:  zombies{stalled: make(chan string)},
+
+		committed:  newCommitted(spec.Partitions),
+		owners:     make([]string, spec.Partitions),
+		joins:      make(chan struct{}, 1),
+		handedOver: make(chan struct{}),
 	}
 	if !r.drawn() {
 		log.Sample()
 	}
-	r.endOffset.Store(-1)
 	return r, nil
 }
 
@@ -184,19 +200,20 @@ func (r *Run) Execute(ctx context.Context) (Result, error) {
 func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Result, error) {
 	r.start = time.Now()
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
-		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages)})
-	if err := broker.CreateTopics(ctx, r.env.Admin, r.Names.Input, r.Names.Ledger); err != nil {
+		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits, %d partitions, %d processors", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages, r.partitions(), r.processors())})
+	if err := broker.CreatePartitionedTopics(ctx, r.env.Admin, r.partitions(), r.Names.Input, r.Names.Ledger); err != nil {
 		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
 	}
 	k := (r.Spec.Messages + 1) / 2 // faults strike in the middle of the run
-	if r.Spec.Fault == lessons.ProcessorCrash || r.Spec.Fault == lessons.ProcessorStall {
+	if r.Spec.Fault == lessons.ProcessorCrash || r.Spec.Fault == lessons.ProcessorStall || r.Spec.Fault == lessons.Rebalance {
 		r.nemesis.arm(r.Spec.Fault, k)
 	}
 	r.nemesis.plan(r.Spec.Schedule)
 	// The client that writes the end markers, made before the clock starts.
 	// No linger: franz-go waits 10 ms by default for more records to join
 	// a batch, and a marker is alone.
-	marker, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.ProducerLinger(0))
+	// It places each marker on the partition the record names.
+	marker, err := kgo.NewClient(kgo.SeedBrokers(r.env.Brokers...), kgo.ProducerLinger(0), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return Result{}, err
 	}
@@ -228,13 +245,13 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		<-processed
 		return Result{}, fmt.Errorf("producer: %w", err)
 	}
-	end, err := r.writeEnd(ctx, r.Names.Input)
+	ends, err := r.writeEnds(ctx, r.Names.Input)
 	if err != nil {
 		cancel(err)
 		<-processed
 		return Result{}, fmt.Errorf("writing the end marker: %w", err)
 	}
-	r.endOffset.Store(end)
+	r.endOffsets.Store(&ends)
 	err = <-processed
 	stopOffsets() // the last watermarks, before the audit reads the log back
 	if err != nil {
@@ -255,7 +272,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.SideEffectsDuplicated = r.notifier.duplicated()
 	res.SideEffectsDropped = int(r.notifier.dropped.Load())
 	res.TakeoverMs = float64(r.takeover.Load()) / 1000
-	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
+	parts, procs := lessons.ClaimShape(r.Spec.Fault)
+	shaped := r.partitions() == parts && r.processors() == procs
+	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && shaped && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		c = c.WithNotify(r.Spec.Notify)
 		res.Expected, res.Mismatch = &c, c.Check(res.Result, res.SideEffectsDuplicated)
 	}
@@ -332,17 +351,6 @@ func (r *Run) settle(seqs []int, err error, attempt int, b *trace.Batch) {
 		r.Progress.Acked.Add(int64(len(seqs)))
 	}
 	b.Emit()
-}
-
-// writeEnd appends the end marker to topic with a plain client, outside any
-// fault, and returns its offset. Records outside transactions are visible
-// to read_committed readers too.
-func (r *Run) writeEnd(ctx context.Context, topic string) (int64, error) {
-	rec, err := r.marker.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(endKey), Value: fmt.Appendf(nil, `{"end":true,"run":%q}`, r.Spec.RunID)}).First()
-	if err != nil {
-		return 0, err
-	}
-	return rec.Offset, nil
 }
 
 // credited records that the credits of deposits seqs, written together by

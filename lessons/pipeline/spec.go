@@ -24,6 +24,10 @@ type Spec struct {
 	Messages  int
 	// Notify is the sink of the processor's notifications; "" is plain.
 	Notify lessons.NotifyID
+	// Partitions of the input and ledger topics, and Processors, the
+	// instances the processor group starts with; 0 means 1.
+	Partitions int
+	Processors int
 	// Schedule, optional, adds planned faults to Fault: several of them at
 	// the deposits it names (TestRandomFaults draws them from a seed).
 	Schedule []Strike

@@ -94,27 +94,31 @@ const offsetsEvery = 100 * time.Millisecond
 type watermarks struct{ hw, lso int64 }
 
 // watchOffsets puts the input topic's high watermark and last stable
-// offset on the trace whenever either moved, until ctx ends, and once more
-// at the end: what the broker would let a read_uncommitted and a
-// read_committed reader read. Two ListOffsets requests per tick, for drawn
-// runs only.
+// offset of each partition on the trace whenever either moved, until ctx
+// ends, and once more at the end: what the broker would let a
+// read_uncommitted and a read_committed reader read. Two ListOffsets
+// requests per tick, for drawn runs only.
 func (r *Run) watchOffsets(ctx context.Context, final context.Context) {
 	t := time.NewTicker(offsetsEvery)
 	defer t.Stop()
-	last := watermarks{-1, -1}
+	last := make([]watermarks, r.partitions())
+	for p := range last {
+		last[p] = watermarks{-1, -1}
+	}
 	for {
-		r.readWatermarks(ctx, &last)
+		r.readWatermarks(ctx, last)
 		select {
 		case <-ctx.Done():
-			r.readWatermarks(final, &last)
+			r.readWatermarks(final, last)
 			return
 		case <-t.C:
 		}
 	}
 }
 
-// readWatermarks reads them once, and emits them if they moved.
-func (r *Run) readWatermarks(ctx context.Context, last *watermarks) {
+// readWatermarks reads them once, and emits each partition's if they
+// moved.
+func (r *Run) readWatermarks(ctx context.Context, last []watermarks) {
 	c, done := context.WithTimeout(ctx, time.Second)
 	defer done()
 	// The LSO first: both only grow, and the LSO is never above the high
@@ -125,12 +129,14 @@ func (r *Run) readWatermarks(ctx context.Context, last *watermarks) {
 	if err1 != nil || err2 != nil {
 		return // the next tick tries again; the watchdog judges the broker
 	}
-	h, ok1 := hw.Lookup(r.Names.Input, 0)
-	l, ok2 := lso.Lookup(r.Names.Input, 0)
-	if !ok1 || !ok2 || h.Err != nil || l.Err != nil || (watermarks{h.Offset, l.Offset}) == *last {
-		return
+	for p := range last {
+		h, ok1 := hw.Lookup(r.Names.Input, int32(p))
+		l, ok2 := lso.Lookup(r.Names.Input, int32(p))
+		if !ok1 || !ok2 || h.Err != nil || l.Err != nil || (watermarks{h.Offset, l.Offset}) == last[p] {
+			continue
+		}
+		last[p] = watermarks{h.Offset, l.Offset}
+		stable := l.Offset
+		r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Watermarks, Topic: r.Names.Input, Partition: int32(p), Offset: h.Offset, LSO: &stable})
 	}
-	*last = watermarks{h.Offset, l.Offset}
-	stable := l.Offset
-	r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Watermarks, Topic: r.Names.Input, Offset: h.Offset, LSO: &stable})
 }

@@ -35,7 +35,7 @@ type zombies struct {
 	frozen []*zombie
 	// stalled hands the supervisor each instance that froze, so it starts
 	// the next one while the frozen one keeps its goroutine.
-	stalled chan struct{}
+	stalled chan string
 	// refusals are the broker's fencing errors, as the clients returned
 	// them, in the order they came.
 	refusals []*kerr.Error
@@ -60,7 +60,7 @@ func (r *Run) stall(ctx context.Context, key []byte, instance string, dialer *fa
 	r.zombies.frozen = append(r.zombies.frozen, z)
 	r.zombies.mu.Unlock()
 	select {
-	case r.zombies.stalled <- struct{}{}:
+	case r.zombies.stalled <- instance:
 	case <-ctx.Done():
 		return ctx.Err()
 	}

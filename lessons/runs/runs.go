@@ -139,7 +139,14 @@ func (g *Registry) Start(req Request) (*Run, error) {
 func (g *Registry) Compare(fault lessons.FaultID, messages *int, client string) (map[lessons.GuaranteeID]*Run, error) {
 	var reqs []Request
 	for _, gu := range lessons.Guarantees() {
-		reqs = append(reqs, Request{RunParams: lessons.RunParams{Guarantee: gu.ID, Fault: fault, Messages: messages}})
+		req := Request{RunParams: lessons.RunParams{Guarantee: gu.ID, Fault: fault, Messages: messages}}
+		if fault == lessons.Rebalance {
+			// A rebalance needs a partition for the joiner; three, as
+			// the claim table's runs have, so the comparison shows them.
+			n := 3
+			req.Partitions = &n
+		}
+		reqs = append(reqs, req)
 	}
 	runs, err := g.start(reqs, client)
 	if err != nil {
@@ -174,7 +181,7 @@ func (g *Registry) start(reqs []Request, client string) ([]*Run, error) {
 		id := newID()
 		p, err := pipeline.New(g.env, pipeline.Spec{
 			RunID: id, Guarantee: req.Guarantee, Preset: req.Preset, Fault: req.Fault,
-			Messages: *req.Messages, Notify: req.Notify,
+			Messages: *req.Messages, Partitions: *req.Partitions, Processors: *req.Processors, Notify: req.Notify,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
 			return nil, err // Validate already checked everything New checks
@@ -377,22 +384,26 @@ func (r *Run) finish(res pipeline.Result, err error) {
 
 // Status is a run as the API shows it (GET /api/runs/{id}).
 type Status struct {
-	ID        string                `json:"id"`
-	Guarantee lessons.GuaranteeID   `json:"guarantee"`
-	Preset    lessons.PresetID      `json:"preset"`
-	Fault     lessons.FaultID       `json:"fault"`
-	Messages  int                   `json:"messages"`
-	PaceMs    int64                 `json:"pace_ms"`
-	Notify    lessons.NotifyID      `json:"notify"`
-	State     State                 `json:"state"`
-	Paused    bool                  `json:"paused"`
-	Error     *string               `json:"error"`
-	Topics    pipeline.Names        `json:"topics"`
-	Group     string                `json:"group"`
-	Progress  pipeline.ProgressView `json:"progress"`
-	Result    *pipeline.Result      `json:"result"`
-	Presenter bool                  `json:"presenter"`
-	Join      string                `json:"join,omitempty"`
+	ID        string              `json:"id"`
+	Guarantee lessons.GuaranteeID `json:"guarantee"`
+	Preset    lessons.PresetID    `json:"preset"`
+	Fault     lessons.FaultID     `json:"fault"`
+	Messages  int                 `json:"messages"`
+	PaceMs    int64               `json:"pace_ms"`
+	// Partitions and Processors are the run's topics' partitions and its
+	// processor group's instances at the start (issue 13).
+	Partitions int                   `json:"partitions"`
+	Processors int                   `json:"processors"`
+	State      State                 `json:"state"`
+	Paused     bool                  `json:"paused"`
+	Error      *string               `json:"error"`
+	Topics     pipeline.Names        `json:"topics"`
+	Group      string                `json:"group"`
+	Progress   pipeline.ProgressView `json:"progress"`
+	Result     *pipeline.Result      `json:"result"`
+	Presenter  bool                  `json:"presenter"`
+	Join       string                `json:"join,omitempty"`
+	Notify     lessons.NotifyID      `json:"notify"`
 	// QueuePosition is, for a queued run only, how many runs are ahead
 	// of it.
 	QueuePosition *int `json:"queue_position,omitempty"`
@@ -405,7 +416,8 @@ func (r *Run) Status() Status {
 	defer r.mu.Unlock()
 	s := Status{
 		ID: r.ID, Guarantee: r.Request.Guarantee, Preset: r.Request.Preset, Fault: r.Request.Fault,
-		Messages: *r.Request.Messages, PaceMs: r.Pipeline.Pacer.Pace().Milliseconds(), Notify: r.Request.Notify,
+		Messages: *r.Request.Messages, PaceMs: r.Pipeline.Pacer.Pace().Milliseconds(),
+		Partitions: *r.Request.Partitions, Processors: *r.Request.Processors, Notify: r.Request.Notify,
 		State: r.state, Paused: r.Pipeline.Pacer.Paused(),
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,

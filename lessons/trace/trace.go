@@ -73,6 +73,13 @@ const (
 	// transaction is open; read_committed readers read no further), when
 	// either moved, for runs small enough to be drawn.
 	Watermarks Kind = "watermarks"
+	// Assigned and Revoked are a processor instance gaining and losing
+	// a partition of the input topic (Partition), as the lab sees it:
+	// kafka-go tells its application nothing when the group moves a
+	// partition, so the lab infers both from which instance fetches from
+	// which partition (Run.observe).
+	Assigned Kind = "assigned"
+	Revoked  Kind = "revoked"
 )
 
 // Anomalous reports whether events of kind k are always kept: they are what

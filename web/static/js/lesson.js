@@ -84,6 +84,8 @@ form.addEventListener("submit", (ev) => {
     fault: f.get("fault"),
     messages: Number(f.get("messages")),
     pace_ms: Number(f.get("pace_ms") || 0),
+    partitions: Number(f.get("partitions") || 1),
+    processors: Number(f.get("processors") || 1),
     presenter: f.get("presenter") === "on",
   });
 });
@@ -97,9 +99,12 @@ document.querySelectorAll(".run-scenario").forEach((b) => {
     if (preset) preset.checked = true;
     form.elements.messages.value = d.messages;
     form.elements.pace_ms.value = d.pace;
+    form.elements.partitions.value = d.partitions;
+    form.elements.processors.value = d.processors;
     countDeposits();
     panel.scrollIntoView({ behavior: "smooth" });
-    run({ guarantee: d.guarantee, preset: d.preset, fault: d.fault, messages: Number(d.messages), pace_ms: Number(d.pace), notify: d.notify || undefined });
+    run({ guarantee: d.guarantee, preset: d.preset, fault: d.fault, messages: Number(d.messages), pace_ms: Number(d.pace),
+      partitions: Number(d.partitions), processors: Number(d.processors), notify: d.notify || undefined });
   });
 });
 

@@ -21,7 +21,7 @@ page.querySelector("[data-testid=replay-file]").addEventListener("change", async
   }
   const run = file.run;
   runs.replaceChildren();
-  const view = new RunView(runs, t, { id: run.id, guarantee: run.guarantee, preset: run.preset, fault: run.fault, messages: run.messages });
+  const view = new RunView(runs, t, { id: run.id, guarantee: run.guarantee, preset: run.preset, fault: run.fault, messages: run.messages, partitions: run.partitions });
   view.root.dataset.replay = "1";
   view.handle({ type: "snapshot", run: { ...run, state: "running", result: null }, events: [] });
   const events = file.events;

@@ -19,5 +19,5 @@ if (tokenFor(id)) {
 const resp = await fetch(`/api/runs/${encodeURIComponent(id)}`);
 const st = await resp.json();
 bar.dataset.paused = String(st.paused); // space's first press resumes a run opened paused
-const view = new RunView(page.querySelector("[data-testid=runs]"), t, { id, guarantee: st.guarantee, preset: st.preset, fault: st.fault, messages: st.messages });
+const view = new RunView(page.querySelector("[data-testid=runs]"), t, { id, guarantee: st.guarantee, preset: st.preset, fault: st.fault, messages: st.messages, partitions: st.partitions });
 watch(view, `/ws/runs/${encodeURIComponent(id)}`, null, () => { errorBox.textContent = t["error.socket"]; errorBox.hidden = false; });

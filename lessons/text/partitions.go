@@ -1,0 +1,48 @@
+package text
+
+// Partitions, processor groups and the rebalance fault (issue 13): their
+// texts, kept in a block of their own and merged into texts at start-up.
+var partitionTexts = map[Lang]map[string]string{
+	English: {
+		"fault.rebalance":       "A new processor instance joins the group mid-run, while another holds credited, uncommitted deposits; the group moves partitions to it. Nothing crashes.",
+		"explain.dup.rebalance": "credited twice — its partition moved to the instance that joined before the instance that credited it had committed it, so the new owner read it again from the committed offset.",
+		"result.reordered":      "credited out of their account's order",
+		"form.partitions":       "Partitions",
+		"form.processors":       "Processors",
+		"pic.partition.n":       "partition {n}",
+		"pic.owner":             "processed by {instance}",
+		"pic.assigned":          "{instance} now processes partition {partition}.",
+		"pic.revoked":           "Partition {partition} moved away from {instance}.",
+		"pic.joined":            "{instance} joins the group: the group rebalances.",
+		"pic.partitions.note":   "Each partition is its own log with its own offsets; each account's deposits are on one partition, in order.",
+		"home.col.rebalance":    "Rebalance (measured)",
+		"g.amo.rebalance":       "Strict: neither, the batch was committed before it was credited. Common (auto-commit): the uncommitted batch is credited twice.",
+		"g.alo.rebalance":       "Part of the batch is credited twice: kafka-go cannot commit when its partitions are taken away. The dedup preset skips the repeats.",
+		"g.eos.rebalance":       "Neither: the transaction open when the partitions moved is aborted and redone by the new owner.",
+	},
+	Korean: {
+		"fault.rebalance":       "실행 도중 새 처리기 인스턴스가 컨슈머 그룹에 합류합니다. 이때 다른 인스턴스는 반영했지만 아직 커밋하지 않은 입금을 들고 있고, 그룹은 파티션 일부를 새 인스턴스로 옮깁니다. 비정상 종료는 없습니다.",
+		"explain.dup.rebalance": "두 번 반영되었습니다 — 이 입금을 반영한 인스턴스가 커밋하기 전에 파티션이 새로 합류한 인스턴스로 옮겨져, 새 담당 인스턴스가 커밋된 오프셋부터 다시 읽었습니다.",
+		"result.reordered":      "계정 내 순서가 뒤바뀌어 반영됨",
+		"form.partitions":       "파티션 수",
+		"form.processors":       "처리기 수",
+		"pic.partition.n":       "파티션 {n}",
+		"pic.owner":             "담당: {instance}",
+		"pic.assigned":          "파티션 {partition}: 이제 {instance} 인스턴스가 처리합니다.",
+		"pic.revoked":           "파티션 {partition}: {instance} 인스턴스에서 다른 인스턴스로 옮겨졌습니다.",
+		"pic.joined":            "{instance} 인스턴스가 컨슈머 그룹에 합류합니다. 그룹이 리밸런스됩니다.",
+		"pic.partitions.note":   "파티션마다 오프셋이 따로 있는 별개의 로그입니다. 한 계정의 입금은 모두 한 파티션에 순서대로 들어갑니다.",
+		"home.col.rebalance":    "리밸런스 (측정)",
+		"g.amo.rebalance":       "strict: 유실도 중복도 없습니다. 반영하기 전에 커밋했기 때문입니다. common(자동 커밋): 커밋되지 않은 배치가 두 번 반영됩니다.",
+		"g.alo.rebalance":       "배치의 일부가 두 번 반영됩니다: kafka-go는 파티션을 빼앗길 때 커밋할 기회를 주지 않습니다. dedup 설정은 중복을 건너뜁니다.",
+		"g.eos.rebalance":       "유실도 중복도 없습니다: 파티션이 옮겨질 때 진행 중이던 트랜잭션이 중단되고 새 담당 인스턴스가 다시 처리합니다.",
+	},
+}
+
+func init() {
+	for l, m := range partitionTexts {
+		for k, v := range m {
+			texts[l][k] = v
+		}
+	}
+}
