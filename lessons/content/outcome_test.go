@@ -1,0 +1,166 @@
+package content
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kafka-delivery-lab/lab/lessons/text"
+)
+
+// TestUnboundOutcomeFails: a sentence that states what a run shows, in
+// either language, does not load unless an {{outcome}} binds it to the
+// claim table. Definitions without a fault, mechanisms without an
+// outcome, and a send that fails after all its retries are not run
+// outcomes.
+func TestUnboundOutcomeFails(t *testing.T) {
+	head := "# T\n\nSummary.\n\n## S {#s}\n\n"
+	run := "::run guarantee=at-most-once preset=strict fault=processor-crash messages=20 pace=150 label=\"x\"\n\n"
+	for _, c := range []struct {
+		lang text.Lang
+		body string
+	}{
+		{text.English, "A crash between the commit and the credit loses the deposit.\n"},
+		{text.English, "After the retry the deposit is duplicated.\n"},
+		{text.English, "The processor crashes; nothing is lost.\n"},
+		{text.English, run + "The balance is short by the rest of the batch, and the verdict is held.\n"},
+		{text.English, "- Retries write every deposit twice.\n"},
+		{text.Korean, "처리기가 비정상 종료되면 그 입금은 유실됩니다.\n"},
+		{text.Korean, "재시도하면 중복이 생깁니다.\n"},
+		{text.Korean, run + "그래도 판정은 보장 유지입니다.\n"},
+		{text.Korean, "::notes 설정\n\n- 재시도가 입금을 두 번 기록합니다.\n\n::end\n"},
+	} {
+		_, err := parseLesson("t", c.lang, []byte(head+c.body))
+		if err == nil || !strings.Contains(err.Error(), "without binding it to the claim table") {
+			t.Errorf("%s %q: error %v, want one asking for an {{outcome}}", c.lang, c.body, err)
+		}
+	}
+	for _, c := range []struct {
+		lang text.Lang
+		body string
+	}{
+		{text.English, "At-most-once never credits a deposit twice, and may lose one.\n"},
+		{text.English, "The producer retries after a lost answer.\n"},
+		{text.English, "A send that fails even after all retries is lost unless it is sent again.\n"},
+		{text.English, "## Client libraries {#clients}\n\nfranz-go's retries do not duplicate.\n"},
+		{text.Korean, "최대 한 번은 유실을 허용합니다.\n"},
+		{text.Korean, "확인 응답이 유실되면 프로듀서가 재시도합니다.\n"},
+	} {
+		if _, err := parseLesson("t", c.lang, []byte(head+c.body)); err != nil {
+			t.Errorf("%s %q: %v", c.lang, c.body, err)
+		}
+	}
+}
+
+// TestBoundOutcomeDisagrees: a bound sentence whose words contradict its
+// row of the claim table does not load.
+func TestBoundOutcomeDisagrees(t *testing.T) {
+	head := "# T\n\nSummary.\n\n## S {#s}\n\n"
+	for _, c := range []struct {
+		lang text.Lang
+		body string
+		want string
+	}{
+		{text.English, "The lost request's deposit is lost {{outcome at-least-once strict produce-request-lost}}.\n", "says lost some"},
+		{text.English, "A crash loses nothing {{outcome at-most-once strict processor-crash}}; nothing is lost.\n", "says lost none"},
+		{text.English, "The retry is written twice {{outcome exactly-once strict produce-ack-lost}}.\n", "says duplicated some"},
+		{text.English, "After a crash there is no duplicate {{outcome at-least-once strict processor-crash}}.\n", "says duplicated none"},
+		{text.English, "The crash leaves the verdict violated {{outcome exactly-once strict processor-crash}}.\n", "says the verdict is violated"},
+		{text.English, "::run guarantee=at-most-once preset=common fault=processor-crash messages=20 pace=150 label=\"x\"\n\nA few deposits are credited twice. The verdict is held {{outcome}}.\n", "says the verdict is held"},
+		{text.Korean, "요청이 유실되면 입금도 유실됩니다 {{outcome at-least-once strict produce-request-lost}}.\n", "says lost some"},
+		{text.Korean, "비정상 종료되어도 중복은 없습니다 {{outcome at-least-once common processor-crash}}.\n", "says duplicated none"},
+		{text.Korean, "재시도해도 판정은 보장 위반입니다 {{outcome exactly-once strict produce-ack-lost}}.\n", "says the verdict is violated"},
+	} {
+		_, err := parseLesson("t", c.lang, []byte(head+c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %q: error %v, want one that %s", c.lang, c.body, err, c.want)
+		}
+	}
+	for body, want := range map[string]string{
+		"A crash {{outcome}} loses it.\n":                                            "binds the ::run above it",
+		"A crash loses it {{outcome at-most-once strict}}.\n":                        "write {{outcome guarantee preset fault}}",
+		"A crash loses it {{outcome at-most-once lenient processor-crash}}.\n":       "no row for it",
+		"A crash loses it {{outcome at-most-once strict processor-crash meteor}}.\n": "write {{outcome guarantee preset fault}}",
+	} {
+		_, err := parseLesson("t", text.English, []byte(head+body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one saying %q", body, err, want)
+		}
+	}
+}
+
+// TestBoundOutcomeRenders: a shortcode renders its row in the page's
+// language, a run's caption binds the run, and a sentence that agrees
+// loads.
+func TestBoundOutcomeRenders(t *testing.T) {
+	src := "# T\n\nSummary.\n\n## S {#s}\n\n::run guarantee=at-least-once preset=strict fault=produce-ack-lost messages=20 pace=150 label=\"x\"\n\n" +
+		"The retry writes it twice: **duplicated**, nothing lost, held {{outcome}}.\n"
+	for lang, want := range map[text.Lang]string{
+		text.English: `<span class="outcome" data-claim="at-least-once/strict/produce-ack-lost">(lost: none · duplicated: some · held)</span>`,
+		text.Korean:  `<span class="outcome" data-claim="at-least-once/strict/produce-ack-lost">(유실: 없음 · 중복: 있음 · 보장 유지)</span>`,
+	} {
+		p, err := parseLesson("t", lang, []byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		if h := p.sections[0].blocks[2].HTML; !strings.Contains(h, want) {
+			t.Errorf("%s: rendered %s, want %s", lang, h, want)
+		}
+	}
+	// In a code span the shortcode is text, as a writer documenting it
+	// would expect.
+	p, err := parseLesson("t", text.English, []byte("# T\n\nSummary.\n\n## S {#s}\n\nWrite `{{outcome}}`.\n"))
+	if err != nil || !strings.Contains(p.sections[0].blocks[0].HTML, "<code>{{outcome}}</code>") {
+		t.Errorf("code span: %v", err)
+	}
+}
+
+var claimAttr = regexp.MustCompile(`data-claim="([^"]+)"`)
+
+// TestOutcomesInStep: each section binds the same set of claim rows in
+// Korean and English, so neither language states an outcome the other does not
+// tie to the table.
+func TestOutcomesInStep(t *testing.T) {
+	set := appSet(t)
+	total := 0
+	for _, id := range set.IDs() {
+		bound := func(l text.Lang) map[string][]string {
+			les := mustLoad(t, set, id, l)
+			out := map[string][]string{}
+			for _, s := range les.Sections {
+				for _, b := range s.Blocks {
+					h := b.HTML
+					if b.Notes != nil {
+						h = b.Notes.HTML
+					}
+					for _, m := range claimAttr.FindAllStringSubmatch(h, -1) {
+						out[s.ID] = append(out[s.ID], m[1])
+					}
+				}
+				// A row once or twice is the same binding: the two
+				// languages split their sentences differently.
+				slices.Sort(out[s.ID])
+				out[s.ID] = slices.Compact(out[s.ID])
+			}
+			return out
+		}
+		en, ko := bound(text.English), bound(text.Korean)
+		for _, sec := range slices.Sorted(maps.Keys(en)) {
+			total += len(en[sec])
+			if !slices.Equal(en[sec], ko[sec]) {
+				t.Errorf("%s#%s: bound claims differ:\n en %v\n ko %v", id, sec, en[sec], ko[sec])
+			}
+		}
+		for sec := range ko {
+			if _, ok := en[sec]; !ok {
+				t.Errorf("%s#%s: ko binds %v, en nothing", id, sec, ko[sec])
+			}
+		}
+	}
+	t.Logf("%d outcome sentences bound per language", total)
+	if total == 0 {
+		t.Error("no lesson binds an outcome")
+	}
+}
