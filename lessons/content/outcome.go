@@ -19,8 +19,8 @@ package content
 //   - a sentence that states a run outcome must be bound (unbound). The
 //     detector's rule: after the fault's own words are taken out ("a lost
 //     request", "확인 응답이 유실"), the sentence still has an outcome word
-//     (lost, loses, duplicate…, twice, held, violated; 유실, 중복, 두 번,
-//     보장 유지, 보장 위반) and it names one
+//     (lost, loses, duplicate…, twice, held, violated, the balance; 유실,
+//     중복, 두 번, 보장 유지, 보장 위반, 잔액) and it names one
 //     of the lab's faults or what they set off (crash, retry, a lost
 //     request or answer, the restart, the replacement; 비정상 종료, 크래시,
 //     재시도, 새 인스턴스, 장애), a send that fails after all its retries
@@ -89,7 +89,7 @@ func bytesCutPrefix(b []byte, prefix string) ([]byte, bool) {
 	return b[len(prefix):], true
 }
 
-// outcomeRenderer writes a bound shortcode as a span naming its row.
+// outcomeRenderer writes a bound shortcode as a side comment, <small>.
 type outcomeRenderer struct{}
 
 func (outcomeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
@@ -97,31 +97,29 @@ func (outcomeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
-		o := n.(*outcomeNode)
-		c := o.claim
-		fmt.Fprintf(w, `<span class="outcome" data-claim="%s/%s/%s">`, c.Guarantee, c.Preset, c.Fault)
-		_, _ = w.Write(util.EscapeHTML([]byte(o.label)))
-		_, _ = w.WriteString("</span>")
+		_, _ = w.WriteString("<small>")
+		_, _ = w.Write(util.EscapeHTML([]byte(n.(*outcomeNode).label)))
+		_, _ = w.WriteString("</small>")
 		return ast.WalkContinue, nil
 	})
 }
 
-// outcomeLabel is a claim row in l's words: "(lost: none · duplicated:
-// some · held)", with recovered deposits and aborted credits named only
-// when the row says the run has them.
+// outcomeLabel is a claim row in l's words: "(lost: none, duplicated:
+// some, held)", with recovered deposits and aborted credits named only
+// when the row says the run has them ("recovered: either" says nothing).
 func outcomeLabel(l text.Lang, c lessons.Claim) string {
 	parts := []string{
 		l.T("result.lost") + ": " + l.T("claim."+string(c.Lost)),
 		l.T("result.duplicated") + ": " + l.T("claim."+string(c.Duplicated)),
 	}
-	if c.Recovered == lessons.Some { // "recovered: either" says nothing
+	if c.Recovered == lessons.Some {
 		parts = append(parts, l.T("result.recovered")+": "+l.T("claim."+string(c.Recovered)))
 	}
-	if c.Aborted != lessons.None {
+	if c.Aborted == lessons.Some {
 		parts = append(parts, l.T("pic.aborted.count")+": "+l.T("claim."+string(c.Aborted)))
 	}
 	parts = append(parts, l.T("verdict."+string(c.Verdict)))
-	return "(" + strings.Join(parts, " · ") + ")"
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 // parseOutcomeArgs reads "guarantee preset fault", or nothing for run,
@@ -146,11 +144,13 @@ func parseOutcomeArgs(args string, run *Scenario) (lessons.Claim, error) {
 }
 
 // bindOutcomes binds and labels every shortcode in the top-level node n,
-// then checks n's sentences (see the file comment). run is the section's
-// last ::run so far, if any; caption is true when n comes right after it:
-// a run's caption states its outcome whatever words it uses.
-func bindOutcomes(n ast.Node, src []byte, l text.Lang, section string, run *Scenario, caption bool) error {
+// then checks n's sentences (see the file comment), and returns the rows
+// it bound. run is the section's last ::run so far, if any; caption is
+// true when n comes right after it: a run's caption states its outcome
+// whatever words it uses.
+func bindOutcomes(n ast.Node, src []byte, l text.Lang, section string, run *Scenario, caption bool) ([]lessons.Claim, error) {
 	var errs []error
+	var bound []lessons.Claim
 	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -162,11 +162,12 @@ func bindOutcomes(n ast.Node, src []byte, l text.Lang, section string, run *Scen
 				return ast.WalkContinue, nil
 			}
 			o.claim, o.label = claim, outcomeLabel(l, claim)
+			bound = append(bound, claim)
 		}
 		return ast.WalkContinue, nil
 	})
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
 	ss := sentences(n, src)
 	if caption {
@@ -185,7 +186,7 @@ func bindOutcomes(n ast.Node, src []byte, l text.Lang, section string, run *Scen
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return bound, errors.Join(errs...)
 }
 
 // sentence is one sentence of prose with the claims bound in it.
@@ -271,8 +272,14 @@ var (
 	// outcomes said: the class is some. "Credited again" is not one: an
 	// exactly-once processor credits a deposit again after its first
 	// credit was aborted, and that is no duplicate.
-	lossWords     = regexp.MustCompile(`\blost\b|\bloses?\b|\blosing\b|\blosses\b|유실`)
-	dupWords      = regexp.MustCompile(`duplicat\w*|\btwice\b|중복|두 번`)
+	lossWords = regexp.MustCompile(`\blost\b|\bloses?\b|\blosing\b|\blosses\b|유실`)
+	dupWords  = regexp.MustCompile(`duplicat\w*|\btwice\b|중복|두 번`)
+	// The balance: short of the deposits sent means some lost, above
+	// them some duplicated; the balance alone, a number, is an outcome
+	// too (it must be bound, whatever it says).
+	balanceShort  = regexp.MustCompile(`balance (is )?(below|short)|잔액(은|이)? ?\S+보다 작`)
+	balanceAbove  = regexp.MustCompile(`balance (is )?above|잔액(은|이)? ?\S+보다 (크|큽)`)
+	balanceWords  = regexp.MustCompile(`balance (is )?(below|short|above|\d)|잔액(은|이)? ?(\d|\S+보다)`)
 	heldWords     = regexp.MustCompile(`verdict is held|verdict: held|held\b|보장 유지`)
 	violatedWords = regexp.MustCompile(`violated|보장 위반`)
 )
@@ -294,9 +301,11 @@ func checkSentence(section string, s sentence, caption bool) error {
 	}
 	low := faultWords.ReplaceAllString(strings.ToLower(s.text), "\x00")
 	loss, dup := saysOf(low, noLoss, lossWords), saysOf(low, noDup, dupWords)
+	loss.some = loss.some || balanceShort.MatchString(low)
+	dup.some = dup.some || balanceAbove.MatchString(low)
 	held, violated := heldWords.MatchString(low), violatedWords.MatchString(low)
 	if len(s.claims) == 0 {
-		outcome := loss.some || loss.none || dup.some || dup.none || violated || strings.Contains(low, "보장 유지") || (caption && held)
+		outcome := loss.some || loss.none || dup.some || dup.none || violated || strings.Contains(low, "보장 유지") || balanceWords.MatchString(low) || (caption && held)
 		if outcome && (caption || faultContext.MatchString(low)) && !exhausted.MatchString(low) {
 			return fmt.Errorf("section %s: %q states what a run shows without binding it to the claim table: add {{outcome guarantee preset fault}} (or {{outcome}} for the ::run above)", section, s.text)
 		}

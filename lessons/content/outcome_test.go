@@ -1,8 +1,8 @@
 package content
 
 import (
+	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -98,8 +98,8 @@ func TestBoundOutcomeRenders(t *testing.T) {
 	src := "# T\n\nSummary.\n\n## S {#s}\n\n::run guarantee=at-least-once preset=strict fault=produce-ack-lost messages=20 pace=150 label=\"x\"\n\n" +
 		"The retry writes it twice: **duplicated**, nothing lost, held {{outcome}}.\n"
 	for lang, want := range map[text.Lang]string{
-		text.English: `<span class="outcome" data-claim="at-least-once/strict/produce-ack-lost">(lost: none · duplicated: some · held)</span>`,
-		text.Korean:  `<span class="outcome" data-claim="at-least-once/strict/produce-ack-lost">(유실: 없음 · 중복: 있음 · 보장 유지)</span>`,
+		text.English: `<small>(lost: none, duplicated: some, held)</small>`,
+		text.Korean:  `<small>(유실: 없음, 중복: 있음, 보장 유지)</small>`,
 	} {
 		p, err := parseLesson("t", lang, []byte(src))
 		if err != nil {
@@ -117,49 +117,44 @@ func TestBoundOutcomeRenders(t *testing.T) {
 	}
 }
 
-var claimAttr = regexp.MustCompile(`data-claim="([^"]+)"`)
-
 // TestOutcomesInStep: each section binds the same set of claim rows in
-// Korean and English, so neither language states an outcome the other does not
-// tie to the table.
+// Korean and English, so neither language states an outcome the other
+// does not tie to the table.
 func TestOutcomesInStep(t *testing.T) {
-	set := appSet(t)
+	set := parseAll(files)
 	total := 0
-	for _, id := range set.IDs() {
-		bound := func(l text.Lang) map[string][]string {
-			les := mustLoad(t, set, id, l)
+	for k, en := range set.lessons {
+		if k.lang != text.English {
+			continue
+		}
+		ko := set.lessons[key{k.id, text.Korean}]
+		if ko == nil {
+			t.Errorf("%s: no Korean lesson (%v)", k.id, set.errs[key{k.id, text.Korean}])
+			continue
+		}
+		bound := func(les *parsedLesson) map[string][]string {
 			out := map[string][]string{}
-			for _, s := range les.Sections {
-				for _, b := range s.Blocks {
-					h := b.HTML
-					if b.Notes != nil {
-						h = b.Notes.HTML
-					}
-					for _, m := range claimAttr.FindAllStringSubmatch(h, -1) {
-						out[s.ID] = append(out[s.ID], m[1])
-					}
+			for _, s := range les.sections {
+				var rows []string
+				for _, c := range s.outcomes {
+					rows = append(rows, fmt.Sprintf("%s/%s/%s", c.Guarantee, c.Preset, c.Fault))
 				}
 				// A row once or twice is the same binding: the two
 				// languages split their sentences differently.
-				slices.Sort(out[s.ID])
-				out[s.ID] = slices.Compact(out[s.ID])
+				slices.Sort(rows)
+				out[s.id] = slices.Compact(rows)
 			}
 			return out
 		}
-		en, ko := bound(text.English), bound(text.Korean)
-		for _, sec := range slices.Sorted(maps.Keys(en)) {
-			total += len(en[sec])
-			if !slices.Equal(en[sec], ko[sec]) {
-				t.Errorf("%s#%s: bound claims differ:\n en %v\n ko %v", id, sec, en[sec], ko[sec])
-			}
-		}
-		for sec := range ko {
-			if _, ok := en[sec]; !ok {
-				t.Errorf("%s#%s: ko binds %v, en nothing", id, sec, ko[sec])
+		a, b := bound(en), bound(ko)
+		for _, sec := range slices.Sorted(maps.Keys(a)) {
+			total += len(a[sec])
+			if !slices.Equal(a[sec], b[sec]) {
+				t.Errorf("%s#%s: bound claims differ:\n en %v\n ko %v", k.id, sec, a[sec], b[sec])
 			}
 		}
 	}
-	t.Logf("%d outcome sentences bound per language", total)
+	t.Logf("%d claim rows bound, by section, in each language", total)
 	if total == 0 {
 		t.Error("no lesson binds an outcome")
 	}

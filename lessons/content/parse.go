@@ -47,6 +47,7 @@ type parsedLesson struct {
 type parsedSection struct {
 	id, title string
 	blocks    []Block
+	outcomes  []lessons.Claim // the claim rows its {{outcome}}s bind
 }
 
 var markdown = goldmark.New(
@@ -109,7 +110,7 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			if _, ok := n.(*ast.Paragraph); !ok {
 				return nil, errors.New("the title is followed by a one-paragraph summary")
 			}
-			if err := bindOutcomes(n, src, lang, "summary", nil, false); err != nil {
+			if _, err := bindOutcomes(n, src, lang, "summary", nil, false); err != nil {
 				return nil, err
 			}
 			les.summary = plainText(n, src)
@@ -144,9 +145,11 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			}
 			d, ok := n.(*directiveNode)
 			if !ok {
-				if err := bindOutcomes(n, src, lang, sec.id, lastRun, caption); err != nil {
+				bound, err := bindOutcomes(n, src, lang, sec.id, lastRun, caption)
+				if err != nil {
 					outcomeErrs = append(outcomeErrs, err)
 				}
+				sec.outcomes = append(sec.outcomes, bound...)
 				out := &buf
 				if notes != nil {
 					out = &notesBuf
