@@ -194,7 +194,7 @@ export class RunView {
         break;
       case "commit":
       case "txn-commit":
-        this.lanes.processor.append(el("div", { class: "ev commit", text: `${e.instance || ""} ${named(this.t, e.kind)} → ${e.offset}` }));
+        this.lanes.processor.append(el("div", { class: "ev commit", text: `${e.instance || ""} ${named(this.t, e.kind)}${e.offset >= 0 ? ` → ${e.offset}` : ""}` }));
         this.lanes.broker.querySelectorAll(".committed").forEach((c) => c.classList.remove("committed"));
         { const c = this.offsets.get(e.offset - 1); if (c) c.classList.add("committed"); }
         break;
