@@ -107,7 +107,16 @@ func (outcomeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 // outcomeLabel is a claim row in l's words: "(lost: none, duplicated:
 // some, held)", with recovered deposits and aborted credits named only
 // when the row says the run has them ("recovered: either" says nothing).
-func outcomeLabel(l text.Lang, c lessons.Claim) string {
+// A row of another guarantee than the lesson's, or of another preset than
+// strict, says whose it is first: "(at least once · common · lost: …)".
+func outcomeLabel(l text.Lang, lesson string, c lessons.Claim) string {
+	var whose []string
+	if string(c.Guarantee) != lesson {
+		whose = append(whose, label(l, string(c.Guarantee)))
+	}
+	if c.Preset != lessons.Strict {
+		whose = append(whose, label(l, string(c.Preset)))
+	}
 	parts := []string{
 		l.T("result.lost") + ": " + l.T("claim."+string(c.Lost)),
 		l.T("result.duplicated") + ": " + l.T("claim."+string(c.Duplicated)),
@@ -119,7 +128,16 @@ func outcomeLabel(l text.Lang, c lessons.Claim) string {
 		parts = append(parts, l.T("pic.aborted.count")+": "+l.T("claim."+string(c.Aborted)))
 	}
 	parts = append(parts, l.T("verdict."+string(c.Verdict)))
-	return "(" + strings.Join(parts, ", ") + ")"
+	return "(" + strings.Join(append(whose, strings.Join(parts, ", ")), " · ") + ")"
+}
+
+// label is an id as an outcome names it: its Korean label on a Korean
+// page, the id on an English one.
+func label(l text.Lang, id string) string {
+	if s := text.Label(l, id); s != "" {
+		return s
+	}
+	return id
 }
 
 // parseOutcomeArgs reads "guarantee preset fault", or nothing for run,
@@ -148,7 +166,7 @@ func parseOutcomeArgs(args string, run *Scenario) (lessons.Claim, error) {
 // it bound. run is the section's last ::run so far, if any; caption is
 // true when n comes right after it: a run's caption states its outcome
 // whatever words it uses.
-func bindOutcomes(n ast.Node, src []byte, l text.Lang, section string, run *Scenario, caption bool) ([]lessons.Claim, error) {
+func bindOutcomes(n ast.Node, src []byte, l text.Lang, lesson, section string, run *Scenario, caption bool) ([]lessons.Claim, error) {
 	var errs []error
 	var bound []lessons.Claim
 	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -161,7 +179,7 @@ func bindOutcomes(n ast.Node, src []byte, l text.Lang, section string, run *Scen
 				errs = append(errs, err)
 				return ast.WalkContinue, nil
 			}
-			o.claim, o.label = claim, outcomeLabel(l, claim)
+			o.claim, o.label = claim, outcomeLabel(l, lesson, claim)
 			bound = append(bound, claim)
 		}
 		return ast.WalkContinue, nil

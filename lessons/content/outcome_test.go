@@ -101,12 +101,23 @@ func TestBoundOutcomeRenders(t *testing.T) {
 		text.English: `<small>(lost: none, duplicated: some, held)</small>`,
 		text.Korean:  `<small>(유실: 없음, 중복: 있음, 보장 유지)</small>`,
 	} {
-		p, err := parseLesson("t", lang, []byte(src))
+		p, err := parseLesson("at-least-once", lang, []byte(src))
 		if err != nil {
 			t.Fatalf("%s: %v", lang, err)
 		}
 		if h := p.sections[0].blocks[2].HTML; !strings.Contains(h, want) {
 			t.Errorf("%s: rendered %s, want %s", lang, h, want)
+		}
+	}
+	// A row of another lesson's guarantee, or preset, says whose it is.
+	other := "# T\n\nSummary.\n\n## S {#s}\n\nA crash credits some twice {{outcome at-least-once common processor-crash}}.\n"
+	for lang, want := range map[text.Lang]string{
+		text.English: "<small>(at-least-once · common · lost: none, duplicated: some, held)</small>",
+		text.Korean:  "<small>(최소 한 번 · 흔한 설정 · 유실: 없음, 중복: 있음, 보장 유지)</small>",
+	} {
+		p, err := parseLesson("exactly-once", lang, []byte(other))
+		if err != nil || !strings.Contains(p.sections[0].blocks[0].HTML, want) {
+			t.Errorf("%s: %v, rendered %+v, want %s", lang, err, p, want)
 		}
 	}
 	// In a code span the shortcode is text, as a writer documenting it

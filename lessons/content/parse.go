@@ -110,7 +110,7 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			if _, ok := n.(*ast.Paragraph); !ok {
 				return nil, errors.New("the title is followed by a one-paragraph summary")
 			}
-			if _, err := bindOutcomes(n, src, lang, "summary", nil, false); err != nil {
+			if _, err := bindOutcomes(n, src, lang, id, "summary", nil, false); err != nil {
 				return nil, err
 			}
 			les.summary = plainText(n, src)
@@ -145,7 +145,7 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			}
 			d, ok := n.(*directiveNode)
 			if !ok {
-				bound, err := bindOutcomes(n, src, lang, sec.id, lastRun, caption)
+				bound, err := bindOutcomes(n, src, lang, id, sec.id, lastRun, caption)
 				if err != nil {
 					outcomeErrs = append(outcomeErrs, err)
 				}
