@@ -292,6 +292,10 @@ var (
 	// credit was aborted, and that is no duplicate.
 	lossWords = regexp.MustCompile(`\blost\b|\bloses?\b|\blosing\b|\blosses\b|유실`)
 	dupWords  = regexp.MustCompile(`duplicat\w*|\btwice\b|중복|두 번`)
+	// againWords say a deposit is credited again: a duplicate, or an
+	// aborted credit redone. A sentence saying so must be bound, but its
+	// words do not say which of the two it is.
+	againWords = regexp.MustCompile(`credit(s|ed)? (\S+ ){0,2}again|다시 반영`)
 	// The balance: short of the deposits sent means some lost, above
 	// them some duplicated; the balance alone, a number, is an outcome
 	// too (it must be bound, whatever it says).
@@ -323,7 +327,7 @@ func checkSentence(section string, s sentence, caption bool) error {
 	dup.some = dup.some || balanceAbove.MatchString(low)
 	held, violated := heldWords.MatchString(low), violatedWords.MatchString(low)
 	if len(s.claims) == 0 {
-		outcome := loss.some || loss.none || dup.some || dup.none || violated || strings.Contains(low, "보장 유지") || balanceWords.MatchString(low) || (caption && held)
+		outcome := loss.some || loss.none || dup.some || dup.none || violated || strings.Contains(low, "보장 유지") || balanceWords.MatchString(low) || againWords.MatchString(low) || (caption && held)
 		if outcome && (caption || faultContext.MatchString(low)) && !exhausted.MatchString(low) {
 			return fmt.Errorf("section %s: %q states what a run shows without binding it to the claim table: add {{outcome guarantee preset fault}} (or {{outcome}} for the ::run above)", section, s.text)
 		}
