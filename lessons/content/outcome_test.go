@@ -27,6 +27,8 @@ func TestUnboundOutcomeFails(t *testing.T) {
 		{text.English, "The processor crashes; nothing is lost.\n"},
 		{text.English, run + "The balance is short by the rest of the batch, and the verdict is held.\n"},
 		{text.English, "- Retries write every deposit twice.\n"},
+		{text.English, "After a crash the replacement credits them again.\n"},
+		{text.Korean, "비정상 종료되면 새 인스턴스가 같은 입금을 다시 반영합니다.\n"},
 		{text.Korean, "처리기가 비정상 종료되면 그 입금은 유실됩니다.\n"},
 		{text.Korean, "재시도하면 중복이 생깁니다.\n"},
 		{text.Korean, run + "그래도 판정은 보장 유지입니다.\n"},
