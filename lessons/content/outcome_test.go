@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/text"
 )
 
@@ -170,5 +171,34 @@ func TestOutcomesInStep(t *testing.T) {
 	t.Logf("%d claim rows bound, by section, in each language", total)
 	if total == 0 {
 		t.Error("no lesson binds an outcome")
+	}
+}
+
+// TestHomeTableAgrees: the home page's table says in a sentence what each
+// guarantee does under each fault (lessons/text g.<guarantee>.<fault>),
+// beside the claim table's classes; each sentence, in both languages,
+// must agree with its strict row as a bound lesson sentence would.
+func TestHomeTableAgrees(t *testing.T) {
+	for _, g := range lessons.Guarantees() {
+		for _, f := range lessons.Injectable() {
+			c, ok := lessons.LookupClaim(g.ID, lessons.Strict, f)
+			if !ok {
+				t.Fatalf("no claim for %s/strict/%s", g.ID, f)
+			}
+			for _, l := range text.Langs {
+				s := l.T(g.TextKey + "." + string(f))
+				if err := checkSentence("home", sentence{text: s, claims: []lessons.Claim{c}}, false); err != nil {
+					t.Errorf("%s %s.%s: %v", l, g.TextKey, f, err)
+				}
+			}
+		}
+	}
+	// The check itself: at-least-once's lost-ack sentence is wrong for
+	// exactly-once.
+	eos, _ := lessons.LookupClaim(lessons.ExactlyOnce, lessons.Strict, lessons.ProduceAckLost)
+	for _, l := range text.Langs {
+		if checkSentence("home", sentence{text: l.T("g.alo.produce-ack-lost"), claims: []lessons.Claim{eos}}, false) == nil {
+			t.Errorf("%s: g.alo.produce-ack-lost passes as exactly-once's row", l)
+		}
 	}
 }
