@@ -80,7 +80,7 @@ func TestBrowserKoreanLabelsLive(t *testing.T) {
 		!slices.ContainsFunc(after, func(s shownText) bool { return idToken("txn-commit").MatchString(s.own) }) {
 		t.Errorf("ko lesson: the run shows neither its fault nor a txn-commit to check: %d texts", len(after))
 	}
-	shoot(t, ctx, "labels-lesson-run-ko")
+	shootElement(t, ctx, "[data-testid=run]", "labels-lesson-run-ko")
 
 	// The presenter's view of a run started from the API.
 	a, _ := newTestApp(t, 2)

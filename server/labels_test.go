@@ -36,7 +36,7 @@ func catalogIDs() []string {
 
 // shownKinds are the trace event kinds a run page writes as words: the
 // processor lane's commits and a followed deposit's history.
-var shownKinds = []string{"send", "ack", "retry", "error", "fetch", "credit", "commit", "txn-begin", "txn-commit", "txn-abort", "skip", "record", "audit", "fault"}
+var shownKinds = []string{"send", "ack", "retry", "error", "fetch", "credit", "commit", "txn-begin", "txn-commit", "txn-abort", "crash", "restart", "skip", "record", "audit", "fault"}
 
 // idToken finds id as a word of its own: not part of a longer id
 // ("produce-ack-lost" in "produce-ack-lost-x"), of an identifier
