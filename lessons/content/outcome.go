@@ -24,7 +24,8 @@ package content
 //     of the lab's faults or what they set off (crash, retry, a lost
 //     request or answer, the restart, the replacement; 비정상 종료, 크래시,
 //     재시도, 새 인스턴스, 장애), a send that fails after all its retries
-//     excepted, which no fault of the lab causes. A sentence about outcomes with no fault
+//     excepted, which no fault of the lab causes, and a sentence about
+//     replicas, which no run of the lab has. A sentence about outcomes with no fault
 //     in it defines a guarantee; a sentence about a fault with no outcome
 //     word describes the mechanism. The "clients" section is exempt: what
 //     it says of each client's defaults is measured by the /clients probes
@@ -277,13 +278,18 @@ func endsSentence(s string) bool {
 // words, taken out before an outcome word is looked for: "a lost request"
 // is the fault, not a lost deposit.
 var (
-	faultWords = regexp.MustCompile(`produce-request-lost|produce-ack-lost|processor-crash|lost[- ](produce )?(request|answer|ack\w*)|(request|answer|acknowledgement|ack|commit)s? (\w+ )?(is|was|are|were|gets?|got) lost|los[et] (a|an|one|the|that) (produce )?(request|answer|ack\w*|commit)|(request|answer|ack\w*) lost|유실(된|되는) (프로듀스 |produce )?(요청|확인 응답)|lost in the reset|loses? (one|a|the) (produce )?(request|answer)|counts as lost|(요청|확인 응답|응답|커밋)[이은가을도]? ?(\S+ ){0,2}?유실\S*`)
+	faultWords = regexp.MustCompile(`produce-request-lost|produce-ack-lost|processor-crash|lost[- ](produce )?(request|answer|ack\w*)|(request|answer|acknowledgement|ack|commit)s? (\w+ )?(is|was|are|were|gets?|got) lost|los[et] (a|an|one|the|that) (produce )?(request|answer|ack\w*|commit)|(request|answer|ack\w*) lost|유실(된|되는) (프로듀스 |produce )?(요청|확인 응답)|lost in the reset|loses? (one|a|the) (produce )?(request|answer)|counts as lost|(요청|확인 응답|응답|커밋)(이|가|은|도|만)? ?((하나가|처음|네트워크에서|도중에) )?유실\S*`)
 	// exhausted is a send that fails after all its retries: no fault the
 	// lab injects (every fault strikes once, and retries outlast it), so
 	// what a sentence says of it is the application's duty, not a run's
 	// outcome.
+	// replication is a sentence about replicas: the lab runs one (kfake,
+	// and CI's single-node Apache Kafka), so no run can show a leader
+	// failing; such a sentence is Kafka's documented behaviour, sourced in
+	// the lesson, not a claim-table outcome.
+	replication  = regexp.MustCompile(`leader|follower|replica|isr\b|min\.insync|리더|팔로워|레플리카`)
 	exhausted    = regexp.MustCompile(`(even )?after all (its |the )?retries|재시도를 다 쓰고도`)
-	faultContext = regexp.MustCompile(`crash|retr(y|ies|ied)|restart|replacement|new instance|\bfault|\x00|비정상 종료|크래시|죽|재시도|새 인스턴스|장애|이어받`)
+	faultContext = regexp.MustCompile(`crash|\bdie[sd]?\b|retr(y|ies|ied)|restart|replacement|new instance|\bfault|\x00|비정상 종료|크래시|죽|재시도|새 인스턴스|장애|이어받`)
 	// negated outcomes: the class is none.
 	noLoss = regexp.MustCompile(`nothing (is )?lost|none is lost|no (acknowledged )?deposit is (ever )?lost|(is|are) not lost|never lost|no loss|not loss(es)?|without loss|lost 0|유실(은|이|되는 입금은)? ?없|유실되지 않|유실 0|유실도 (중복도 )?없`)
 	noDup  = regexp.MustCompile(`no longer means a duplicate|no duplicates?|(nothing|none) (is )?duplicated|not? (be )?credited twice|never (credited )?twice|credited once|duplicated 0|without duplicates|neither|중복(은|이)? ?없|중복(은|이)? ?(생기지|나오지) 않|중복되지 않|중복 0|중복도 없|한 번만 반영|한 번 반영`)
@@ -328,7 +334,7 @@ func checkSentence(section string, s sentence, caption bool) error {
 	held, violated := heldWords.MatchString(low), violatedWords.MatchString(low)
 	if len(s.claims) == 0 {
 		outcome := loss.some || loss.none || dup.some || dup.none || violated || strings.Contains(low, "보장 유지") || balanceWords.MatchString(low) || againWords.MatchString(low) || (caption && held)
-		if outcome && (caption || faultContext.MatchString(low)) && !exhausted.MatchString(low) {
+		if outcome && (caption || faultContext.MatchString(low)) && !exhausted.MatchString(low) && !replication.MatchString(low) {
 			return fmt.Errorf("section %s: %q states what a run shows without binding it to the claim table: add {{outcome guarantee preset fault}} (or {{outcome}} for the ::run above)", section, s.text)
 		}
 		return nil

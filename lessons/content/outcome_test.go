@@ -49,6 +49,7 @@ func TestUnboundOutcomeFails(t *testing.T) {
 		{text.English, "A send that fails even after all retries is lost unless it is sent again.\n"},
 		{text.English, "## Client libraries {#clients}\n\nfranz-go's retries do not duplicate.\n"},
 		{text.Korean, "최대 한 번은 유실을 허용합니다.\n"},
+		{text.English, "With acks=1 a deposit is lost when the leader dies before a follower copies it.\n"},
 		{text.Korean, "확인 응답이 유실되면 프로듀서가 재시도합니다.\n"},
 	} {
 		if _, err := parseLesson("t", c.lang, []byte(head+c.body)); err != nil {
