@@ -279,15 +279,15 @@ func endsSentence(s string) bool {
 // is the fault, not a lost deposit.
 var (
 	faultWords = regexp.MustCompile(`produce-request-lost|produce-ack-lost|processor-crash|lost[- ](produce )?(request|answer|ack\w*)|(request|answer|acknowledgement|ack|commit)s? (\w+ )?(is|was|are|were|gets?|got) lost|los[et] (a|an|one|the|that) (produce )?(request|answer|ack\w*|commit)|(request|answer|ack\w*) lost|유실(된|되는) (프로듀스 |produce )?(요청|확인 응답)|lost in the reset|loses? (one|a|the) (produce )?(request|answer)|counts as lost|(요청|확인 응답|응답|커밋)(이|가|은|도|만)? ?((하나가|처음|네트워크에서|도중에) )?유실\S*`)
-	// exhausted is a send that fails after all its retries: no fault the
-	// lab injects (every fault strikes once, and retries outlast it), so
-	// what a sentence says of it is the application's duty, not a run's
-	// outcome.
 	// replication is a sentence about replicas: the lab runs one (kfake,
 	// and CI's single-node Apache Kafka), so no run can show a leader
 	// failing; such a sentence is Kafka's documented behaviour, sourced in
 	// the lesson, not a claim-table outcome.
-	replication  = regexp.MustCompile(`leader|follower|replica|isr\b|min\.insync|리더|팔로워|레플리카`)
+	replication = regexp.MustCompile(`leader|follower|replica|isr\b|min\.insync|리더|팔로워|레플리카`)
+	// exhausted is a send that fails after all its retries: no fault the
+	// lab injects (every fault strikes once, and retries outlast it), so
+	// what a sentence says of it is the application's duty, not a run's
+	// outcome.
 	exhausted    = regexp.MustCompile(`(even )?after all (its |the )?retries|재시도를 다 쓰고도`)
 	faultContext = regexp.MustCompile(`crash|\bdie[sd]?\b|retr(y|ies|ied)|restart|replacement|new instance|\bfault|\x00|비정상 종료|크래시|죽|재시도|새 인스턴스|장애|이어받`)
 	// negated outcomes: the class is none.
@@ -308,12 +308,12 @@ var (
 	balanceShort  = regexp.MustCompile(`balance (is )?(below|short)|잔액(은|이)? ?\S+보다 작`)
 	balanceAbove  = regexp.MustCompile(`balance (is )?above|잔액(은|이)? ?\S+보다 (크|큽)`)
 	balanceWords  = regexp.MustCompile(`balance (is )?(below|short|above|\d)|잔액(은|이)? ?(\d|\S+보다)`)
-	heldWords     = regexp.MustCompile(`verdict is held|verdict: held|held\b|보장 유지`)
+	heldWords     = regexp.MustCompile(`\bheld\b|보장 유지`)
 	violatedWords = regexp.MustCompile(`violated|보장 위반`)
 )
 
-// said is what a sentence says of one class: "" (nothing), "none" or
-// "some" (or both when it says each of a different part).
+// said is what a sentence says of one class: that none are, that some
+// are, both (of different parts), or neither.
 type said struct{ none, some bool }
 
 func saysOf(s string, negated, positive *regexp.Regexp) said {
