@@ -200,24 +200,37 @@ func bindOutcomes(n ast.Node, src []byte, l text.Lang, lesson, section string, r
 			ss[i].claims = all
 		}
 	}
+	// A fault named anywhere in a paragraph is the context of each of its
+	// sentences that says what a guarantee does: "Start with a lost
+	// acknowledgement. … at-least-once duplicates it" states that fault's
+	// outcome. Not in the summary, which defines the lesson's guarantee.
+	named := map[int]bool{}
 	for _, s := range ss {
-		if err := checkSentence(section, s, caption); err != nil {
+		if section != "summary" && faultContext.MatchString(faultWords.ReplaceAllString(strings.ToLower(s.text), "\x00")) {
+			named[s.para] = true
+		}
+	}
+	for _, s := range ss {
+		if err := checkSentence(section, s, caption, named[s.para] && guaranteeWords.MatchString(strings.ToLower(s.text))); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return bound, errors.Join(errs...)
 }
 
-// sentence is one sentence of prose with the claims bound in it.
+// sentence is one sentence of prose with the claims bound in it, and the
+// paragraph (or list item) it is in, numbered from 0 within its block.
 type sentence struct {
 	text   string
 	claims []lessons.Claim
+	para   int
 }
 
 // sentences splits every paragraph and list item under n into sentences.
 // Code spans count as text: a fault id in backquotes still names a fault.
 func sentences(n ast.Node, src []byte) []sentence {
 	var out []sentence
+	para := -1
 	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -227,14 +240,15 @@ func sentences(n ast.Node, src []byte) []sentence {
 		default:
 			return ast.WalkContinue, nil
 		}
-		var cur sentence
+		para++
+		cur := sentence{para: para}
 		var b strings.Builder
 		flush := func() {
 			cur.text = strings.TrimSpace(b.String())
 			if cur.text != "" {
 				out = append(out, cur)
 			}
-			cur, b = sentence{}, strings.Builder{}
+			cur, b = sentence{para: para}, strings.Builder{}
 		}
 		_ = ast.Walk(c, func(in ast.Node, entering bool) (ast.WalkStatus, error) {
 			if !entering {
@@ -288,11 +302,12 @@ var (
 	// lab injects (every fault strikes once, and retries outlast it), so
 	// what a sentence says of it is the application's duty, not a run's
 	// outcome.
-	exhausted    = regexp.MustCompile(`(even )?after all (its |the )?retries|재시도를 다 쓰고도`)
-	faultContext = regexp.MustCompile(`crash|\bdie[sd]?\b|retr(y|ies|ied)|restart|replacement|new instance|\bfault|\x00|비정상 종료|크래시|죽|재시도|새 인스턴스|장애|이어받`)
+	exhausted      = regexp.MustCompile(`(even )?after all (its |the )?retries|재시도를 다 쓰고도`)
+	faultContext   = regexp.MustCompile(`crash|\bdie[sd]?\b|retr(y|ies|ied)|restart|replacement|new instance|\bfault|\x00|비정상 종료|크래시|죽|재시도|새 인스턴스|장애|이어받`)
+	guaranteeWords = regexp.MustCompile(`at[- ]most[- ]once|at[- ]least[- ]once|exactly[- ]once|최대 한 번|최소 한 번|정확히 한 번`)
 	// negated outcomes: the class is none.
 	noLoss = regexp.MustCompile(`nothing (is )?lost|none is lost|no (acknowledged )?deposit is (ever )?lost|(is|are) not lost|never lost|no loss|not loss(es)?|without loss|lost 0|유실(은|이|되는 입금은)? ?없|유실되지 않|유실 0|유실도 (중복도 )?없`)
-	noDup  = regexp.MustCompile(`no longer means a duplicate|no duplicates?|(nothing|none) (is )?duplicated|not? (be )?credited twice|never (credited )?twice|credited once|duplicated 0|without duplicates|neither|중복(은|이)? ?없|중복(은|이)? ?(생기지|나오지) 않|중복되지 않|중복 0|중복도 없|한 번만 반영|한 번 반영`)
+	noDup  = regexp.MustCompile(`no longer means a duplicate|no duplicates?|(nothing|none) (is )?duplicated|not? (be )?credited twice|never (credited )?twice|credited once|duplicated 0|without duplicates|중복(은|이)? ?없|중복(은|이)? ?(생기지|나오지) 않|중복되지 않|중복 0|중복도 없|한 번만 반영|한 번 반영`)
 	// outcomes said: the class is some. "Credited again" is not one: an
 	// exactly-once processor credits a deposit again after its first
 	// credit was aborted, and that is no duplicate.
@@ -322,8 +337,9 @@ func saysOf(s string, negated, positive *regexp.Regexp) said {
 	return out
 }
 
-// checkSentence applies the two checks to one sentence.
-func checkSentence(section string, s sentence, caption bool) error {
+// checkSentence applies the two checks to one sentence; named is true
+// when it names a guarantee in a paragraph that names a fault.
+func checkSentence(section string, s sentence, caption, named bool) error {
 	if section == "clients" {
 		return nil
 	}
@@ -334,7 +350,7 @@ func checkSentence(section string, s sentence, caption bool) error {
 	held, violated := heldWords.MatchString(low), violatedWords.MatchString(low)
 	if len(s.claims) == 0 {
 		outcome := loss.some || loss.none || dup.some || dup.none || violated || strings.Contains(low, "보장 유지") || balanceWords.MatchString(low) || againWords.MatchString(low) || (caption && held)
-		if outcome && (caption || faultContext.MatchString(low)) && !exhausted.MatchString(low) && !replication.MatchString(low) {
+		if outcome && (caption || named || faultContext.MatchString(low)) && !exhausted.MatchString(low) && !replication.MatchString(low) {
 			return fmt.Errorf("section %s: %q states what a run shows without binding it to the claim table: add {{outcome guarantee preset fault}} (or {{outcome}} for the ::run above)", section, s.text)
 		}
 		return nil
