@@ -109,14 +109,19 @@ func (outcomeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 // some, held)", with recovered deposits and aborted credits named only
 // when the row says the run has them ("recovered: either" says nothing).
 // A row of another guarantee than the lesson's, or of another preset than
-// strict, says whose it is first: "(at least once · common · lost: …)".
-func outcomeLabel(l text.Lang, lesson string, c lessons.Claim) string {
+// strict, says whose it is first, and a row named in the shortcode, not
+// by the ::run above, says its fault unless ofRun: "(at-least-once ·
+// common · processor-crash · lost: …)".
+func outcomeLabel(l text.Lang, lesson string, c lessons.Claim, ofRun bool) string {
 	var whose []string
 	if string(c.Guarantee) != lesson {
 		whose = append(whose, label(l, string(c.Guarantee)))
 	}
 	if c.Preset != lessons.Strict {
 		whose = append(whose, label(l, string(c.Preset)))
+	}
+	if !ofRun {
+		whose = append(whose, label(l, string(c.Fault)))
 	}
 	parts := []string{
 		l.T("result.lost") + ": " + l.T("claim."+string(c.Lost)),
@@ -170,21 +175,23 @@ func parseOutcomeArgs(args string, run *Scenario) (lessons.Claim, error) {
 func bindOutcomes(n ast.Node, src []byte, l text.Lang, lesson, section string, run *Scenario, caption bool) ([]lessons.Claim, error) {
 	var errs []error
 	var bound []lessons.Claim
+	var nodes []*outcomeNode
 	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
-		if o, ok := c.(*outcomeNode); ok {
-			claim, err := parseOutcomeArgs(o.args, run)
-			if err != nil {
-				errs = append(errs, err)
-				return ast.WalkContinue, nil
-			}
-			o.claim, o.label = claim, outcomeLabel(l, lesson, claim)
-			bound = append(bound, claim)
+		if o, ok := c.(*outcomeNode); ok && entering {
+			nodes = append(nodes, o)
 		}
 		return ast.WalkContinue, nil
 	})
+	for _, o := range nodes {
+		claim, err := parseOutcomeArgs(o.args, run)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Beside another row, a row says its fault.
+		o.claim, o.label = claim, outcomeLabel(l, lesson, claim, o.args == "" || len(nodes) == 1)
+		bound = append(bound, claim)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

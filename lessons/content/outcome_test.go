@@ -117,10 +117,10 @@ func TestBoundOutcomeRenders(t *testing.T) {
 		}
 	}
 	// A row of another lesson's guarantee, or preset, says whose it is.
-	other := "# T\n\nSummary.\n\n## S {#s}\n\nA crash credits some twice {{outcome at-least-once common processor-crash}}.\n"
+	other := "# T\n\nSummary.\n\n## S {#s}\n\nA crash credits some twice {{outcome at-least-once common processor-crash}}, a lost ack too {{outcome at-least-once common produce-ack-lost}}.\n"
 	for lang, want := range map[text.Lang]string{
-		text.English: "<small>(at-least-once · common · lost: none, duplicated: some, held)</small>",
-		text.Korean:  "<small>(최소 한 번 · 흔한 설정 · 유실: 없음, 중복: 있음, 보장 유지)</small>",
+		text.English: "<small>(at-least-once · common · processor-crash · lost: none, duplicated: some, held)</small>",
+		text.Korean:  "<small>(최소 한 번 · 흔한 설정 · 처리기 비정상 종료 · 유실: 없음, 중복: 있음, 보장 유지)</small>",
 	} {
 		p, err := parseLesson("exactly-once", lang, []byte(other))
 		if err != nil || !strings.Contains(p.sections[0].blocks[0].HTML, want) {
