@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -18,12 +19,26 @@ var scriptI18N = func() map[text.Lang]string {
 	out := map[text.Lang]string{}
 	for _, l := range text.Langs {
 		t := map[string]string{}
+		var ids []string
 		for _, k := range text.Keys(l) {
+			if id, ok := strings.CutPrefix(k, "id."); ok {
+				if label := text.Label(l, id); label != "" {
+					ids = append(ids, id+"="+label)
+				}
+			}
 			for _, prefix := range scriptTexts {
 				if strings.HasPrefix(k, prefix) {
 					t[k] = l.T(k)
 				}
 			}
+		}
+		// The ids' labels, as one text "id=label;id=label" (catalog.js
+		// named): a Korean page's only, since an English one shows the ids
+		// alone (text.Named), and one text, since each key costs the page
+		// its escaped quotes (the lesson page's budget is 180 KB).
+		if len(ids) > 0 {
+			slices.Sort(ids)
+			t["ids"] = strings.Join(ids, ";")
 		}
 		b, _ := json.Marshal(t) // a map of strings always encodes
 		out[l] = string(b)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kafka-delivery-lab/lab/lessons/text"
 	"github.com/kafka-delivery-lab/lab/views"
 )
 
@@ -19,7 +20,7 @@ func (a *app) runPage(c echo.Context) error {
 	st := r.Status()
 	panel := a.panel(p.Lang, string(st.Guarantee))
 	w := views.Watch{
-		RunID: r.ID, Title: string(st.Guarantee) + " · " + string(st.Preset) + " · " + string(st.Fault),
+		RunID: r.ID, Title: text.Named(p.Lang, string(st.Guarantee)) + " · " + text.Named(p.Lang, string(st.Preset)) + " · " + text.Named(p.Lang, string(st.Fault)),
 		Presenter: c.QueryParam("presenter") == "1", I18N: panel.I18N, Faults: injectableFaults(),
 		JoinCode: r.JoinCode(), Join: st.Join,
 	}

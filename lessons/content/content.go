@@ -23,7 +23,10 @@
 //	::compare seed/at-most-once_consumer.py at-most-once/consumer.py
 //
 // shows two samples side by side, the commonly copied one first, with the
-// lines that differ marked (diff.go). A section's body is a list of blocks:
+// lines that differ marked (diff.go). Inline, {{outcome guarantee preset
+// fault}} binds the sentence it is in to a row of the claim table and
+// renders that row; a sentence that states a run's outcome without one
+// fails to load (outcome.go). A section's body is a list of blocks:
 // prose (HTML from the Markdown), a run, a sample, notes or a comparison;
 // the views render all but the prose. New parses and checks the files once: a malformed file
 // (an unknown fault, a section without an id, raw attributes) makes Load
@@ -31,8 +34,9 @@
 // (its sections, its runs, its samples, the same in both languages) is
 // checked by the content test.
 //
-// The files are parse.go (Markdown and directives), set.go (the lesson
-// set: New, Load, Validate) and highlight.go (the samples' colours).
+// The files are parse.go (Markdown and directives), outcome.go (outcome
+// sentences), set.go (the lesson set: New, Load, Validate) and
+// highlight.go (the samples' colours).
 package content
 
 import (

@@ -16,6 +16,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	gmtext "github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 
@@ -46,13 +47,16 @@ type parsedLesson struct {
 type parsedSection struct {
 	id, title string
 	blocks    []Block
+	outcomes  []lessons.Claim // the claim rows its {{outcome}}s bind
 }
 
 var markdown = goldmark.New(
 	goldmark.WithParserOptions(
 		parser.WithAttribute(), // "## Title {#id}"
 		parser.WithBlockParsers(util.Prioritized(directiveParser{}, 50)),
+		parser.WithInlineParsers(util.Prioritized(outcomeParser{}, 50)),
 	),
+	goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(outcomeRenderer{}, 50))),
 	// No html.WithUnsafe: raw HTML in the Markdown is dropped, and
 	// javascript: links are not rendered as links.
 )
@@ -74,10 +78,18 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 	// renders into notesBuf until ::end.
 	var notes *directiveNode
 	var notesBuf bytes.Buffer
+	// lastRun is the section's last ::run so far: what {{outcome}} without
+	// arguments binds.
+	var lastRun *Scenario
+	// outcomeErrs are every sentence's binding errors: reported together,
+	// so an author sees them all at once.
+	var outcomeErrs []error
 	unclosed := func(where string) error {
 		return fmt.Errorf("section %s: %q is not closed %s: end it with a line \"::end\"", sec.id, notes.line, where)
 	}
 	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		prev, isDirective := n.PreviousSibling().(*directiveNode)
+		caption := isDirective && prev.name == "run"
 		if err := checkBlock(n); err != nil {
 			return nil, err
 		}
@@ -97,6 +109,9 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 		case les.summary == "" && sec == nil:
 			if _, ok := n.(*ast.Paragraph); !ok {
 				return nil, errors.New("the title is followed by a one-paragraph summary")
+			}
+			if _, err := bindOutcomes(n, src, lang, id, "summary", nil, false); err != nil {
+				return nil, err
 			}
 			les.summary = plainText(n, src)
 		default:
@@ -119,6 +134,7 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 				}
 				les.sections = append(les.sections, parsedSection{id: string(sidStr), title: title})
 				sec = &les.sections[len(les.sections)-1]
+				lastRun = nil
 				if err := markdown.Renderer().Render(&buf, src, h); err != nil {
 					return nil, err
 				}
@@ -129,6 +145,11 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 			}
 			d, ok := n.(*directiveNode)
 			if !ok {
+				bound, err := bindOutcomes(n, src, lang, id, sec.id, lastRun, caption)
+				if err != nil {
+					outcomeErrs = append(outcomeErrs, err)
+				}
+				sec.outcomes = append(sec.outcomes, bound...)
 				out := &buf
 				if notes != nil {
 					out = &notesBuf
@@ -183,6 +204,7 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 				}
 				sc.Section = sec.id
 				les.scenarios = append(les.scenarios, sc)
+				lastRun = &sc
 				flush()
 				sec.blocks = append(sec.blocks, Block{Scenario: &sc})
 			case "sample":
@@ -206,6 +228,9 @@ func parseLesson(id string, lang text.Lang, src []byte) (*parsedLesson, error) {
 	}
 	if notes != nil {
 		return nil, unclosed("at the end of the file")
+	}
+	if len(outcomeErrs) > 0 {
+		return nil, errors.Join(outcomeErrs...)
 	}
 	flush()
 	switch {

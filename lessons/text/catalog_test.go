@@ -11,21 +11,22 @@ import (
 // TestCatalogTexts: everything in the catalog has its words in every
 // language: a guarantee its name, meaning, fit and a sentence per fault
 // for the home table; a preset its label; a fault its description, its
-// home-table heading and its explanations. Adding a fault, preset or
+// home-table heading and its explanations; each id the label a Korean
+// page writes beside it (id.<id>). Adding a fault, preset or
 // guarantee to lessons/catalog.go without them fails here.
 func TestCatalogTexts(t *testing.T) {
 	var keys []string
 	for _, g := range lessons.Guarantees() {
-		keys = append(keys, g.TextKey, g.TextKey+".meaning", g.TextKey+".fits")
+		keys = append(keys, g.TextKey, g.TextKey+".meaning", g.TextKey+".fits", "id."+string(g.ID))
 		for _, f := range lessons.Injectable() {
 			keys = append(keys, g.TextKey+"."+string(f))
 		}
 		for _, p := range g.Presets {
-			keys = append(keys, "panel.preset."+string(p))
+			keys = append(keys, "panel.preset."+string(p), "id."+string(p))
 		}
 	}
 	for _, f := range lessons.Faults() {
-		keys = append(keys, f.TextKey)
+		keys = append(keys, f.TextKey, "id."+string(f.ID))
 		if f.ID != lessons.NoFault {
 			keys = append(keys, "home.col."+string(f.ID))
 		}

@@ -47,12 +47,27 @@ func TestKoreanInterfaceUsesGlossary(t *testing.T) {
 }
 
 // TestKoreanIDsBesideLabels: a preset's Korean label shows its id first,
-// "common (흔한 설정: …)", since the lessons and the run titles name the id.
+// then the id's label, "common (흔한 설정: …)", since the lessons and the
+// run titles name the id with that label: one word per concept. Every id
+// label is Korean, and Named writes it beside the id on a Korean page
+// only.
 func TestKoreanIDsBesideLabels(t *testing.T) {
 	for _, k := range sortedKeys(Korean) {
 		if id, ok := strings.CutPrefix(k, "panel.preset."); ok {
-			if !strings.HasPrefix(Korean.T(k), id+" (") {
-				t.Errorf("ko %q = %q: should start with the id, %q", k, Korean.T(k), id+" (")
+			if want := id + " (" + Label(Korean, id); !strings.HasPrefix(Korean.T(k), want) {
+				t.Errorf("ko %q = %q: should start with the id and its label, %q", k, Korean.T(k), want)
+			}
+		}
+		if id, ok := strings.CutPrefix(k, "id."); ok {
+			label := Korean.T(k)
+			if !strings.ContainsFunc(label, func(r rune) bool { return r >= '가' && r <= '힣' }) {
+				t.Errorf("ko %q = %q: a label beside an English id says it in Korean", k, label)
+			}
+			if got, want := Named(Korean, id), id+" ("+label+")"; got != want {
+				t.Errorf("Named(ko, %q) = %q, want %q", id, got, want)
+			}
+			if got := Named(English, id); got != id {
+				t.Errorf("Named(en, %q) = %q: an English page shows the id alone", id, got)
 			}
 		}
 	}

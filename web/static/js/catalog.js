@@ -9,3 +9,11 @@ export const fault = (id) => (catalog.faults || []).find((f) => f.id === id);
 
 // injectable lists the faults a running run can be given.
 export const injectable = () => (catalog.injectable || []).map(fault);
+
+// named is an id as the page shows it: "produce-ack-lost (확인 응답 유실)"
+// on a Korean page, the id alone on an English one (t.ids is
+// "id=label;…", Korean only: server/panel.go).
+export const named = (t, id) => {
+  const label = `;${t.ids || ""}`.split(`;${id}=`)[1]?.split(";")[0];
+  return label ? `${id} (${label})` : id;
+};

@@ -3,6 +3,8 @@
 // how many credits each deposit got, how long deposits took, and what the
 // faults did, grouped rather than listed one deposit at a time.
 
+import { named } from "./catalog.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const BUCKET_MS = 100; // one point per 100 ms of the run
 const MAX_POINTS = 600; // past it, neighbouring points merge
@@ -128,7 +130,7 @@ export class Charts {
     for (const s of r.struck || []) {
       const li = document.createElement("li");
       const text = s.deposits ? t["chart.strikes"] : t["chart.crashes"];
-      li.textContent = `${s.fault}: ${text.replace("{n}", fmt(s.strikes)).replace("{d}", fmt(s.deposits || 0))}`;
+      li.textContent = `${named(t, s.fault)}: ${text.replace("{n}", fmt(s.strikes)).replace("{d}", fmt(s.deposits || 0))}`;
       ul.append(li);
     }
     for (const [k, key] of [["lost", "result.lost"], ["duplicated", "result.duplicated"], ["recovered", "result.recovered"]]) {

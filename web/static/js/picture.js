@@ -7,7 +7,7 @@
 // latest key moment, and lets a learner follow one deposit everywhere it
 // appears. Everything from a run is set as text, never parsed as markup.
 
-import { catalog } from "./catalog.js";
+import { catalog, named } from "./catalog.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const short = (id) => (id || "").replace(/^d-0*/, "");
@@ -692,7 +692,7 @@ export class Picture {
   captionText() {
     const t = this.t, mo = this.model.moment;
     if (!mo) return t[this.model.deposits.size ? "pic.flowing" : "pic.start"];
-    return format(t[mo.key], { ...mo, id: mo.id || "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
+    return format(t[mo.key], { ...mo, id: mo.id || "", fault: mo.fault ? named(t, mo.fault) : "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
   }
 
   // drawHistory lists what happened to the deposit being followed.
@@ -705,8 +705,8 @@ export class Picture {
     items[0].className = "head";
     for (const e of d ? d.history : []) {
       const li = document.createElement("li");
-      const where = [e.instance, e.offset >= 0 ? `${this.t["pic.offset"]} ${e.offset}` : "", e.fault || "", e.aborted ? this.t["pic.aborted"] : ""].filter(Boolean).join(" · ");
-      li.textContent = `${(e.t_us / 1000).toFixed(1)} ms  ${e.kind}${where ? "  (" + where + ")" : ""}`;
+      const where = [e.instance, e.offset >= 0 ? `${this.t["pic.offset"]} ${e.offset}` : "", e.fault ? named(this.t, e.fault) : "", e.aborted ? this.t["pic.aborted"] : ""].filter(Boolean).join(" · ");
+      li.textContent = `${(e.t_us / 1000).toFixed(1)} ms  ${named(this.t, e.kind)}${where ? "  (" + where + ")" : ""}`;
       items.push(li);
     }
     this.history.replaceChildren(...items);

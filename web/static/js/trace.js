@@ -4,7 +4,7 @@
 // every anomaly.
 
 import { wire, postJSON } from "./controls.js";
-import { catalog, fault, injectable } from "./catalog.js";
+import { catalog, fault, injectable, named } from "./catalog.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -38,7 +38,7 @@ export class RunView {
     this.faults = new Map(); // id -> fault name
     this.crashed = ""; // the fault that crashed the processor right after a deposit, if any
     this.root = el("article", { class: "run", "data-testid": "run", "data-run": run.id });
-    const title = `${run.guarantee} · ${run.preset} · ${run.fault} · ${run.messages}`;
+    const title = `${named(t, run.guarantee)} · ${named(t, run.preset)} · ${named(t, run.fault)} · ${run.messages}`;
     this.root.append(el("h3", { text: title }));
     this.bar = el("progress", { max: String(run.messages), value: "0", "aria-label": t["result.credited"] });
     this.counts = el("p", { class: "counts", "data-testid": "counts" });
@@ -87,7 +87,7 @@ export class RunView {
       bar.append(el("button", { type: "button", "data-action": a, "data-testid": a, text: t[`control.${a}`] }));
     }
     const sel = el("select", { name: "fault", "aria-label": t["control.fault"] });
-    for (const f of injectable()) sel.append(el("option", { value: f.id, text: f.id }));
+    for (const f of injectable()) sel.append(el("option", { value: f.id, text: named(t, f.id) }));
     bar.append(el("label", {}, t["control.fault"], sel));
     bar.append(el("button", { type: "button", "data-action": "fault", text: t["control.inject"] }));
     const err = el("p", { class: "error", role: "alert", hidden: "" });
@@ -187,7 +187,7 @@ export class RunView {
           d.cell.classList.add("hit");
         } else if (e.fault) {
           const what = e.phase === "armed" ? t["trace.armed"] : t[fault(e.fault)?.text_key] || e.detail || "";
-          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${e.fault} — ${what}` }));
+          this.lanes.processor.append(el("div", { class: "ev fault", title: e.detail || "", text: `⚠ ${named(this.t, e.fault)} — ${what}` }));
         } else {
           this.lanes.processor.append(el("div", { class: "ev fault", text: `⚠ ${e.detail || ""}` }));
         }
@@ -204,7 +204,7 @@ export class RunView {
         break;
       case "commit":
       case "txn-commit":
-        this.lanes.processor.append(el("div", { class: "ev commit", text: `${e.instance || ""} ${e.kind} → ${e.offset}` }));
+        this.lanes.processor.append(el("div", { class: "ev commit", text: `${e.instance || ""} ${named(this.t, e.kind)}${e.offset >= 0 ? ` → ${e.offset}` : ""}` }));
         this.lanes.broker.querySelectorAll(".committed").forEach((c) => c.classList.remove("committed"));
         { const c = this.offsets.get(e.offset - 1); if (c) c.classList.add("committed"); }
         break;
