@@ -105,6 +105,9 @@ type Run struct {
 	outcomes []checker.Outcome
 	sentAt   []uint32 // µs since start + 1; 0 = not sent
 	credAt   []uint32 // µs since start + 1 of the first visible credit
+	// credMu guards credAt: the instances of a group, and a zombie beside
+	// its replacement, credit at once.
+	credMu sync.Mutex
 
 	deduplicated atomic.Int64 // deliveries skipped as repeats (Recipe.Dedup)
 	notifier     *notifier    // the sink of the processor's effect outside Kafka
@@ -357,10 +360,14 @@ func (r *Run) settle(seqs []int, err error, attempt int, b *trace.Batch) {
 // instance, are visible in the ledger.
 func (r *Run) credited(seqs []int, instance string, b *trace.Batch) {
 	at := r.since()
+	r.credMu.Lock()
 	for _, seq := range seqs {
 		if seq >= 1 && seq <= len(r.credAt) && r.credAt[seq-1] == 0 {
 			r.credAt[seq-1] = at
 		}
+	}
+	r.credMu.Unlock()
+	for _, seq := range seqs {
 		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Credit, Deposit: seq, Instance: instance, Topic: r.Names.Ledger, Offset: -1})
 	}
 	r.Progress.Credited.Add(int64(len(seqs)))
