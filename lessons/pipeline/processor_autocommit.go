@@ -39,6 +39,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		// has not credited. franz-go would commit what was polled, even
 		// mid-batch; marking the credited records gives the Java timing.
 		kgo.AutoCommitMarks(),
+		kgo.FetchIsolationLevel(franzGoIsolation(p.r.recipe)),
 	)...)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 	p.sess, err = kgo.NewGroupTransactSession(append(groupMember(p.r, p.dialer),
 		kgo.TransactionalID(p.r.Names.ProcessorTxnID),
 		kgo.TransactionTimeout(30*time.Second),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchIsolationLevel(franzGoIsolation(p.r.recipe)),
 	)...)
 	if err != nil {
 		return err

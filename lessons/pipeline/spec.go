@@ -22,6 +22,9 @@ type Spec struct {
 	Preset    lessons.PresetID
 	Fault     lessons.FaultID
 	Messages  int
+	// Settings are a custom run's knobs (Preset lessons.Custom), whose
+	// claim is Guarantee.
+	Settings *lessons.Settings
 	// Schedule, optional, adds planned faults to Fault: several of them at
 	// the deposits it names (TestRandomFaults draws them from a seed).
 	Schedule []Strike
