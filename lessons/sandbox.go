@@ -266,10 +266,11 @@ func Prediction(g GuaranteeID, r Recipe, f FaultID) Claim {
 	return Claim{Guarantee: g, Preset: Custom, Fault: f, Outcome: o, Verdict: o.verdict(gu.Claim)}
 }
 
-// Blame names a setting that broke the learner's claim, and why.
+// Blame names the settings that broke the learner's claim, and why: the
+// setting at fault first, then those whose change would also have
+// prevented it.
 type Blame struct {
-	Setting string `json:"setting"`
-	Value   string `json:"value"`
+	Settings []string `json:"settings"`
 	// Anomaly is the class it caused: lost or duplicated.
 	Anomaly string `json:"anomaly"`
 	// TextKey explains the rule in lessons/text: blame.<key>.
@@ -288,23 +289,23 @@ func BlameFor(g GuaranteeID, r Recipe, f FaultID, res checker.Result) []Blame {
 	if gu.Claim.NoLoss && res.Lost > 0 {
 		switch {
 		case fault.Where == OnNetwork && r.Acks == AcksNone:
-			out = append(out, Blame{SettingAcks, string(r.Acks), "lost", "blame.acks-none",
+			out = append(out, Blame{[]string{SettingAcks}, "lost", "blame.acks-none",
 				"acks=0: the producer never hears that a request was lost, so it never resends it"})
 		case fault.Where == OnNetwork && r.Attempts == 1:
-			out = append(out, Blame{SettingRetries, "0", "lost", "blame.no-retries",
+			out = append(out, Blame{[]string{SettingRetries}, "lost", "blame.no-retries",
 				"retries=0: a send that failed is given up, never resent"})
 		case fault.Where == InProcess && r.Commit == CommitBefore:
-			out = append(out, Blame{SettingCommit, string(r.Commit), "lost", "blame.commit-before",
+			out = append(out, Blame{[]string{SettingCommit}, "lost", "blame.commit-before",
 				"commit before processing: the crash came after the offsets were committed and before the deposits were credited"})
 		}
 	}
 	if gu.Claim.NoDuplicates && res.Duplicated > 0 {
 		switch {
 		case fault.Where == OnNetwork && !r.Idempotent && !r.Dedup:
-			out = append(out, Blame{SettingIdempotent, "false", "duplicated", "blame.retries-without-idempotence",
+			out = append(out, Blame{[]string{SettingRetries, SettingIdempotent, SettingDedup}, "duplicated", "blame.retries-without-idempotence",
 				fmt.Sprintf("retries without idempotence (retries=%d): the resend of a batch the broker had written is written again", r.Attempts-1)})
 		case fault.Where == InProcess && r.Commit != CommitInTransaction && !r.Dedup:
-			out = append(out, Blame{SettingCommit, string(r.Commit), "duplicated", "blame.commit-outside-transaction",
+			out = append(out, Blame{[]string{SettingCommit, SettingDedup}, "duplicated", "blame.commit-outside-transaction",
 				"commit " + string(r.Commit) + " processing, outside a transaction and without dedup: what was credited after the last commit is credited again"})
 		}
 	}

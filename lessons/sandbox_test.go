@@ -149,7 +149,7 @@ func TestBlame(t *testing.T) {
 		res   checker.Result
 		want  string // setting, "" for none
 	}{
-		{AtMostOnce, retryingAMO, ProduceAckLost, checker.Result{Duplicated: 3}, SettingIdempotent},
+		{AtMostOnce, retryingAMO, ProduceAckLost, checker.Result{Duplicated: 3}, SettingRetries},
 		{AtLeastOnce, plainAMO, ProduceRequestLost, checker.Result{Lost: 2}, SettingRetries},
 		{AtLeastOnce, with(plainALO, func(s *Settings) { s.Acks = AcksNone }), ProduceRequestLost, checker.Result{Lost: 2}, SettingAcks},
 		{AtLeastOnce, plainAMO, ProcessorCrash, checker.Result{Lost: 5}, SettingCommit},
@@ -160,7 +160,7 @@ func TestBlame(t *testing.T) {
 		b := BlameFor(tc.claim, tc.s.Recipe(tc.claim), tc.fault, tc.res)
 		got := ""
 		if len(b) > 0 {
-			got = b[0].Setting
+			got = b[0].Settings[0]
 		}
 		if got != tc.want {
 			t.Errorf("%s %+v under %s, %+v: blame %q, want %q", tc.claim, tc.s, tc.fault, tc.res, got, tc.want)
