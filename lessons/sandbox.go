@@ -81,8 +81,8 @@ func checkSettings(s *Settings) *FieldError {
 		s.MaxInFlight = MaxInFlight // every client's default
 	}
 	if s.MaxInFlight < 1 || s.MaxInFlight > MaxInFlight {
-		return fieldErr("settings.max_in_flight", "settings.max_in_flight must be a whole number from 1 to %d: %q", MaxInFlight,
-			"Must set max.in.flight.requests.per.connection to at most 5 when using the idempotent producer.")
+		return fieldErr("settings.max_in_flight", "settings.max_in_flight must be a whole number from 1 to %d, the most the idempotent producer allows: %q (Java's ProducerConfig)", MaxInFlight,
+			"To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5.")
 	}
 	if !oneOf(s.Commit, commitValues) {
 		return fieldErr("settings.commit", "settings.commit must be %s", orList(commitValues))
@@ -100,14 +100,15 @@ func checkSettings(s *Settings) *FieldError {
 	if !oneOf(s.Isolation, isolationValues) {
 		return fieldErr("settings.isolation", "settings.isolation must be %s", orList(isolationValues))
 	}
-	// The teaching moments: what the clients refuse.
+	// The teaching moments: what the clients refuse, in the order Java's
+	// ProducerConfig checks them (TestProducerRulesAreJavas).
+	if s.Idempotent && s.Retries == 0 {
+		return fieldErr("settings.retries", "settings.idempotent=true needs settings.retries above 0: %q (Java's ProducerConfig; kafka-python refuses it too)",
+			"Must set retries to non-zero when using the idempotent producer.")
+	}
 	if s.Idempotent && s.Acks != AcksAll {
 		return fieldErr("settings.acks", "settings.idempotent=true needs settings.acks=all, not %s: %q (Java's ProducerConfig; franz-go and kafka-python refuse it too)",
 			s.Acks, "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.")
-	}
-	if s.Idempotent && s.Retries == 0 {
-		return fieldErr("settings.retries", "settings.idempotent=true needs settings.retries above 0: %q (Java's ProducerConfig)",
-			"Must set retries to non-zero when using the idempotent producer.")
 	}
 	if s.Transactional && !s.Idempotent {
 		return fieldErr("settings.transactional", "settings.transactional=true needs settings.idempotent=true: %q (Java's ProducerConfig)",

@@ -36,7 +36,7 @@ func TestCustomValidation(t *testing.T) {
 	}{
 		{"acks", custom(AtLeastOnce, with(ok, func(s *Settings) { s.Acks = "2" })), "settings.acks", []string{"0, 1 or all"}},
 		{"retries", custom(AtLeastOnce, with(ok, func(s *Settings) { s.Retries = 11 })), "settings.retries", []string{"0 to 10"}},
-		{"in flight", custom(AtLeastOnce, with(ok, func(s *Settings) { s.MaxInFlight = 6 })), "settings.max_in_flight", []string{"at most 5"}},
+		{"in flight", custom(AtLeastOnce, with(ok, func(s *Settings) { s.MaxInFlight = 6 })), "settings.max_in_flight", []string{"1 to 5", "at most 5"}},
 		{"commit", custom(AtLeastOnce, with(ok, func(s *Settings) { s.Commit = "each" })), "settings.commit", []string{"before, after, auto or transaction"}},
 		{"auto interval", custom(AtLeastOnce, with(ok, func(s *Settings) { s.Commit = CommitAuto })), "settings.auto_commit_interval_ms", []string{"100 to 5000"}},
 		{"stray interval", custom(AtLeastOnce, with(ok, func(s *Settings) { s.AutoCommitMs = 500 })), "settings.auto_commit_interval_ms", []string{"only to settings.commit auto"}},

@@ -144,7 +144,7 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 		id := newID()
 		p, err := pipeline.New(g.env, pipeline.Spec{
 			RunID: id, Guarantee: req.Guarantee, Preset: req.Preset, Fault: req.Fault,
-			Messages: *req.Messages,
+			Messages: *req.Messages, Settings: req.Settings,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
 			return nil, err // Validate already checked everything New checks
@@ -342,6 +342,10 @@ type Status struct {
 	Result    *pipeline.Result      `json:"result"`
 	Presenter bool                  `json:"presenter"`
 	Join      string                `json:"join,omitempty"`
+	// Settings, Claim and Level are a custom run's (preset custom).
+	Settings *lessons.Settings   `json:"settings,omitempty"`
+	Claim    lessons.GuaranteeID `json:"claim,omitempty"`
+	Level    string              `json:"level,omitempty"`
 }
 
 // Status returns a consistent copy of the run's state.
@@ -355,6 +359,7 @@ func (r *Run) Status() Status {
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,
 		Presenter: r.Request.Presenter, Join: r.JoinPath(),
+		Settings: r.Request.Settings, Claim: r.Request.Claim, Level: r.Request.Level,
 	}
 	if r.err != "" {
 		e := r.err
