@@ -312,3 +312,42 @@ func BlameFor(g GuaranteeID, r Recipe, f FaultID, res checker.Result) []Blame {
 	}
 	return out
 }
+
+// Knob is one setting as the sandbox shows it: its values and what each
+// client library does when it is not set. Its meaning is the text key
+// sandbox.knob.<name>.
+type Knob struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values,omitempty"` // nil: a number, or a bool
+	// Defaults are kafka-go's, franz-go's, kafka-python's and Java's, in
+	// that order (ClientNames); "—" where the library has no such thing.
+	Defaults [4]string `json:"defaults"`
+}
+
+// ClientNames are the libraries of Knob.Defaults and of Lines, in order.
+var ClientNames = [4]string{"kafka-go", "franz-go", "kafka-python", "Java"}
+
+// Knobs lists the sandbox's knobs, with the defaults of kafka-go v0.4,
+// franz-go v1.22, kafka-python 3.0 and the Java client 4.x, read from
+// their sources (kafka-go's zero Writer, franz-go's defaultCfg,
+// kafka-python's DEFAULT_CONFIG, Java's ProducerConfig and
+// ConsumerConfig).
+func Knobs() []Knob {
+	return []Knob{
+		{SettingAcks, []string{"0", "1", "all"}, [4]string{"0 (RequireNone)", "all", "all", "all"}},
+		{SettingRetries, nil, [4]string{"9 (MaxAttempts 10)", "∞", "∞", "2147483647"}},
+		{SettingIdempotent, nil, [4]string{"—", "true", "true", "true"}},
+		{SettingMaxInFlight, nil, [4]string{"—", "1 (5 idempotent)", "5", "5"}},
+		{SettingTransactional, nil, [4]string{"—", "false", "false", "false"}},
+		{SettingCommit, []string{string(CommitBefore), string(CommitAfter), string(CommitAuto), string(CommitInTransaction)},
+			[4]string{"before (ReadMessage)", "auto", "auto", "auto"}},
+		{SettingAutoCommitMs, nil, [4]string{"— (sync)", "5000", "5000", "5000"}},
+		{SettingIsolation, []string{string(ReadUncommitted), string(ReadCommitted)},
+			[4]string{"read_uncommitted", "read_uncommitted", "read_uncommitted", "read_uncommitted"}},
+		{SettingDedup, nil, [4]string{"—", "—", "—", "—"}},
+	}
+}
+
+// DefaultSettings is the sandbox's first configuration: the at-least-once
+// strict preset.
+var DefaultSettings = Settings{Acks: AcksAll, Retries: 5, MaxInFlight: MaxInFlight, Commit: CommitAfter, Isolation: ReadUncommitted}
