@@ -4,7 +4,10 @@ package lessons
 // learner may turn. A level passes when a real run of the learner's
 // settings keeps the goal under the fault.
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // Level is one puzzle of /levels/{id}. Its title and story are the text
 // keys level.<id>.title and level.<id>.story.
@@ -93,16 +96,24 @@ func LookupLevel(id string) (Level, bool) {
 }
 
 // Changes counts the knobs in which b differs from a: a level's score,
-// like Learn Git Branching's command count.
+// like Learn Git Branching's command count. The auto-commit interval
+// counts only between two auto commits: otherwise it comes and goes with
+// the commit.
 func Changes(a, b Settings) int {
 	n := 0
 	for _, name := range SettingNames {
+		if name == SettingAutoCommitMs && (a.Commit != CommitAuto || b.Commit != CommitAuto) {
+			continue
+		}
 		if a.value(name) != b.value(name) {
 			n++
 		}
 	}
 	return n
 }
+
+// Value is knob name's value as a query string spells it.
+func (s Settings) Value(name string) string { return fmt.Sprint(s.value(name)) }
 
 // value is knob name's value, as the API spells it.
 func (s Settings) value(name string) any {

@@ -10,7 +10,7 @@ import (
 )
 
 // scriptTexts are the text keys the pages' scripts show.
-var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay.", "progress.", "fault.", "claim.", "expect.", "pic.", "chart."}
+var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay.", "progress.", "fault.", "claim.", "expect.", "pic.", "chart.", "sandbox.", "blame.", "level."}
 
 // scriptI18N is, per language, the JSON of those texts: built once, since
 // the texts never change while the app runs.
