@@ -72,10 +72,11 @@ async function refresh() {
   const resp = await fetch(`/api/sandbox/lines?${q}`);
   const out = await resp.json().catch(() => ({ error: resp.statusText }));
   if (mine !== asked) return; // a later change answered first
-  refused.hidden = resp.ok;
-  runButton.disabled = !resp.ok;
-  if (!resp.ok) {
-    refusedText.textContent = out.error;
+  const refusal = resp.ok ? out.refused : out.error;
+  refused.hidden = !refusal;
+  runButton.disabled = !!refusal;
+  if (refusal) {
+    refusedText.textContent = refusal;
     return;
   }
   for (const l of out.lines) {
