@@ -21,7 +21,9 @@ func setKnob(name, value string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-func jsString(s string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"` }
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
 
 // TestBrowserSandbox drives /sandbox in both languages: a combination the
 // clients refuse shows their rule and disables the run; a valid one
