@@ -47,31 +47,41 @@ func TestLevels(t *testing.T) {
 	}
 }
 
-var sandboxConfigs = flag.Int("sandbox.configs", 50, "random valid configurations in TestSandboxAgreement")
+var sandboxConfigs = flag.Int("sandbox.configs", 0, "random valid configurations in TestSandboxAgreement; 0: 50, 6 with -short, 10 with KAFKA_BROKERS")
 
 // TestSandboxAgreement draws, from a fixed seed, random valid
 // configurations and a random claim, runs each under every injectable
 // fault, and compares the verdict the sandbox predicts (the claim table's
 // rules for those settings) with the run's. A prediction that leaves the
-// claim open ("any") is not counted either way, and is reported. -short
-// runs 6 configurations, and CI's Apache Kafka pass (KAFKA_BROKERS) 10:
-// a crash there waits out real session timeouts.
+// claim open ("any") is not counted either way, and is reported. 50
+// configurations; -short runs 6, and CI's Apache Kafka pass (KAFKA_BROKERS)
+// 10, unless -sandbox.configs says otherwise.
 func TestSandboxAgreement(t *testing.T) {
 	var all []lessons.Settings
 	lessons.EachValidSetting(func(s lessons.Settings) { all = append(all, s) })
 	n := *sandboxConfigs
 	switch {
+	case n > 0:
 	case testing.Short():
-		n = min(n, 6)
+		n = 6
 	case os.Getenv("KAFKA_BROKERS") != "":
-		n = min(n, 10)
+		n = 10
+	default:
+		n = 50
 	}
 	rng := rand.New(rand.NewPCG(16, 16))
 	guarantees := lessons.Guarantees()
 	type tally struct{ agreed, disagreed, open int }
 	var total tally
 	results := make(chan tally)
-	slots := make(chan struct{}, 6) // runs at once: the broker and CI have two cores
+	// Runs at once: the broker and CI have two cores. On Apache Kafka,
+	// fewer: a franz-go processor starved past its 1 s session timeout is
+	// kicked from the group, and poll reports that as the run's failure
+	// (seen once in 300 runs, with 6 at once).
+	slots := make(chan struct{}, 6)
+	if os.Getenv("KAFKA_BROKERS") != "" {
+		slots = make(chan struct{}, 3)
+	}
 	for i := range n {
 		s := all[rng.IntN(len(all))]
 		g := guarantees[rng.IntN(len(guarantees))].ID
