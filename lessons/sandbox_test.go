@@ -167,3 +167,14 @@ func TestBlame(t *testing.T) {
 		}
 	}
 }
+
+// TestKnobsAreTheSettings: the sandbox shows every setting, in order.
+func TestKnobsAreTheSettings(t *testing.T) {
+	var names []string
+	for _, k := range Knobs() {
+		names = append(names, k.Name)
+	}
+	if strings.Join(names, ",") != strings.Join(SettingNames, ",") {
+		t.Errorf("knobs %v, settings %v", names, SettingNames)
+	}
+}

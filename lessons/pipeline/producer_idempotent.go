@@ -19,12 +19,11 @@ import (
 // drops a retry of a batch it has already appended; each record is its own
 // commitment, visible to every reader at once.
 type idempotentProducer struct {
-	r      *Run
-	cl     *kgo.Client
-	sends  *trace.Batch
-	mu     sync.Mutex // promises run on franz-go's goroutines
-	acks   *trace.Batch
-	buffer int
+	r     *Run
+	cl    *kgo.Client
+	sends *trace.Batch
+	mu    sync.Mutex // promises run on franz-go's goroutines
+	acks  *trace.Batch
 }
 
 func newIdempotentProducer(r *Run) (*idempotentProducer, error) {

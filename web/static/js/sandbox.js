@@ -19,9 +19,10 @@ const runButton = form.querySelector("[data-testid=run-button]");
 const levelID = panel.dataset.level;
 // The level's start; its JSON leaves out an interval of 0.
 const start = levelID ? { auto_commit_interval_ms: 0, ...JSON.parse(panel.dataset.start) } : null;
-const KNOBS = ["acks", "retries", "idempotent", "max_in_flight", "transactional", "commit", "auto_commit_interval_ms", "isolation", "dedup"];
-const NUMBERS = new Set(["retries", "max_in_flight", "auto_commit_interval_ms"]);
-const FLAGS = new Set(["idempotent", "transactional", "dedup"]);
+// The knobs, as the page's table lists them (lessons.Knobs).
+const KNOBS = [...form.querySelectorAll("tr[data-knob]")].map((tr) => tr.dataset.knob);
+const isFlag = (k) => form.elements[k].type === "checkbox";
+const isNumber = (k) => form.elements[k].type === "number";
 
 panel.querySelector("[data-testid=nojs]").hidden = true;
 
@@ -30,8 +31,8 @@ function settings() {
   const s = {};
   for (const k of KNOBS) {
     const input = form.elements[k];
-    if (FLAGS.has(k)) s[k] = input.checked;
-    else if (NUMBERS.has(k)) s[k] = input.value === "" ? 0 : Number(input.value);
+    if (isFlag(k)) s[k] = input.checked;
+    else if (isNumber(k)) s[k] = input.value === "" ? 0 : Number(input.value);
     else s[k] = input.value;
   }
   if (s.commit !== "auto") s.auto_commit_interval_ms = 0;
@@ -166,7 +167,7 @@ if (levelID) {
   form.querySelector("[data-testid=reset-button]").addEventListener("click", () => {
     for (const k of KNOBS) {
       const input = form.elements[k];
-      if (FLAGS.has(k)) input.checked = start[k];
+      if (isFlag(k)) input.checked = !!start[k];
       else input.value = k === "auto_commit_interval_ms" && !start[k] ? "" : String(start[k]);
     }
     refresh();
