@@ -17,6 +17,6 @@ func (a *app) levelShow(c echo.Context) error {
 		return &apiError{Status: http.StatusNotFound, Msg: "no such level: /levels lists them"}
 	}
 	p := a.page(c, "level."+l.ID+".title")
-	v := views.Sandbox{Settings: l.Start, Claim: l.Goal, Fault: l.Fault, Level: &l, I18N: scriptI18N[p.Lang], Lines: lessons.Lines(l.Start)}
+	v := views.Sandbox{Settings: l.Start, Claim: l.Goal, Fault: l.Fault, Level: &l, I18N: sandboxI18N[p.Lang], Lines: lessons.Lines(l.Start)}
 	return render(c, http.StatusOK, views.LevelPage(p, v))
 }

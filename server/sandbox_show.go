@@ -28,7 +28,7 @@ func (a *app) sandboxShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.Sandbox{Settings: s, Claim: claim, Fault: fault, I18N: scriptI18N[p.Lang], Share: shareLink(claim, fault, s)}
+	v := views.Sandbox{Settings: s, Claim: claim, Fault: fault, I18N: sandboxI18N[p.Lang], Share: shareLink(claim, fault, s)}
 	if s, fe := checkedSettings(s, claim, ""); fe != nil {
 		v.Refused = fe.Msg
 	} else {

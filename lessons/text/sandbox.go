@@ -118,8 +118,8 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.lines.note": "위 설정에서 생성한 코드이며, 이 실습의 테스트가 컴파일해 확인합니다(go vet, py_compile, javac). " +
 			"credit, creditOf, credited, nextOffsets는 여러분이 작성할 코드를 가리킵니다.",
 		"sandbox.refused":           "실제 클라이언트는 이 설정을 거절합니다:",
-		"sandbox.verdict.held":      "주장대로 보장 유지: 이 실행은 다음 보장을 지켰습니다 —",
-		"sandbox.verdict.violated":  "주장과 달리 보장 위반: 이 실행은 다음 보장을 지키지 못했습니다 —",
+		"sandbox.verdict.held":      "주장대로입니다: 이 실행은 다음 보장을 지켰습니다 —",
+		"sandbox.verdict.violated":  "주장이 맞지 않았습니다: 이 실행은 다음 보장을 지키지 못했습니다 —",
 		"sandbox.verdict.predicted": "클레임 표의 규칙이 예측한 결과:",
 		"sandbox.blame":             "원인이 된 설정",
 		"sandbox.none":              "—: 그 라이브러리에는 해당 설정이 없습니다.",
