@@ -37,7 +37,6 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.refused":           "A real client refuses these settings:",
 		"sandbox.verdict.held":      "Your claim held: this run kept",
 		"sandbox.verdict.violated":  "Your claim broke: this run did not keep",
-		"sandbox.verdict.predicted": "The claim table's rules predicted:",
 		"sandbox.blame":             "To blame",
 		"sandbox.none":              "—: the library has no such setting.",
 
@@ -120,7 +119,6 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.refused":           "실제 클라이언트는 이 설정을 거절합니다:",
 		"sandbox.verdict.held":      "주장대로입니다: 이 실행은 다음 보장을 지켰습니다 —",
 		"sandbox.verdict.violated":  "주장이 맞지 않았습니다: 이 실행은 다음 보장을 지키지 못했습니다 —",
-		"sandbox.verdict.predicted": "클레임 표의 규칙이 예측한 결과:",
 		"sandbox.blame":             "원인이 된 설정",
 		"sandbox.none":              "—: 그 라이브러리에는 해당 설정이 없습니다.",
 
