@@ -34,11 +34,11 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.lines":    "The same pipeline in your client",
 		"sandbox.lines.note": "Generated from the settings above, and compiled by the lab's tests (go vet, py_compile, javac). " +
 			"credit, creditOf, credited and nextOffsets stand for your own code.",
-		"sandbox.refused":           "A real client refuses these settings:",
-		"sandbox.verdict.held":      "Your claim held: this run kept",
-		"sandbox.verdict.violated":  "Your claim broke: this run did not keep",
-		"sandbox.blame":             "To blame",
-		"sandbox.none":              "—: the library has no such setting.",
+		"sandbox.refused":          "A real client refuses these settings:",
+		"sandbox.verdict.held":     "Your claim held: this run kept",
+		"sandbox.verdict.violated": "Your claim broke: this run did not keep",
+		"sandbox.blame":            "To blame",
+		"sandbox.none":             "—: the library has no such setting.",
 
 		"sandbox.knob.acks":                    "How many replicas must have a write before the producer is told it succeeded; 0 waits for no answer at all.",
 		"sandbox.knob.retries":                 "How many times the producer resends a write that failed or got no answer.",
@@ -116,11 +116,11 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.lines":    "여러분의 클라이언트로 옮긴 같은 파이프라인",
 		"sandbox.lines.note": "위 설정에서 생성한 코드이며, 이 실습의 테스트가 컴파일해 확인합니다(go vet, py_compile, javac). " +
 			"credit, creditOf, credited, nextOffsets는 여러분이 작성할 코드를 가리킵니다.",
-		"sandbox.refused":           "실제 클라이언트는 이 설정을 거절합니다:",
-		"sandbox.verdict.held":      "주장대로입니다: 이 실행은 다음 보장을 지켰습니다 —",
-		"sandbox.verdict.violated":  "주장이 맞지 않았습니다: 이 실행은 다음 보장을 지키지 못했습니다 —",
-		"sandbox.blame":             "원인이 된 설정",
-		"sandbox.none":              "—: 그 라이브러리에는 해당 설정이 없습니다.",
+		"sandbox.refused":          "실제 클라이언트는 이 설정을 거절합니다:",
+		"sandbox.verdict.held":     "주장대로입니다: 이 실행은 다음 보장을 지켰습니다 —",
+		"sandbox.verdict.violated": "주장이 맞지 않았습니다: 이 실행은 다음 보장을 지키지 못했습니다 —",
+		"sandbox.blame":            "원인이 된 설정",
+		"sandbox.none":             "—: 그 라이브러리에는 해당 설정이 없습니다.",
 
 		"sandbox.knob.acks":                    "프로듀서가 쓰기 성공을 통보받기 전에 몇 개의 레플리카가 기록을 마쳐야 하는지. 0이면 확인 응답을 전혀 기다리지 않습니다.",
 		"sandbox.knob.retries":                 "실패했거나 확인 응답을 받지 못한 쓰기를 프로듀서가 몇 번까지 다시 보내는지.",
