@@ -175,14 +175,12 @@ func EachValidSetting(fn func(Settings)) {
 							if commit == CommitAuto {
 								ms = MinAutoCommit
 							}
-							{
-								for _, iso := range isolationValues {
-									for _, dedup := range bools {
-										s := Settings{Acks: acks, Retries: retries, Idempotent: idem, MaxInFlight: inFlight, Transactional: txn,
-											Commit: commit, AutoCommitMs: ms, Isolation: iso, Dedup: dedup}
-										if checkSettings(&s) == nil {
-											fn(s)
-										}
+							for _, iso := range isolationValues {
+								for _, dedup := range bools {
+									s := Settings{Acks: acks, Retries: retries, Idempotent: idem, MaxInFlight: inFlight, Transactional: txn,
+										Commit: commit, AutoCommitMs: ms, Isolation: iso, Dedup: dedup}
+									if checkSettings(&s) == nil {
+										fn(s)
 									}
 								}
 							}
