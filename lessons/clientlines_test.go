@@ -123,7 +123,11 @@ func venvPython(t *testing.T) string {
 }
 
 // javaLibs is .ci/java-deps's directory of the Apache Kafka 4.4.0 jars.
+// -short skips: starting javac and java takes tens of seconds on two cores.
 func javaLibs(t *testing.T) string {
+	if testing.Short() {
+		t.Skip("-short: compiles and runs Java (.ci/java-deps)")
+	}
 	home := os.Getenv("REAL_KAFKA_HOME")
 	if home == "" {
 		h, _ := os.UserHomeDir()
@@ -133,9 +137,6 @@ func javaLibs(t *testing.T) string {
 	_, jarErr := os.Stat(filepath.Join(libs, "kafka-clients-4.4.0.jar"))
 	_, javacErr := exec.LookPath("javac")
 	if jarErr != nil || javacErr != nil {
-		if testing.Short() {
-			t.Skip("-short: no javac or kafka-clients jars (.ci/java-deps)")
-		}
 		t.Fatalf("javac or kafka-clients missing (%v, %v): run .ci/java-deps first (needs a JDK 17+)", jarErr, javacErr)
 	}
 	return libs
