@@ -75,6 +75,9 @@ func TestBrowserSandbox(t *testing.T) {
 		if got := str(`document.querySelector("[data-testid=share-link]").getAttribute("href")`); !strings.Contains(got, "idempotent=true") || !strings.Contains(got, "acks=all") {
 			t.Errorf("%s: share link %q", lang, got)
 		}
+		if got := str(`document.querySelector("[data-testid=lang-switch]").getAttribute("href")`); !strings.Contains(got, "idempotent=true") {
+			t.Errorf("%s: the language switch %q drops the configuration", lang, got)
+		}
 		// Claim exactly-once for commit after under a crash: broken, the
 		// commit to blame.
 		err := chromedp.Do(ctx,

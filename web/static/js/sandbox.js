@@ -87,6 +87,9 @@ async function refresh() {
   if (share) {
     share.href = out.share;
     history.replaceState(null, "", `${out.share}&lang=${encodeURIComponent(document.documentElement.lang)}`);
+    // The other language keeps the configuration too.
+    const other = document.querySelector("[data-testid=lang-switch]");
+    other.href = `${out.share}&lang=${encodeURIComponent(other.hreflang)}`;
   }
 }
 form.addEventListener("change", refresh);
