@@ -32,6 +32,7 @@ type app struct {
 	lessons     *content.Set
 	feeds       feeds
 	viewerSlots chan struct{}
+	hosts       hosts // the host names the lab answers to (guard.go)
 	health      struct {
 		mu sync.Mutex
 		at time.Time
@@ -45,6 +46,7 @@ func newApp(b BrokerInfo, registry Runs, lessons *content.Set) *app {
 	a := &app{Echo: e, broker: b, runs: registry, lessons: lessons, viewerSlots: make(chan struct{}, maxViewers)}
 	e.HTTPErrorHandler = a.handleError
 	e.Use(middleware.Recover())
+	e.Pre(a.guard) // before routing: a foreign Host gets no 404 either
 	e.Use(securityHeaders)
 	e.Use(limitBody)
 	a.routes()
@@ -63,6 +65,7 @@ func (a *app) routes() {
 	a.GET("/api/catalog", a.catalogShow)
 	a.POST("/api/runs", a.runCreate)
 	a.GET("/api/runs/:id", a.runShow)
+	a.DELETE("/api/runs/:id", a.runCancel)
 	a.POST("/api/compare", a.compareCreate)
 	a.POST("/api/runs/:id/control", a.runControl)
 	a.GET("/api/runs/:id/trace", a.runTrace)

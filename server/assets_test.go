@@ -37,13 +37,13 @@ func TestHighlightCSSIsFresh(t *testing.T) {
 func TestFavicon(t *testing.T) {
 	a, _ := newTestApp(t, 1)
 	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", "/favicon.ico", nil))
+	a.ServeHTTP(rec, labRequest("GET", "/favicon.ico", nil))
 	loc := rec.Header().Get("Location")
 	if rec.Code != http.StatusFound || loc != web.URL("favicon.svg") {
 		t.Fatalf("GET /favicon.ico: %d → %q", rec.Code, loc)
 	}
 	rec = httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", loc, nil))
+	a.ServeHTTP(rec, labRequest("GET", loc, nil))
 	if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusOK || ct != "image/svg+xml" || !strings.Contains(rec.Body.String(), "<svg") {
 		t.Fatalf("GET %s: %d %q", loc, rec.Code, ct)
 	}

@@ -65,7 +65,7 @@ func BenchmarkLessonPage(b *testing.B) {
 	a, _ := benchApp(b, 4)
 	get := func() *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		a.ServeHTTP(rec, httptest.NewRequest("GET", "/lessons/at-least-once?lang=ko", nil))
+		a.ServeHTTP(rec, labRequest("GET", "/lessons/at-least-once?lang=ko", nil))
 		return rec
 	}
 	if rec := get(); rec.Code != http.StatusOK || rec.Body.Len() < 1000 {

@@ -46,7 +46,7 @@ func TestPagesFollowTheCatalog(t *testing.T) {
 	// The API.
 	var doc lessons.Document
 	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", "/api/catalog", nil))
+	a.ServeHTTP(rec, labRequest("GET", "/api/catalog", nil))
 	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || !reflect.DeepEqual(doc, want) {
 		t.Fatalf("GET /api/catalog: %v, %s", err, rec.Body)
 	}
@@ -55,7 +55,7 @@ func TestPagesFollowTheCatalog(t *testing.T) {
 		Claim map[string]bool `json:"claim"`
 	}
 	rec = httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", "/api/guarantees", nil))
+	a.ServeHTTP(rec, labRequest("GET", "/api/guarantees", nil))
 	if err := json.Unmarshal(rec.Body.Bytes(), &listed); err != nil || len(listed) != len(guarantees) {
 		t.Fatalf("GET /api/guarantees: %v %s", err, rec.Body)
 	}

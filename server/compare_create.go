@@ -23,13 +23,17 @@ func (a *app) compareCreate(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	started, err := a.runs.Compare(req.Fault, req.Messages)
+	started, err := a.runs.Compare(req.Fault, req.Messages, clientOf(c))
 	if err != nil {
 		return err
 	}
 	out := compareCreated{Runs: map[lessons.GuaranteeID]string{}}
+	status := http.StatusCreated
 	for g, r := range started {
 		out.Runs[g] = r.ID
+		if createdStatus(r.Status()) == http.StatusAccepted {
+			status = http.StatusAccepted // one of them waits: see its state
+		}
 	}
-	return c.JSON(http.StatusCreated, out)
+	return c.JSON(status, out)
 }

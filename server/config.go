@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,10 @@ type Config struct {
 	EmbeddedPort  int
 	DataDir       string
 	MaxConcurrent int
+	MaxQueue      int
+	// PublicURL is where the lab is served when deployed (-public-url):
+	// its host is the one name besides loopback the lab answers to.
+	PublicURL *url.URL
 	// SessionTimeout, when set, is the processors' group session timeout
 	// on an external cluster (env LAB_SESSION_TIMEOUT_MS; a bad value is
 	// ignored). It must not be below the cluster's
@@ -39,7 +44,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	brokers := fs.String("brokers", env("KAFKA_BROKERS", ""), "comma-separated external Kafka bootstrap addresses; empty runs the embedded broker (env KAFKA_BROKERS)")
 	port := fs.String("embedded-port", env("LAB_EMBEDDED_PORT", "9092"), "embedded broker port on 127.0.0.1; 0 picks any free port (env LAB_EMBEDDED_PORT)")
 	dataDir := fs.String("data-dir", env("LAB_DATA_DIR", ""), "embedded broker persistence directory; empty keeps data in memory (env LAB_DATA_DIR)")
-	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "runs at once; more are refused with 429 (env LAB_MAX_RUNS)")
+	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "full-speed runs at once; a lesson run at human pace takes a tenth of one; more wait in the queue (env LAB_MAX_RUNS)")
+	maxQueue := fs.String("max-queue", env("LAB_MAX_QUEUE", "1000"), "runs that may wait for room, one client at most a quarter of them; past it 429; 0 refuses at once (env LAB_MAX_QUEUE)")
+	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -65,6 +72,15 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if c.MaxConcurrent, err = strconv.Atoi(*maxRuns); err != nil || c.MaxConcurrent < 1 || c.MaxConcurrent > 64 {
 		return Config{}, errors.New("-max-runs: want a number from 1 to 64")
+	}
+	if c.MaxQueue, err = strconv.Atoi(*maxQueue); err != nil || c.MaxQueue < 0 || c.MaxQueue > 10000 {
+		return Config{}, errors.New("-max-queue: want a number from 0 to 10000 (0: no queue, a run that does not fit is refused)")
+	}
+	if *publicURL != "" {
+		var ok bool
+		if c.PublicURL, ok = parsePublicURL(*publicURL); !ok {
+			return Config{}, fmt.Errorf("-public-url %q: want the lab's address as the browser shows it, e.g. https://lab.example.com", *publicURL)
+		}
 	}
 	if ms, err := strconv.Atoi(getenv("LAB_SESSION_TIMEOUT_MS")); err == nil && ms > 0 {
 		c.SessionTimeout = time.Duration(ms) * time.Millisecond

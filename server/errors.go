@@ -53,8 +53,10 @@ func (a *app) handleError(err error, c echo.Context) {
 		case ae == nil:
 			c.Logger().Error(err)
 			ae = &apiError{Status: http.StatusInternalServerError, Msg: "something went wrong inside the lab; the error has been logged"}
-		case ae.Status == http.StatusTooManyRequests:
+		case ae.Status == http.StatusTooManyRequests && errors.Is(err, runs.ErrBusy):
 			c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		case ae.Status == http.StatusTooManyRequests:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterQueue))
 		}
 	}
 	_ = c.JSON(ae.Status, ae)
@@ -63,13 +65,17 @@ func (a *app) handleError(err error, c echo.Context) {
 // retryAfter is a fair guess at when a run slot frees up, in seconds.
 const retryAfter = 5
 
+// retryAfterQueue is a fair guess, in seconds, at when a full queue has
+// room again: a queue of lesson runs drains in tens of seconds.
+const retryAfterQueue = 30
+
 // bearerHint tells an HTTP client how to present a run's control token:
 // the domain's refusal says only that the token is needed.
 const bearerHint = ": send it as Authorization: Bearer <token>"
 
 // runsError maps the run registry's refusals to HTTP, or returns nil: a
 // bad field 400, no control token 403, an action the run's state does not
-// allow 409, all slots taken 429 (handleError adds Retry-After), shutting
+// allow 409, all slots taken and no room in the queue 429 (handleError adds Retry-After), shutting
 // down 503. It adds what only HTTP can say, such as where the token goes.
 func runsError(err error) *apiError {
 	var fe *lessons.FieldError
@@ -78,9 +84,9 @@ func runsError(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Msg: fe.Msg, Field: fe.Field}
 	case errors.Is(err, runs.ErrForbidden):
 		return &apiError{Status: http.StatusForbidden, Msg: err.Error() + bearerHint}
-	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused):
+	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused), errors.Is(err, runs.ErrQueued), errors.Is(err, runs.ErrNoRoom):
 		return &apiError{Status: http.StatusConflict, Msg: err.Error()}
-	case errors.Is(err, runs.ErrBusy):
+	case errors.Is(err, runs.ErrBusy), errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrFairShare):
 		return &apiError{Status: http.StatusTooManyRequests, Msg: err.Error()}
 	case errors.Is(err, runs.ErrClosed):
 		return &apiError{Status: http.StatusServiceUnavailable, Msg: err.Error()}

@@ -56,6 +56,8 @@ type progressMsg struct {
 	pipeline.ProgressView
 	State  runs.State `json:"state"`
 	Paused bool       `json:"paused"`
+	// QueuePosition: a queued run's runs ahead of it.
+	QueuePosition *int `json:"queue_position,omitempty"`
 }
 
 type runMsg struct {
@@ -77,7 +79,7 @@ func (f *feed) loop() {
 	t := time.NewTicker(frameEvery)
 	defer t.Stop()
 	var last pipeline.ProgressView
-	lastPaused := false
+	lastPaused, lastState, lastPos := false, runs.State(""), -1
 	for {
 		select {
 		case <-t.C:
@@ -88,9 +90,14 @@ func (f *feed) loop() {
 		st := f.run.Status()
 		// A pause changes no count, and is news all the same: the pages
 		// offer the time slider while a run is paused.
-		if p := st.Progress; p != last || st.Paused != lastPaused || finished {
-			last, lastPaused = p, st.Paused
-			f.append(mustJSON(progressMsg{Type: "progress", ProgressView: p, State: st.State, Paused: st.Paused}))
+		// So is a queued run's move up the queue, and its start.
+		pos := -1
+		if st.QueuePosition != nil {
+			pos = *st.QueuePosition
+		}
+		if p := st.Progress; p != last || st.Paused != lastPaused || st.State != lastState || pos != lastPos || finished {
+			last, lastPaused, lastState, lastPos = p, st.Paused, st.State, pos
+			f.append(mustJSON(progressMsg{Type: "progress", ProgressView: p, State: st.State, Paused: st.Paused, QueuePosition: st.QueuePosition}))
 		}
 		if finished {
 			f.append(mustJSON(runMsg{Type: "result", Run: st}))

@@ -101,7 +101,7 @@ func FuzzRunRequest(f *testing.F) {
 		if compare {
 			path, fields = "/api/compare", compareFields
 		}
-		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+		req := labRequest(http.MethodPost, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		a.ServeHTTP(rec, req)

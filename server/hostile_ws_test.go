@@ -646,7 +646,7 @@ func TestNoBrokerFromRequests(t *testing.T) {
 	}
 
 	// In the query and the headers: ignored.
-	req := httptest.NewRequest("POST", "/api/runs?brokers=10.0.0.1:9092&bootstrap_servers=10.0.0.1:9092",
+	req := labRequest("POST", "/api/runs?brokers=10.0.0.1:9092&bootstrap_servers=10.0.0.1:9092",
 		strings.NewReader(`{"guarantee":"at-most-once","fault":"none","messages":10}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Kafka-Brokers", "10.0.0.1:9092")

@@ -26,6 +26,15 @@ import (
 // disconnected and the broker closed within it.
 const shutdownWait = 5 * time.Second
 
+// lightPerSlot is how many light runs (a lesson's deposits at 50 ms or
+// slower, or a run of at most 100) share one full-speed slot: with the
+// default 4 slots, 40 lesson runs at once. Each still has a producer, a
+// consumer-group member and an auditor; the embedded broker's group
+// session timeout is 1 s, so on two starved cores (BenchmarkClass, 300
+// students, at 100 lesson runs at once) members missed heartbeats and
+// were dropped from their groups. The rest wait in the queue.
+const lightPerSlot = 10
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -63,8 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tuning.SessionTimeout = cmp.Or(cfg.SessionTimeout, 6*time.Second)
 	}
 	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
-		runs.Config{MaxConcurrent: cfg.MaxConcurrent})
+		runs.Config{MaxConcurrent: cfg.MaxConcurrent, LightPerSlot: lightPerSlot, MaxQueue: cfg.MaxQueue})
 	app := newApp(b, registry, lessons)
+	app.hosts.public = cfg.PublicURL
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

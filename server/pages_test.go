@@ -19,7 +19,7 @@ import (
 
 func getPage(t *testing.T, h http.Handler, path string, header ...string) (*httptest.ResponseRecorder, *goquery.Document) {
 	t.Helper()
-	req := httptest.NewRequest("GET", path, nil)
+	req := labRequest("GET", path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

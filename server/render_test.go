@@ -23,7 +23,7 @@ func TestFailedRenderIs500(t *testing.T) {
 	})
 	a.GET("/broken", func(c echo.Context) error { return render(c, http.StatusOK, broken) })
 	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", "/broken", nil))
+	a.ServeHTTP(rec, labRequest("GET", "/broken", nil))
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500: %s", rec.Code, rec.Body)
 	}

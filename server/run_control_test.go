@@ -17,7 +17,7 @@ import (
 
 func post(t *testing.T, h http.Handler, path, token, body string) (*httptest.ResponseRecorder, map[string]any) {
 	t.Helper()
-	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req := labRequest("POST", path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -130,7 +130,7 @@ func TestControlRefusals(t *testing.T) {
 	}
 	// The join code leads to the run's page.
 	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", strings.ToLower(out2(t, a, id)), nil))
+	a.ServeHTTP(rec, labRequest("GET", strings.ToLower(out2(t, a, id)), nil))
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/runs/"+id {
 		t.Fatalf("join: %d %q", rec.Code, rec.Header().Get("Location"))
 	}

@@ -14,12 +14,13 @@ import (
 // these four methods and not on how runs.Registry keeps its runs (and a
 // test may hand them any registry that answers these).
 type Runs interface {
-	// Start starts one run, or returns a *runs.FieldError, runs.ErrBusy
-	// or runs.ErrClosed.
+	// Start starts or queues one run, or returns a *runs.FieldError,
+	// runs.ErrBusy, runs.ErrQueueFull, runs.ErrFairShare or
+	// runs.ErrClosed.
 	Start(req runs.Request) (*runs.Run, error)
-	// Compare starts one run per guarantee under the same fault, all or
-	// none.
-	Compare(fault lessons.FaultID, messages *int) (map[lessons.GuaranteeID]*runs.Run, error)
+	// Compare starts or queues one run per guarantee under the same
+	// fault, all or none, for client.
+	Compare(fault lessons.FaultID, messages *int, client string) (map[lessons.GuaranteeID]*runs.Run, error)
 	Get(id string) (*runs.Run, bool)
 	Join(code string) (*runs.Run, bool)
 }

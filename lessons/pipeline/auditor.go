@@ -26,13 +26,23 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 		c.Sent(i+1, o)
 	}
 	var res Result
-	err := readAll(ctx, r.env.Brokers, r.Names.Input, r.endOffset.Load(), kgo.ReadCommitted(), func(rec *kgo.Record) {
+	inputEnd := r.endOffset.Load()
+	visible := map[int64]bool{} // a drawn run's input offsets read_committed readers see
+	err := readAll(ctx, r.env.Brokers, r.Names.Input, inputEnd, kgo.ReadCommitted(), func(rec *kgo.Record) {
 		if _, ok := deposit.ParseID(string(rec.Key)); ok {
 			res.InLog++
+		}
+		if r.drawn() {
+			visible[rec.Offset] = true
 		}
 	})
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", r.Names.Input, err)
+	}
+	if r.drawn() {
+		if err := r.drawAbortedInput(ctx, inputEnd, visible); err != nil {
+			return res, fmt.Errorf("reading %s read_uncommitted: %w", r.Names.Input, err)
+		}
 	}
 	ledgerEnd, err := r.writeEnd(ctx, r.Names.Ledger)
 	if err != nil {
@@ -107,6 +117,26 @@ func (r *Run) drawLedger(committed, aborted map[int64][]byte) {
 		b.Add(trace.Event{Actor: trace.Ledger, Kind: trace.Record, Topic: r.Names.Ledger, Offset: o, Deposit: seq, Aborted: !ok})
 	}
 	b.Emit()
+}
+
+// drawAbortedInput puts on a drawn run's trace the deposit records of the
+// input topic that read_committed readers never see: a transactional
+// producer's aborted batches. They stay in the log, each at its offset,
+// until retention deletes them; a read_committed processor skips them
+// (the broker's aborted-transaction index tells it which), a
+// read_uncommitted one does not. Control records (commit and abort markers)
+// are returned by neither read. visible holds the offsets read_committed
+// returned; a drawn run's input is a few hundred records, so reading it
+// once more costs little.
+func (r *Run) drawAbortedInput(ctx context.Context, end int64, visible map[int64]bool) error {
+	b := r.Log.Batch()
+	err := readAll(ctx, r.env.Brokers, r.Names.Input, end, kgo.ReadUncommitted(), func(rec *kgo.Record) {
+		if seq, ok := deposit.ParseID(string(rec.Key)); ok && !visible[rec.Offset] {
+			b.Add(trace.Event{Actor: trace.Broker, Kind: trace.Record, Topic: r.Names.Input, Offset: rec.Offset, Deposit: seq, Aborted: true})
+		}
+	})
+	b.Emit()
+	return err
 }
 
 // explain puts one audit event per anomalous deposit on the trace (capped

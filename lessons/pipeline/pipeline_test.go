@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
@@ -281,5 +284,88 @@ func TestWatermarksAreDrawn(t *testing.T) {
 	// nothing left open.
 	if n == 0 || last.Offset < 12 || *last.LSO != last.Offset {
 		t.Fatalf("%d watermark events, the last %d (LSO %d): want at least 12, the LSO caught up", n, last.Offset, *last.LSO)
+	}
+}
+
+// TestInputIsDrawnWithItsAbortedBatches: a transactional producer's aborted
+// batch stays in the input topic, hidden from read_committed readers; a
+// drawn run's trace shows each of its records, at its offset, marked
+// aborted, and the processor (read_committed) never fetched it. The lab's
+// produce faults never make the exactly-once producer abort (its
+// idempotent retries succeed within the open transaction), so the test
+// aborts a transaction on the run's input itself, as a producer whose
+// retries ran out would, while the run is producing.
+func TestInputIsDrawnWithItsAbortedBatches(t *testing.T) {
+	spec := Spec{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 20,
+		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
+	r, err := New(testEnv, spec, NewPacer(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() { res, err := r.Execute(ctx); done <- outcome{res, err} }()
+
+	// Once the run's producer has written to the input, a batch of two
+	// deposits, aborted.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testEnv.Brokers...), kgo.DefaultProduceTopic(r.Names.Input),
+		kgo.TransactionalID(r.Names.ProducerTxnID+".aborted"), kgo.RecordRetries(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for r.Progress.Acked.Load() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the run acknowledged no deposit in 60 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	abortedIDs := []string{"d-000003", "d-000004"}
+	for _, id := range abortedIDs {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(id), Value: []byte(`{"deposit":"` + id + `","amount":1}`)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	out := <-done
+	if out.err != nil {
+		t.Fatal(out.err)
+	}
+	if out.res.Verdict != checker.Held || out.res.InLog != 20 {
+		t.Fatalf("verdict %s, %d deposits in the log read_committed: the aborted batch was seen", out.res.Verdict, out.res.InLog)
+	}
+	events, _ := r.Log.Snapshot()
+	fetched, aborted := map[int64]bool{}, map[int64]string{}
+	for _, e := range events {
+		switch {
+		case e.Kind == trace.Fetch:
+			fetched[e.Offset] = true
+		case e.Kind == trace.Record && e.Actor == trace.Broker:
+			if !e.Aborted || e.Topic != r.Names.Input {
+				t.Fatalf("an input record event that is not an aborted record of %s: %+v", r.Names.Input, e)
+			}
+			aborted[e.Offset] = e.ID
+		}
+	}
+	var ids []string
+	for o, id := range aborted {
+		if fetched[o] {
+			t.Errorf("offset %d (%s): aborted, yet the read_committed processor fetched it", o, id)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, abortedIDs) {
+		t.Errorf("aborted input records drawn: %v, want %v", aborted, abortedIDs)
 	}
 }

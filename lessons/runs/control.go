@@ -33,13 +33,17 @@ type Control struct {
 }
 
 // Apply checks token and performs c. It returns a *lessons.FieldError for a bad
-// action, ErrForbidden, or ErrFinished.
+// action, ErrForbidden, ErrFinished, ErrQueued, or ErrNoRoom for a pace
+// that would make a light run a full-speed one when no slot is free.
 func (r *Run) Apply(token string, c Control) error {
-	if subtle.ConstantTimeCompare([]byte(token), []byte(r.token)) != 1 {
+	if !r.holds(token) {
 		return ErrForbidden
 	}
 	if r.Finished() {
 		return ErrFinished
+	}
+	if r.QueuePosition() >= 0 {
+		return ErrQueued
 	}
 	p := r.Pipeline.Pacer
 	switch c.Action {
@@ -56,6 +60,11 @@ func (r *Run) Apply(token string, c Control) error {
 		if err := lessons.CheckPace(c.PaceMs); err != nil {
 			return err
 		}
+		if *c.PaceMs < LightPaceMs {
+			if err := r.reg.speedUp(r); err != nil {
+				return err
+			}
+		}
 		p.SetPace(time.Duration(*c.PaceMs) * time.Millisecond)
 	case "fault":
 		if err := lessons.CheckInjectable(c.Fault); err != nil {
@@ -68,6 +77,11 @@ func (r *Run) Apply(token string, c Control) error {
 		return &lessons.FieldError{Field: "action", Msg: fmt.Sprintf("unknown action %q: use %s", c.Action, actionList)}
 	}
 	return nil
+}
+
+// holds reports whether token is the run's control token.
+func (r *Run) holds(token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(r.token)) == 1
 }
 
 // Token is the run's control token: given once, to whoever started it.

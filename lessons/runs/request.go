@@ -16,4 +16,7 @@ type Request struct {
 	// StartPaused starts the run paused, so a step-through begins at the
 	// first deposit.
 	StartPaused bool `json:"start_paused"`
+	// Client is who asks (the HTTP client's address), for the queue's
+	// fair share; never read from a request body.
+	Client string `json:"-"`
 }

@@ -1,5 +1,5 @@
-// Package runs keeps the lab's runs: it starts them within the concurrency
-// bound, gives each a deadline, reports their state, keeps a finished run's
+// Package runs keeps the lab's runs: it starts them within the work budget
+// (queue.go), queues those that do not fit, gives each a deadline, reports their state, keeps a finished run's
 // topics for a while so a learner can inspect them, then deletes them.
 package runs
 
@@ -17,7 +17,8 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 )
 
-// ErrBusy is returned when the concurrent-run bound is reached.
+// ErrBusy is returned when the concurrent-run bound is reached and the
+// registry keeps no queue.
 var ErrBusy = errors.New("too many runs at once: wait for one to finish and try again")
 
 // ErrClosed is returned once the registry is shutting down.
@@ -35,8 +36,17 @@ const (
 
 // Config bounds the registry.
 type Config struct {
-	MaxConcurrent int           // runs at once; more get ErrBusy
-	Retention     time.Duration // how long a finished run and its topics are kept
+	// MaxConcurrent is the full-speed runs at once: the CPU-bound budget
+	// (queue.go says what a run costs).
+	MaxConcurrent int
+	// LightPerSlot is how many light runs share one full-speed slot; 0
+	// means 1: every run takes a whole slot.
+	LightPerSlot int
+	// MaxQueue bounds the runs waiting for room, each client holding at
+	// most a quarter of it; 0 keeps no queue: a run that does not fit
+	// gets ErrBusy.
+	MaxQueue  int
+	Retention time.Duration // how long a finished run and its topics are kept
 	// MaxKept bounds the finished runs kept at once: past it the oldest is
 	// forgotten (and its topics deleted) before its retention ends, so a
 	// client starting tiny runs in a loop cannot exhaust memory.
@@ -59,14 +69,23 @@ type Registry struct {
 	runs   map[string]*Run
 	joins  map[string]*Run // join code → presenter run
 	kept   []*Run          // finished runs, oldest first
-	active int
-	closed bool
+	active int             // runs running
+	used   int             // budget units the running runs take
+	queue  []*Run          // runs waiting for room, first come first
+	// waiting counts each client's queued runs; queuedDeposits sums
+	// theirs (see maxQueuedDeposits).
+	waiting        map[string]int
+	queuedDeposits int
+	closed         bool
 }
 
 // New returns a registry running pipelines in env.
 func New(env pipeline.Env, cfg Config) *Registry {
 	if cfg.MaxConcurrent < 1 {
 		cfg.MaxConcurrent = 4
+	}
+	if cfg.LightPerSlot < 1 {
+		cfg.LightPerSlot = 1
 	}
 	if cfg.Retention <= 0 {
 		cfg.Retention = 10 * time.Minute
@@ -78,7 +97,7 @@ func New(env pipeline.Env, cfg Config) *Registry {
 		cfg.Deadline = deadline
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Registry{env: env, cfg: cfg, ctx: ctx, cancel: cancel, runs: map[string]*Run{}, joins: map[string]*Run{}}
+	return &Registry{env: env, cfg: cfg, ctx: ctx, cancel: cancel, runs: map[string]*Run{}, joins: map[string]*Run{}, waiting: map[string]int{}}
 }
 
 // Run is one run and its live handles.
@@ -89,32 +108,40 @@ type Run struct {
 	Done     chan struct{} // closed when the run is done or failed
 	token    string
 	joinCode string
+	reg      *Registry
+	client   string // who asked for it, for the queue's fair share
+	cost     int    // budget units it takes while it runs; guarded by reg.mu
+	queuedAt time.Time
 
 	mu       sync.Mutex
 	state    State
 	err      string
 	result   *pipeline.Result
 	finished time.Time
+	waited   time.Duration // in the queue
+	started  time.Time
+	cancel   context.CancelCauseFunc // set when it starts
 }
 
-// Start validates req and starts its run, or returns a *lessons.FieldError,
-// ErrBusy or ErrClosed.
+// Start validates req and starts its run, or queues it if it does not fit
+// (state Queued), or returns a *lessons.FieldError, ErrBusy, ErrQueueFull,
+// ErrFairShare or ErrClosed.
 func (g *Registry) Start(req Request) (*Run, error) {
-	runs, err := g.start([]Request{req})
+	runs, err := g.start([]Request{req}, req.Client)
 	if err != nil {
 		return nil, err
 	}
 	return runs[0], nil
 }
 
-// Compare starts one run per guarantee under the same fault and size, all
-// or none.
-func (g *Registry) Compare(fault lessons.FaultID, messages *int) (map[lessons.GuaranteeID]*Run, error) {
+// Compare starts (or queues, one after the other) one run per guarantee
+// under the same fault and size, all or none.
+func (g *Registry) Compare(fault lessons.FaultID, messages *int, client string) (map[lessons.GuaranteeID]*Run, error) {
 	var reqs []Request
 	for _, gu := range lessons.Guarantees() {
 		reqs = append(reqs, Request{RunParams: lessons.RunParams{Guarantee: gu.ID, Fault: fault, Messages: messages}})
 	}
-	runs, err := g.start(reqs)
+	runs, err := g.start(reqs, client)
 	if err != nil {
 		return nil, err
 	}
@@ -125,19 +152,22 @@ func (g *Registry) Compare(fault lessons.FaultID, messages *int) (map[lessons.Gu
 	return out, nil
 }
 
-func (g *Registry) start(reqs []Request) ([]*Run, error) {
+func (g *Registry) start(reqs []Request, client string) ([]*Run, error) {
+	cost, deposits := 0, 0
 	for i := range reqs {
 		if err := reqs[i].Validate(); err != nil {
 			return nil, err
 		}
+		cost += g.cost(reqs[i])
+		deposits += *reqs[i].Messages
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return nil, ErrClosed
 	}
-	if g.active+len(reqs) > g.cfg.MaxConcurrent {
-		return nil, ErrBusy
+	if err := g.admitLocked(client, len(reqs), cost, deposits); err != nil {
+		return nil, err
 	}
 	var out []*Run
 	for _, req := range reqs {
@@ -152,7 +182,8 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 		if req.StartPaused {
 			p.Pacer.Pause()
 		}
-		r := &Run{ID: id, Request: req, Pipeline: p, Done: make(chan struct{}), state: Queued, token: newToken()}
+		r := &Run{ID: id, Request: req, Pipeline: p, Done: make(chan struct{}), state: Queued, token: newToken(),
+			reg: g, client: client, cost: g.cost(req)}
 		if req.Presenter {
 			for r.joinCode == "" || g.joins[r.joinCode] != nil {
 				r.joinCode = newJoinCode()
@@ -165,10 +196,9 @@ func (g *Registry) start(reqs []Request) ([]*Run, error) {
 		if r.joinCode != "" {
 			g.joins[r.joinCode] = r
 		}
-		g.active++
-		g.wg.Add(1)
-		go g.execute(r)
+		g.enqueueLocked(r)
 	}
+	g.dispatchLocked()
 	return out, nil
 }
 
@@ -216,12 +246,14 @@ func watchDeadline(ctx context.Context, cancel context.CancelCauseFunc, p *pipel
 	}
 }
 
-func (g *Registry) execute(r *Run) {
+// execute runs r, which dispatchLocked has started with ctx.
+func (g *Registry) execute(ctx context.Context, r *Run) {
 	defer g.wg.Done()
-	ctx, cancel := context.WithCancelCause(g.ctx)
+	r.mu.Lock()
+	cancel := r.cancel
+	r.mu.Unlock()
 	defer cancel(nil)
 	go watchDeadline(ctx, cancel, r.Pipeline.Pacer, g.cfg.Deadline(r.Request))
-	r.setState(Running)
 	res, err := r.Pipeline.Execute(ctx)
 	var over *overrun
 	switch {
@@ -230,10 +262,22 @@ func (g *Registry) execute(r *Run) {
 		err = errors.New("the lab shut down while this run was in flight")
 	case errors.As(context.Cause(ctx), &over):
 		err = over
+	case errors.Is(context.Cause(ctx), errCancelled):
+		err = errCancelled
 	}
 	r.finish(res, err)
 	g.mu.Lock()
 	g.active--
+	g.used -= r.cost
+	g.dispatchLocked()
+	g.mu.Unlock()
+	g.keep(r)
+}
+
+// keep keeps a finished run for its retention, forgetting the oldest kept
+// run early past MaxKept.
+func (g *Registry) keep(r *Run) {
+	g.mu.Lock()
 	g.kept = append(g.kept, r)
 	var evict *Run
 	if len(g.kept) > g.cfg.MaxKept {
@@ -290,12 +334,24 @@ func (g *Registry) Active() int {
 	return g.active
 }
 
-// Shutdown stops taking runs, cancels the running ones and waits for them
-// to end, or for ctx.
+// Queued is the number of runs waiting in the queue.
+func (g *Registry) Queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.queue)
+}
+
+// Shutdown stops taking runs, ends the queued ones, cancels the running
+// ones and waits for them to end, or for ctx.
 func (g *Registry) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closed = true
+	queued := g.queue
+	g.queue, g.waiting, g.queuedDeposits = nil, map[string]int{}, 0
 	g.mu.Unlock()
+	for _, r := range queued {
+		r.finish(pipeline.Result{}, errors.New("the lab shut down before this run started"))
+	}
 	g.cancel()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
@@ -305,12 +361,6 @@ func (g *Registry) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func (r *Run) setState(s State) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.state = s
 }
 
 func (r *Run) finish(res pipeline.Result, err error) {
@@ -342,6 +392,9 @@ type Status struct {
 	Result    *pipeline.Result      `json:"result"`
 	Presenter bool                  `json:"presenter"`
 	Join      string                `json:"join,omitempty"`
+	// QueuePosition is, for a queued run only, how many runs are ahead
+	// of it.
+	QueuePosition *int `json:"queue_position,omitempty"`
 	// Settings, Claim and Level are a custom run's (preset custom).
 	Settings *lessons.Settings   `json:"settings,omitempty"`
 	Claim    lessons.GuaranteeID `json:"claim,omitempty"`
@@ -350,6 +403,7 @@ type Status struct {
 
 // Status returns a consistent copy of the run's state.
 func (r *Run) Status() Status {
+	pos := r.QueuePosition() // before r.mu: the registry's lock comes first
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := Status{
@@ -364,6 +418,9 @@ func (r *Run) Status() Status {
 	if r.err != "" {
 		e := r.err
 		s.Error = &e
+	}
+	if r.state == Queued && pos >= 0 {
+		s.QueuePosition = &pos
 	}
 	return s
 }

@@ -80,14 +80,14 @@ func TestRetentionDeletesTopics(t *testing.T) {
 
 func TestCompareStartsAllOrNone(t *testing.T) {
 	g := newRegistry(t, Config{MaxConcurrent: 2})
-	if _, err := g.Compare(lessons.NoFault, intp(10)); !errors.Is(err, ErrBusy) {
+	if _, err := g.Compare(lessons.NoFault, intp(10), ""); !errors.Is(err, ErrBusy) {
 		t.Fatalf("three runs on two slots: %v", err)
 	}
 	if g.Active() != 0 {
 		t.Fatal("a refused compare must start nothing")
 	}
 	g = newRegistry(t, Config{MaxConcurrent: 3})
-	started, err := g.Compare(lessons.ProduceAckLost, intp(50))
+	started, err := g.Compare(lessons.ProduceAckLost, intp(50), "")
 	if err != nil || len(started) != 3 {
 		t.Fatalf("compare: %v %v", started, err)
 	}

@@ -290,6 +290,15 @@ var texts = map[Lang]map[string]string{
 		"predict.guess":     "you said",
 		"predict.outcome":   "the run",
 		"predict.skipped":   "no guess",
+
+		// The run queue (issue 15): a run waits when the lab is busy.
+		"trace.queued": "Queued, {n} ahead: the lab is busy, and this run starts by itself when its turn comes.",
+		"error.full":   "The lab is full right now: every run slot is taken and the queue of waiting runs is full too. Try again in a minute.",
+		// The picture: a producer's aborted batch in the input topic (issue 11).
+		"pic.aborted.input":          "aborted batch: the producer's transaction was aborted, so read_committed readers skip this record",
+		"pic.show.uncommitted.input": "Show read_uncommitted too ({in} aborted records in the input, {n} aborted credits)",
+		"pic.flowing":                "Deposits are flowing: the producer sends each one, the processor credits it in the ledger.",
+		"pic.abort.producer":         "The producer aborted its transaction: the batch stays in the input topic, and read_committed readers skip it.",
 	},
 	Korean: {
 		"site.name":                     "Kafka 전달 보장 실습실",
@@ -524,5 +533,14 @@ var texts = map[Lang]map[string]string{
 		"predict.guess":     "예측",
 		"predict.outcome":   "실행 결과",
 		"predict.skipped":   "예측 안 함",
+
+		// 실행 대기열 (issue 15): 실습실이 바쁘면 실행이 기다립니다.
+		"trace.queued": "대기 중: 앞에 실행 {n}개가 있습니다. 실습실이 바빠 차례를 기다리며, 차례가 오면 저절로 시작합니다.",
+		"error.full":   "지금은 실습실이 가득 찼습니다. 실행 자리가 모두 차 있고 대기열도 가득 찼습니다. 1분 뒤에 다시 시도하세요.",
+		// The picture: a producer's aborted batch in the input topic (issue 11).
+		"pic.aborted.input":          "중단된 배치: 프로듀서의 트랜잭션이 중단(abort)되어 read_committed 컨슈머는 이 레코드를 건너뜁니다",
+		"pic.show.uncommitted.input": "read_uncommitted로도 보기 (입력 토픽의 중단된 레코드 {in}건, 중단된 반영 {n}건)",
+		"pic.flowing":                "입금이 흐르는 중입니다. 프로듀서가 보내고, 처리기가 원장에 반영합니다.",
+		"pic.abort.producer":         "프로듀서가 트랜잭션을 중단(abort)했습니다. 배치는 입력 토픽에 남지만 read_committed 컨슈머는 건너뜁니다.",
 	},
 }

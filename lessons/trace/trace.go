@@ -49,7 +49,9 @@ const (
 	// Record is a record of the ledger as the auditor read it back after
 	// the run, in offset order, for runs small enough to be drawn: Aborted
 	// marks one written in a transaction the broker aborted, which
-	// read_committed readers never see.
+	// read_committed readers never see. With actor Broker, it is a deposit
+	// record of the input topic such a reader never sees: a transactional
+	// producer's aborted batch (Aborted always set).
 	Record Kind = "record"
 	// Watermarks is the input topic's high watermark (Offset: the offset
 	// its next record gets) and last stable offset (LSO: below it no
@@ -157,6 +159,11 @@ func New() *Log {
 		start: time.Now(),
 	}
 }
+
+// StartClock restarts the log's clock: a run that waited in a queue counts
+// its events' time from when it started, not from when it was asked for.
+// It must be called before the run emits anything or starts its goroutines.
+func (l *Log) StartClock() { l.start = time.Now() }
 
 // Emit stamps e with the next sequence number and the run's clock and keeps
 // it within the log's bounds.

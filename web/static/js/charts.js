@@ -14,7 +14,10 @@ function svg(tag, attrs = {}, text) {
   return n;
 }
 
-const fmt = (n) => Number(n).toLocaleString();
+// fmt groups a count's digits by thousands (1,000,000: the same in Korean
+// and English). Not toLocaleString: its first call loads the locale's data,
+// a task of a few hundred ms on a busy machine (the budget: TestBrowserBudget).
+const fmt = (n) => String(n).replace(/^-?\d+/, (d) => d.replace(/\B(?=(\d{3})+$)/g, ","));
 
 // bars draws a labelled bar chart: each bar its label and value and, for
 // a distribution (share), its share of the whole.

@@ -56,7 +56,7 @@ form.addEventListener("submit", async (ev) => {
   try {
     created = await startRun("/api/compare", { fault: f.get("fault"), messages: Number(f.get("messages")) });
   } catch (err) {
-    errorBox.textContent = `${t["error.start"]} ${err.message}`;
+    errorBox.textContent = err.status === 429 ? t["error.full"] : `${t["error.start"]} ${err.message}`;
     errorBox.hidden = false;
     return;
   }

@@ -13,7 +13,11 @@ export async function postJSON(path, body, headers = {}) {
     body: JSON.stringify(body),
   });
   const out = await resp.json().catch(() => ({ error: resp.statusText }));
-  if (!resp.ok) throw new Error(out.error || resp.statusText);
+  if (!resp.ok) {
+    const err = new Error(out.error || resp.statusText);
+    err.status = resp.status; // 429: the lab is full, the page says so in its own words
+    throw err;
+  }
   return out;
 }
 

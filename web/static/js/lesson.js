@@ -55,7 +55,7 @@ async function run(req) {
   try {
     created = await startRun("/api/runs", req);
   } catch (err) {
-    errorBox.textContent = `${t["error.start"]} ${err.message}`;
+    errorBox.textContent = err.status === 429 ? t["error.full"] : `${t["error.start"]} ${err.message}`;
     errorBox.hidden = false;
     return;
   }

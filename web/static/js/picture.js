@@ -25,8 +25,12 @@ export class Model {
     this.instances = new Map(); // name -> {gen, epoch, state, after, fencedBy}
     this.credits = []; // ledger credits as they became visible: {id, instance}
     this.records = []; // the ledger as read back after the run: {offset, id, aborted}
+    this.abortedInput = new Map(); // input offset -> id: a producer's aborted batch, read back after the run
     this.moment = null; // the latest key moment: {key, args}
     this.lastCredited = new Map(); // instance -> highest input offset it credited
+    // How often the producer's, the log's and the ledger's cells changed: a
+    // band whose cells no event changed is not walked again.
+    this.rev = { p: 0, l: 0, c: 0 };
   }
 
   deposit(id) {
@@ -54,6 +58,10 @@ export class Model {
     const isDeposit = id.startsWith("d-");
     const d = isDeposit ? this.deposit(id) : null;
     if (d) d.history.push(e);
+    const band = { send: "p", ack: "p", retry: "p", error: "p", fault: "p", fetch: "l", credit: "c", record: e.actor === "broker" ? "l" : "c" }[e.kind];
+    if (band) this.rev[band]++;
+    // A failed deposit's cell says whether it reached the log after all.
+    if (d?.failed && (e.kind === "fetch" || e.kind === "credit")) this.rev.p++;
     switch (e.kind) {
       case "send":
         d.sent = true;
@@ -120,10 +128,11 @@ export class Model {
         this.moment = { key: "pic.restart", instance: e.instance, offset: this.committed };
         break;
       case "txn-abort":
-        this.moment = { key: "pic.abort", instance: e.instance };
+        this.moment = { key: e.actor === "producer" ? "pic.abort.producer" : "pic.abort", instance: e.instance };
         break;
       case "record":
-        this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
+        if (e.actor === "broker") this.abortedInput.set(e.offset, id);
+        else this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
         break;
       case "run":
         if (e.actor === "auditor" && (e.detail || "").startsWith("verdict")) this.moment = { key: "pic.audited" };
@@ -178,6 +187,19 @@ function svg(tag, attrs = {}, text) {
 // Sizes in the SVG's own units: a cell, the gap between cells, a row of
 // cells, a band's heading.
 const CELL = 30, GAP = 4, ROW = 34, HEAD = 20;
+// centre is where a deposit in flight is drawn on a cell at p, in a band
+// whose cells start at top.
+// A token sits on a cell's lower edge, under its label.
+const centre = (p, top) => ({ x: p.x + CELL / 2, y: top + p.y + ROW - 8 });
+// A frame of a run drawn live builds at most BUILDS boxes (a new box costs
+// more than all the changes to the kept ones); the rest wait for the next
+// frames. Each is a clone of BOX (one call where building it is a dozen):
+// its label, a badge in its corner for a second (third…) credit or write
+// (×2, ↻2…), a strike-through shown on aborted records, and its title.
+const BUILDS = 8;
+const BOX = svg("g");
+BOX.append(svg("rect", { width: CELL, height: ROW - 8, rx: 3 }), svg("text", { x: CELL / 2, y: 17, "text-anchor": "middle" }),
+  svg("text", { x: CELL - 1, y: 7, "text-anchor": "end", class: "badge" }), svg("line", { x1: 2, y1: 13, x2: CELL - 2, y2: 13, class: "strike" }), svg("title"));
 
 // Picture draws a run's Model and keeps it up to date.
 export class Picture {
@@ -201,8 +223,22 @@ export class Picture {
     // One layer per band (producer, log, credits), moved as a whole when
     // a band above it grows, so its boxes keep their own coordinates.
     this.layers = { p: svg("g"), l: svg("g"), c: svg("g") };
-    this.boxes = new Map(); // key -> {g, state}
-    this.svg.append(this.chrome, ...Object.values(this.layers));
+    this.boxes = new Map(); // key -> {g, and what it shows: pos, klass, label…}
+    this.walked = {}; // band -> what its cells showed when last walked
+    this.ledger = []; // the ledger's cells as last walked
+    // The chrome's parts (headings, pointers, instances…), kept like the
+    // boxes: a frame rebuilds only those whose state changed.
+    this.parts = new Map(); // key -> {node, state}
+    this.shown = []; // the chrome's nodes, in order, as last drawn
+    // Deposits in flight, over everything (flight.js), in the SVG's own
+    // coordinates; its module loads only for a reader who did not ask for
+    // less motion.
+    this.flying = svg("g", { class: "flight", "aria-hidden": "true" });
+    this.flight = null;
+    this.svg.append(this.chrome, ...Object.values(this.layers), this.flying);
+    if (!matchMedia("(prefers-reduced-motion: reduce)").matches) {
+      import("./flight.js").then(({ Flight }) => { this.flight = new Flight(this.flying); });
+    }
     this.caption = document.createElement("figcaption");
     this.caption.className = "caption";
     this.caption.setAttribute("aria-live", "polite");
@@ -230,6 +266,7 @@ export class Picture {
     this.history.className = "history";
     this.history.dataset.testid = "history";
     this.history.hidden = true;
+    this.history.start = 0; // its first item is its heading, unnumbered
     this.root.append(tools, this.svg, this.caption, this.history);
     this.svg.addEventListener("click", (ev) => this.follow(ev.target.closest("[data-id]")?.dataset.id || ""));
     this.svg.addEventListener("keydown", (ev) => {
@@ -243,6 +280,9 @@ export class Picture {
     // after the last frame's changes would make the browser lay out again.
     this.width = Math.max(320, this.root.clientWidth || 900);
     new ResizeObserver(([entry]) => {
+      // 0 while the picture is not laid out (hidden; or, for a moment, while
+      // Chromium takes a screenshot): nothing to redraw for.
+      if (!entry.contentRect.width) return;
       const w = Math.max(320, Math.floor(entry.contentRect.width));
       if (w !== this.width) { this.width = w; this.schedule(); }
     }).observe(this.root);
@@ -257,6 +297,8 @@ export class Picture {
     if (live) {
       if (!this.slider.hidden) this.slider.value = this.slider.max;
       this.model.apply(e);
+      // Only a run being watched live moves: a moment looked back at is a state.
+      if (this.flight && this.slider.hidden && !this.result) this.flight.event(e);
       this.schedule();
     }
   }
@@ -267,7 +309,10 @@ export class Picture {
     this.slider.max = String(this.events.length);
     this.slider.value = String(this.events.length);
     this.slider.hidden = this.events.length === 0;
-    this.schedule();
+    this.flight?.clear();
+    // Whatever the frames had no time for yet, drawn now: the run's end is
+    // a moment a reader looks at, once.
+    this.draw();
   }
 
   // pause offers the slider while the run is paused, to look back; on
@@ -275,6 +320,7 @@ export class Picture {
   pause(paused) {
     if (this.result || paused === !this.slider.hidden) return;
     this.slider.hidden = !paused;
+    this.flight?.clear();
     if (paused) {
       this.slider.max = String(this.events.length);
       this.slider.value = String(this.events.length);
@@ -285,7 +331,9 @@ export class Picture {
 
   // seek rebuilds the picture as it was after the first n events.
   seek(n) {
+    this.flight?.clear();
     this.model = new Model();
+    this.walked = {};
     for (const e of this.events.slice(0, n)) this.model.apply(e);
     this.draw();
   }
@@ -298,61 +346,130 @@ export class Picture {
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+    requestAnimationFrame(() => {
+      this.pending = false;
+      const began = performance.now();
+      this.draw(BUILDS);
+      // User Timing: what an animation frame of the picture costs, and how
+      // many boxes it built (the budget test reads both).
+      performance.measure("picture.draw", { start: began, detail: BUILDS - Math.max(this.builds, 0) });
+    });
   }
 
-  draw() {
-    const began = performance.now();
+  // draw redraws the picture, building at most builds boxes: a frame of a
+  // run drawn live builds a few and leaves the rest, drawn as they were, to
+  // the next frames (the budget: TestBrowserBudget); a click, the slider and
+  // the run's end draw everything at once.
+  draw(builds = Infinity) {
+    this.builds = builds;
+    this.behind = false;
     this.render();
-    // User Timing: what a frame of the picture costs (the budget test reads it).
-    performance.measure("picture.draw", { start: began });
+    if (this.behind) this.schedule();
   }
 
   render() {
     const t = this.t, m = this.model;
     const width = this.width;
     const cols = Math.max(4, Math.floor(width / (CELL + GAP)));
-    const out = svg("g");
+    // put draws a part of the chrome: kept from the last frame when its
+    // state is the same, built anew otherwise. A frame of a 200-deposit run
+    // so writes to the DOM only what changed (the budget: TestBrowserBudget).
+    const nodes = [];
+    const put = (key, state, build) => {
+      let part = this.parts.get(key);
+      if (!part || part.state !== state) {
+        part = { node: build(), state };
+        this.parts.set(key, part);
+      }
+      nodes.push(part.node);
+    };
+    const moved = (layer, top) => {
+      const tr = `translate(0,${top})`;
+      if (this.layers[layer].getAttribute("transform") !== tr) this.layers[layer].setAttribute("transform", tr);
+    };
     let y = 0, top0 = 0; // top0: where the current band's cells start
+    const geo = { cols, top: {}, instances: new Map(), ids: [] }; // where things are, for the deposits in flight
     // band writes a band's heading, its title and what configures it, and
     // starts its cells under it.
     const band = (title, sub, layer) => {
-      const h = svg("text", { x: 0, y: y + 14, class: "band" }, title);
-      if (sub) h.append(svg("tspan", { class: "sub", dx: 10 }, sub));
-      out.append(h);
+      put("band:" + title, `${y}|${sub}`, () => {
+        const h = svg("text", { x: 0, y: y + 14, class: "band" }, title);
+        if (sub) h.append(svg("tspan", { class: "sub", dx: 10 }, sub));
+        return h;
+      });
       y += HEAD;
       top0 = y;
-      if (layer) this.layers[layer].setAttribute("transform", `translate(0,${top0})`);
+      if (layer) { moved(layer, top0); geo.top[layer] = top0; }
     };
     const rows = (n) => Math.max(1, Math.ceil(n / cols));
     // Positions within a band's layer.
     const at = (i) => ({ x: (i % cols) * (CELL + GAP), y: Math.floor(i / cols) * ROW });
-    // cell draws one box: its label, and a badge in its corner for a
-    // second (third…) credit or write: ×2, ²…
-    // Boxes are kept from frame to frame by key and rebuilt only when what
-    // they show changed: a frame of a 200-deposit run touches a few.
+    // cell draws one box. A box is kept from frame to frame by key, and only what changed in
+    // it is written: a frame of a 200-deposit run writes a few attributes,
+    // and builds (clones) at most this.builds new boxes.
     const used = new Set();
-    const cell = (key, p, label, cls, id, title, badge) => {
+    const cell = (key, p, label, cls, id = "", title = "", badge = "") => {
       used.add(key);
-      const state = `${p.x},${p.y}|${cls}|${id === this.focus}|${label}|${badge || ""}|${title || ""}`;
-      const kept = this.boxes.get(key);
-      if (kept && kept.state === state) return p;
-      const g = svg("g", { class: `box ${cls}${id && id === this.focus ? " focus" : ""}`, transform: `translate(${p.x},${p.y})` });
-      if (id) {
-        g.dataset.id = id;
-        g.setAttribute("tabindex", "0");
-        g.setAttribute("role", "button");
-        // The accessible name starts with what the cell shows.
-        g.setAttribute("aria-label", `${label}${badge || ""} — ${title || id}`);
+      const focus = id !== "" && id === this.focus;
+      let b = this.boxes.get(key);
+      if (!b) {
+        if (this.builds-- <= 0) {
+          this.behind = true;
+          return;
+        }
+        const g = BOX.cloneNode(true);
+        b = { g, text: g.children[1], mark: g.children[2], tip: g.lastChild, x: NaN, y: NaN, cls: "", focus: false, label: "", badge: "", title: "", id: "" };
+        this.layers[key[0]].append(g);
+        this.boxes.set(key, b);
       }
-      g.append(svg("rect", { width: CELL, height: ROW - 8, rx: 3 }), svg("text", { x: CELL / 2, y: 17, "text-anchor": "middle" }, label));
-      if (badge) g.append(svg("text", { x: CELL - 1, y: 7, "text-anchor": "end", class: "badge" }, badge));
-      if (cls.includes("aborted")) g.append(svg("line", { x1: 2, y1: 13, x2: CELL - 2, y2: 13, class: "strike" }));
-      if (title) g.append(svg("title", {}, title));
-      if (kept) kept.g.replaceWith(g);
-      else this.layers[key[0]].append(g);
-      this.boxes.set(key, { g, state });
-      return p;
+      // Compared before anything is built: a box nothing changed in costs no
+      // string and no write.
+      const g = b.g;
+      if (b.x !== p.x || b.y !== p.y) {
+        b.x = p.x;
+        b.y = p.y;
+        g.setAttribute("transform", `translate(${p.x},${p.y})`);
+      }
+      if (b.cls !== cls || b.focus !== focus) {
+        b.cls = cls;
+        b.focus = focus;
+        g.setAttribute("class", `box ${cls}${focus ? " focus" : ""}`);
+      }
+      if (b.label === label && b.badge === badge && b.title === title && b.id === id) return;
+      if (b.label !== label) b.text.textContent = b.label = label;
+      if (b.badge !== badge) b.mark.textContent = b.badge = badge;
+      if (b.title !== title) b.tip.textContent = b.title = title;
+      if (b.id !== id) {
+        b.id = id;
+        if (id) {
+          g.dataset.id = id;
+          g.setAttribute("tabindex", "0");
+          g.setAttribute("role", "button");
+        } else {
+          delete g.dataset.id;
+          g.removeAttribute("tabindex");
+          g.removeAttribute("role");
+        }
+      }
+      // The accessible name starts with what the cell shows.
+      if (id) g.setAttribute("aria-label", `${label}${badge} — ${title || id}`);
+      else g.removeAttribute("aria-label");
+    };
+
+    // walk draws a band's cells, unless nothing they show changed since it
+    // last did: a frame then walks only the bands its events changed.
+    const skipped = new Set();
+    const walk = (band, draw) => {
+      const sig = `${m.rev[band]}|${cols}|${this.focus}|${this.view}`;
+      if (this.walked[band] === sig) {
+        skipped.add(band);
+        return;
+      }
+      const was = this.behind;
+      this.behind = false;
+      draw();
+      this.walked[band] = this.behind ? "" : sig;
+      this.behind ||= was;
     };
 
     // Producer: one cell per deposit.
@@ -362,59 +479,83 @@ export class Picture {
     band(t["trace.producer"], [r.client, r.acks && `acks=${r.acks}`, r.idempotent && t["pic.idempotent"], r.transactional && t["pic.transactional"],
       inFlight && `${t["pic.inflight"]} ${inFlight}`].filter(Boolean).join(" · "), "p");
     const ids = [...m.deposits.keys()].filter((id) => m.deposits.get(id).sent).sort();
-    ids.forEach((id, i) => {
+    geo.ids = ids;
+    walk("p", () => ids.forEach((id, i) => {
       const d = m.deposits.get(id);
       const mark = d.failed ? (d.credits || d.offsets.length ? "?" : "✗") : d.acked ? "✓" : "";
-      const cls = [d.acked ? "acked" : "sent", d.failed ? "failed" : "", d.hit ? "hit" : ""].join(" ");
+      const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}`;
       cell("p" + id, at(i), short(id) + mark, cls, id, `${id}: ${this.states(d).join(", ")}`, d.attempt > 1 ? `↻${d.attempt}` : "");
-    });
+    }));
     y += rows(ids.length) * ROW + GAP * 2;
 
     // Input topic: one cell per offset; a gap is a transaction marker.
+    // Only a ledger written in transactions, or an input holding a
+    // producer's aborted batch, has records read_committed readers do not see.
+    const txnLedger = this.recipe.commit === "transaction";
+    const abortedIn = m.abortedInput.size > 0;
+    const uncommitted = (txnLedger || abortedIn) && this.view === "uncommitted";
     const marks = [t["pic.partition"]];
     if (m.hw >= 0) marks.push(`${t["pic.hw"]} ${m.hw}`, `${t["pic.lso"]} ${m.lso}`);
+    if (abortedIn) marks.push(uncommitted ? "read_uncommitted" : "read_committed");
     band(t["pic.input"], marks.join(" · "), "l");
-    const offsets = [...m.log.keys()];
+    const offsets = [...m.log.keys(), ...m.abortedInput.keys()];
     const top = offsets.length ? Math.max(...offsets, m.committed - 1) : -1;
     // Each row of the log leaves room under it for the group's committed
     // offset (the next it reads), a pointer, and for what a crash left
     // behind, brackets.
     const ROWLOG = ROW + 14;
     const logAt = (i) => ({ x: (i % cols) * (CELL + GAP), y: Math.floor(i / cols) * ROWLOG });
-    for (let o = 0; o <= top; o++) {
-      const id = m.log.get(o);
-      if (id === "end") {
-        cell("l" + o, logAt(o), "end", "marker end", "", t["pic.end"]);
-      } else if (id) {
-        const dupInLog = m.deposits.get(id).offsets.length > 1;
-        cell("l" + o, logAt(o), short(id), `record${dupInLog ? " dup" : ""}`, id, `${t["pic.offset"]} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
-      } else {
-        cell("l" + o, logAt(o), "c", "marker", "", t["pic.marker"]);
+    walk("l", () => {
+      for (let o = 0; o <= top; o++) {
+        const id = m.log.get(o);
+        if (id === "end") {
+          cell("l" + o, logAt(o), "end", "marker end", "", t["pic.end"]);
+        } else if (id) {
+          const dupInLog = m.deposits.get(id).offsets.length > 1;
+          cell("l" + o, logAt(o), short(id), `record${dupInLog ? " dup" : ""}`, id, `${t["pic.offset"]} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
+        } else if (m.abortedInput.has(o)) {
+          // A read_committed reader skips it: an empty slot, its offset taken.
+          const aid = m.abortedInput.get(o);
+          cell("l" + o, logAt(o), uncommitted ? short(aid) : "", uncommitted ? "record aborted" : "marker skipped-record", uncommitted ? aid : "",
+            `${t["pic.offset"]} ${o}: ${aid} — ${t["pic.aborted.input"]}`);
+        } else {
+          cell("l" + o, logAt(o), "c", "marker", "", t["pic.marker"]);
+        }
       }
-    }
+    });
     y += rows(Math.max(top + 1, m.committed + 1)) * ROWLOG;
     const onLog = (i) => { const p = logAt(i); return { x: p.x, y: p.y + top0 }; };
     if (m.committed >= 0) {
       const p = onLog(m.committed);
-      out.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
-      const left = p.x > width / 2; // near the right edge, the label goes left
-      out.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${m.committed}`));
+      put("committed", `${p.x},${p.y}|${m.committed}|${width}`, () => {
+        const g = svg("g");
+        g.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
+        const left = p.x > width / 2; // near the right edge, the label goes left
+        g.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${m.committed}`));
+        return g;
+      });
     }
     // Between the LSO and the high watermark a transaction is open:
     // read_committed readers wait there.
     if (m.lso >= 0 && m.lso < m.hw) {
       const a = onLog(m.lso), b = onLog(Math.min(m.hw - 1, top));
       if (a.y === b.y) {
-        const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
-        open.append(svg("title", {}, t["pic.open"]));
-        out.append(open);
+        put("open", `${a.x},${a.y},${b.x}`, () => {
+          const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
+          open.append(svg("title", {}, t["pic.open"]));
+          return open;
+        });
       }
     }
-    for (const rg of m.ranges()) {
+    for (const [i, rg] of m.ranges().entries()) {
       const a = onLog(rg.from), b = onLog(rg.to);
       if (a.y !== b.y) continue; // a range over two rows is named by its cells' marks only
-      out.append(svg("path", { d: `M${a.x} ${a.y + ROW - 4} v4 H${b.x + CELL} v-4`, class: `range ${rg.kind}` }));
-      out.append(svg("text", { x: a.x, y: a.y + ROW + 9, class: `range-label ${rg.kind}` }, t[`pic.${rg.kind}`]));
+      put(`range:${i}`, `${rg.kind}|${a.x},${a.y},${b.x}`, () => {
+        const g = svg("g");
+        g.append(svg("path", { d: `M${a.x} ${a.y + ROW - 4} v4 H${b.x + CELL} v-4`, class: `range ${rg.kind}` }));
+        g.append(svg("text", { x: a.x, y: a.y + ROW + 9, class: `range-label ${rg.kind}` }, t[`pic.${rg.kind}`]));
+        return g;
+      });
     }
     y += GAP;
 
@@ -423,47 +564,53 @@ export class Picture {
     let x = 0;
     for (const [name, p] of m.instances) {
       const w = 250;
-      const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });
-      g.append(svg("rect", { width: w, height: 60, rx: 5 }));
+      geo.instances.set(name, { x: x + w / 2, y: y + 30 });
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
-      g.append(svg("text", { x: 8, y: 17, class: "name" }, id));
-      g.append(svg("text", { x: 8, y: 35 }, p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"]));
-      if (p.fencedBy) g.append(svg("text", { x: 8, y: 52 }, format(t["pic.fencedby"], { by: p.fencedBy })));
-      out.append(g);
+      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"];
+      const fenced = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : "";
+      put("instance:" + name, `${x},${y}|${p.state}|${id}|${doing}|${fenced}`, () => {
+        const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });
+        g.append(svg("rect", { width: w, height: 60, rx: 5 }), svg("text", { x: 8, y: 17, class: "name" }, id), svg("text", { x: 8, y: 35 }, doing));
+        if (fenced) g.append(svg("text", { x: 8, y: 52 }, fenced));
+        return g;
+      });
       x += w + 12;
       if (x + w > width) { x = 0; y += 68; }
     }
     y += 72;
 
     // Ledger: credits as they became visible; after the run, as read back.
-    // Only a ledger written in transactions has credits read_committed
-    // readers do not see.
-    const txnLedger = this.recipe.commit === "transaction";
-    const uncommitted = txnLedger && this.view === "uncommitted";
     band(t["trace.ledger"], txnLedger ? (uncommitted ? "read_uncommitted" : "read_committed") : "", "c");
-    const seen = new Map();
-    let cells = [];
-    if (m.records.length) {
-      for (const rec of m.records) {
-        if (rec.aborted && !uncommitted) continue;
-        const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
-        if (!rec.aborted) seen.set(rec.id, n);
-        cells.push({ id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "", cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`,
-          title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
+    walk("c", () => {
+      const seen = new Map();
+      const cells = this.ledger = [];
+      if (m.records.length) {
+        for (const rec of m.records) {
+          if (rec.aborted && !uncommitted) continue;
+          const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
+          if (!rec.aborted) seen.set(rec.id, n);
+          cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "",
+            cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
+        }
+      } else {
+        for (const c of m.credits) {
+          const n = (seen.get(c.id) || 0) + 1;
+          seen.set(c.id, n);
+          cells.push({ key: `${c.id}#${n}`, id: c.id, label: short(c.id), badge: n > 1 ? `×${n}` : "", cls: `credit${n > 1 ? " dup" : ""}`, title: c.id });
+        }
       }
-    } else {
-      for (const c of m.credits) {
-        const n = (seen.get(c.id) || 0) + 1;
-        seen.set(c.id, n);
-        cells.push({ id: c.id, label: short(c.id), badge: n > 1 ? `×${n}` : "", cls: `credit${n > 1 ? " dup" : ""}`, title: c.id });
-      }
-    }
-    cells.forEach((c, i) => {
-      cell("c" + i, at(i), c.label, c.cls, c.id, c.title, c.badge);
+      // Keyed by credit, not by place: when the ledger as read back replaces
+      // the credits seen live, a credit that moved is only moved.
+      cells.forEach((c, i) => {
+        cell("c" + c.key, at(i), c.label, c.cls, c.id, c.title, c.badge);
+      });
     });
+    const cells = geo.cells = this.ledger;
     const aborted = m.records.filter((rec) => rec.aborted).length;
-    this.toggle.hidden = !txnLedger;
-    this.toggle.textContent = uncommitted ? t["pic.show.committed"] : format(t["pic.show.uncommitted"], { n: aborted });
+    this.toggle.hidden = !txnLedger && !abortedIn;
+    const toggleText = uncommitted ? t["pic.show.committed"] :
+      format(t[abortedIn ? "pic.show.uncommitted.input" : "pic.show.uncommitted"], { n: aborted, in: m.abortedInput.size });
+    if (this.toggle.textContent !== toggleText) this.toggle.textContent = toggleText;
     y += rows(cells.length) * ROW + GAP * 2;
 
     // Checker.
@@ -476,18 +623,39 @@ export class Picture {
       if (txnLedger) parts.push(`${t["pic.aborted.count"]} ${res.aborted_credits}`);
       parts.push(`${res.verdict === "held" ? "✓" : "✗"} ${t["verdict." + res.verdict]}`);
     }
-    out.append(svg("text", { x: 0, y: y + 14, class: `checker${res ? " " + res.verdict : ""}` }, parts.join("   ")));
+    const checked = parts.join("   ");
+    put("checker", `${y}|${checked}|${res ? res.verdict : ""}`, () => svg("text", { x: 0, y: y + 14, class: `checker${res ? " " + res.verdict : ""}` }, checked));
     y += 22;
 
-    this.svg.setAttribute("viewBox", `0 0 ${width} ${y}`);
-    this.svg.setAttribute("width", String(width));
-    this.svg.setAttribute("height", String(y));
-    this.svg.setAttribute("aria-label", `${t["pic.label"]}: ${this.captionText()}`);
-    for (const [key, box] of this.boxes) {
-      if (!used.has(key)) { box.g.remove(); this.boxes.delete(key); }
+    // Attributes and text are written only when they change: each write
+    // invalidates the layout, and the caption is a live region.
+    const size = `0 0 ${width} ${y}`;
+    if (this.svg.getAttribute("viewBox") !== size) {
+      this.svg.setAttribute("viewBox", size);
+      this.svg.setAttribute("width", String(width));
+      this.svg.setAttribute("height", String(y));
     }
-    this.chrome.replaceChildren(out);
-    this.caption.textContent = this.captionText();
+    const caption = this.captionText();
+    if (this.caption.textContent !== caption) {
+      this.caption.textContent = caption;
+      this.svg.setAttribute("aria-label", `${t["pic.label"]}: ${caption}`);
+    }
+    for (const [key, box] of this.boxes) {
+      if (!used.has(key) && !skipped.has(key[0])) { box.g.remove(); this.boxes.delete(key); }
+    }
+    const keys = new Set(nodes);
+    for (const [key, part] of this.parts) if (!keys.has(part.node)) this.parts.delete(key);
+    if (nodes.length !== this.shown.length || nodes.some((n, i) => n !== this.shown[i])) {
+      this.chrome.replaceChildren(...nodes);
+      this.shown = nodes;
+    }
+    this.flight?.frame({
+      producer: (id) => { const i = geo.ids.indexOf(id); return i < 0 ? null : centre(at(i), geo.top.p); },
+      fetched: (id) => (m.deposits.get(id)?.offsets.length || 0) > 0,
+      log: (o) => centre(logAt(o), geo.top.l),
+      instance: (name) => geo.instances.get(name) || null,
+      ledger: (id) => { const i = geo.cells.findLastIndex((c) => c.id === id); return i < 0 ? null : centre(at(i), geo.top.c); },
+    });
     this.drawHistory();
   }
 
@@ -503,7 +671,7 @@ export class Picture {
 
   captionText() {
     const t = this.t, mo = this.model.moment;
-    if (!mo) return t["pic.start"];
+    if (!mo) return t[this.model.deposits.size ? "pic.flowing" : "pic.start"];
     return format(t[mo.key], { ...mo, id: mo.id || "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
   }
 

@@ -5,7 +5,6 @@
 
 import { wire, postJSON } from "./controls.js";
 import { catalog, fault, injectable } from "./catalog.js";
-import { Picture } from "./picture.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -43,23 +42,25 @@ export class RunView {
     this.root.append(el("h3", { text: title }));
     this.bar = el("progress", { max: String(run.messages), value: "0", "aria-label": t["result.credited"] });
     this.counts = el("p", { class: "counts", "data-testid": "counts" });
-    this.root.append(this.bar, this.counts);
+    // A run the lab has no room for yet waits in its queue.
+    this.queued = el("p", { class: "queued", role: "status", "data-testid": "queued", hidden: "" });
+    this.root.append(this.queued, this.bar, this.counts);
     if (!this.small) this.root.append(el("p", { class: "note", text: t["trace.big"] }));
     // A run small enough gets its picture; its lanes stay as the text
-    // equivalent, one click away.
-    if (this.small) this.picture = new Picture(this.root, t, run);
-    else {
-      // Charts are for large runs only: their module loads when one is
-      // shown, and catches up with what came before it.
-      const holder = el("div");
-      this.root.append(holder);
-      this.chartsQueue = [];
-      import("./charts.js").then(({ Charts }) => {
-        this.charts = new Charts(holder, t, run);
-        for (const [k, v] of this.chartsQueue) this.charts[k](v);
-        this.chartsQueue = null;
-      });
-    }
+    // equivalent, one click away. Charts are for large runs only. Either
+    // module loads when a run is shown (a lesson page only read never needs
+    // one: the page's budget), and catches up with what came before it.
+    const holder = el("div");
+    this.root.append(holder);
+    this.drawingQueue = [];
+    const drawing = this.small ? import("./picture.js").then(({ Picture }) => new Picture(holder, t, run))
+      : import("./charts.js").then(({ Charts }) => new Charts(holder, t, run));
+    drawing.then((d) => {
+      for (const [k, v] of this.drawingQueue) d[k](v);
+      this.drawingQueue = null;
+      if (this.small) this.picture = d;
+      else this.charts = d;
+    });
     const lanes = this.small ? el("details", { class: "as-text" }, el("summary", { text: t["pic.events"] })) : this.root;
     if (this.small) this.root.append(lanes);
     this.lanes = {};
@@ -99,7 +100,7 @@ export class RunView {
       case "snapshot":
         this.status = msg.run;
         (msg.events || []).forEach((e) => this.once(e));
-        this.progress(msg.run.progress || {});
+        this.progress({ ...msg.run.progress, state: msg.run.state, queue_position: msg.run.queue_position });
         break;
       case "events":
         if (msg.skipped) this.note(`… ${msg.skipped}`);
@@ -115,11 +116,13 @@ export class RunView {
     }
   }
 
-  // toCharts hands a large run's charts a progress frame or the result,
-  // keeping them until the charts' module has loaded.
-  toCharts(what, v) {
-    if (this.charts) this.charts[what](v);
-    else if (this.chartsQueue) this.chartsQueue.push([what, v]);
+  // toDrawing hands a run's picture (add, pause, done) or a large run's
+  // charts (progress, done) what it draws, keeping it until the drawing's
+  // module has loaded.
+  toDrawing(what, v) {
+    const to = this.picture || this.charts;
+    if (to) to[what](v);
+    else if (this.drawingQueue) this.drawingQueue.push([what, v]);
   }
 
   // once draws an event it has not drawn yet: the frame after a snapshot
@@ -135,12 +138,19 @@ export class RunView {
   }
 
   progress(p) {
-    this.toCharts("progress", p);
-    if (this.picture && p.paused !== undefined) this.picture.pause(p.paused);
+    this.queue(p.state, p.queue_position);
+    if (!this.small) this.toDrawing("progress", p);
+    else if (p.paused !== undefined) this.toDrawing("pause", p.paused);
     this.bar.value = p.credited || 0;
     this.counts.textContent = `${this.t["result.sent"]} ${p.sent || 0} · ${this.t["result.acked"]} ${p.acked || 0} · ${this.t["result.credited"]} ${p.credited || 0}`;
     const expected = this.status ? this.status.messages : 0;
     this.balance.textContent = `${this.t["trace.balance"]}: ${p.credited || 0} / ${this.t["trace.expected"]} ${expected}`;
+  }
+
+  // queue shows "queued, N ahead" while the run waits for room.
+  queue(state, ahead) {
+    this.queued.hidden = state !== "queued";
+    if (state === "queued") this.queued.textContent = this.t["trace.queued"].replaceAll("{n}", String(ahead ?? 0));
   }
 
   deposit(id) {
@@ -156,7 +166,7 @@ export class RunView {
   event(e) {
     const t = this.t;
     const id = e.id || "";
-    if (this.picture) this.picture.add(e);
+    if (this.small) this.toDrawing("add", e);
     switch (e.kind) {
       case "send":
         this.deposit(id);
@@ -310,8 +320,7 @@ export class RunView {
   result(run) {
     const t = this.t;
     const v = this.verdict;
-    if (this.picture) this.picture.done(run);
-    this.toCharts("done", run);
+    this.toDrawing("done", run);
     v.replaceChildren();
     v.hidden = false;
     if (run.state === "failed") {
