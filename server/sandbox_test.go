@@ -87,7 +87,7 @@ func TestCustomRunThroughTheAPI(t *testing.T) {
 // doList GETs path and decodes its JSON array.
 func doList(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, []any) {
 	t.Helper()
-	req := httptest.NewRequest("GET", path, nil)
+	req := labRequest("GET", path, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var out []any
