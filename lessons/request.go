@@ -21,6 +21,14 @@ type RunParams struct {
 	// instances its processor group starts with (issue 13).
 	Partitions *int `json:"partitions"`
 	Processors *int `json:"processors"`
+	// Settings and Claim make a custom run (preset custom, issue 16):
+	// the learner's knobs, and the guarantee they claim those knobs keep,
+	// which becomes the run's guarantee.
+	Settings *Settings   `json:"settings,omitempty"`
+	Claim    GuaranteeID `json:"claim,omitempty"`
+	// Level, optional with preset custom, is the level the run tries to
+	// pass: its fault and goal, and the knobs it does not let change.
+	Level string `json:"level,omitempty"`
 }
 
 // FieldError says which input is wrong and what to do about it.
@@ -39,6 +47,9 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // DefaultMessages deposits, no pause, notify plain, one partition, one
 // processor.
 func (p *RunParams) Validate() *FieldError {
+	if err := p.validateCustom(); err != nil {
+		return err
+	}
 	if p.Guarantee == "" {
 		return fieldErr("guarantee", "guarantee is required: one of %s", orList(guaranteeIDs()))
 	}
@@ -49,7 +60,7 @@ func (p *RunParams) Validate() *FieldError {
 	if p.Preset == "" {
 		p.Preset = Strict // Document.DefaultPreset
 	}
-	if !g.HasPreset(p.Preset) {
+	if !g.HasPreset(p.Preset) && p.Preset != Custom {
 		return fieldErr("preset", "unknown preset %q: %s offers %s", p.Preset, g.ID, orList(g.Presets))
 	}
 	if p.Fault == "" {
@@ -135,4 +146,63 @@ func CheckInjectable(f FaultID) *FieldError {
 		}
 	}
 	return fieldErr("fault", "fault must be one of %s", orList(Injectable()))
+}
+
+// validateCustom checks a custom run's claim and settings, and makes the
+// claim the run's guarantee; settings or a claim without preset custom
+// are refused.
+func (p *RunParams) validateCustom() *FieldError {
+	if p.Preset != Custom {
+		if p.Level != "" {
+			return fieldErr("level", "a level's run is preset custom: send \"preset\":\"custom\" with level")
+		}
+		if p.Settings != nil {
+			return fieldErr("settings", "settings are for preset custom: send \"preset\":\"custom\" with them, or leave them out")
+		}
+		if p.Claim != "" {
+			return fieldErr("claim", "claim is for preset custom: a preset's run is judged by its guarantee")
+		}
+		return nil
+	}
+	if p.Claim == "" {
+		return fieldErr("claim", "claim is required with preset custom: the guarantee your settings keep, one of %s", orList(guaranteeIDs()))
+	}
+	if _, ok := LookupGuarantee(p.Claim); !ok {
+		return fieldErr("claim", "unknown claim %q: use %s", p.Claim, orList(guaranteeIDs()))
+	}
+	if p.Guarantee != "" && p.Guarantee != p.Claim {
+		return fieldErr("guarantee", "a custom run's guarantee is its claim: send claim %s only, or guarantee %s", p.Claim, p.Claim)
+	}
+	p.Guarantee = p.Claim
+	if p.Settings == nil {
+		return fieldErr("settings", "settings are required with preset custom: acks, retries, idempotent, max_in_flight, transactional, commit, auto_commit_interval_ms, isolation, dedup")
+	}
+	if err := checkSettings(p.Settings); err != nil {
+		return err
+	}
+	if p.Level == "" {
+		return nil
+	}
+	l, ok := LookupLevel(p.Level)
+	switch {
+	case !ok:
+		return fieldErr("level", "unknown level %q: GET /api/levels lists them", p.Level)
+	case p.Fault != "" && p.Fault != l.Fault, p.Claim != l.Goal:
+		return fieldErr("level", "level %s is fault %s with claim %s: send those, or leave fault out", l.ID, l.Fault, l.Goal)
+	}
+	p.Fault = l.Fault
+	if k := l.Frozen(*p.Settings); k != "" {
+		return fieldErr("settings."+k, "level %s does not let settings.%s change: it lets you change %s", l.ID, k, orList(l.Knobs))
+	}
+	return nil
+}
+
+// Recipe is the recipe of validated parameters: the preset's row, or the
+// custom settings mapped onto one.
+func (p *RunParams) Recipe() Recipe {
+	if p.Preset == Custom && p.Settings != nil {
+		return p.Settings.Recipe(p.Guarantee)
+	}
+	r, _ := LookupRecipe(p.Guarantee, p.Preset)
+	return r
 }

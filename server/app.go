@@ -73,6 +73,11 @@ func (a *app) routes() {
 	a.GET("/ws/runs/:id", a.runWatch)
 	a.GET("/runs/:id", a.runPage)
 	a.GET("/join/:code", a.joinShow)
+	a.GET("/sandbox", a.sandboxShow)
+	a.GET("/api/sandbox/lines", a.sandboxLinesShow)
+	a.GET("/levels", a.levelsShow)
+	a.GET("/levels/:id", a.levelShow)
+	a.GET("/api/levels", a.levelsList)
 	a.GET(web.Prefix+"*", echo.WrapHandler(web.Handler()))
 	a.GET("/favicon.ico", faviconShow)
 }

@@ -189,9 +189,9 @@ func TestBrowserAxe(t *testing.T) {
 
 	for _, lang := range []string{"en", "ko"} {
 		q := "?lang=" + lang
-		for _, page := range []string{"/", "/lessons/at-most-once", "/lessons/at-least-once", "/lessons/exactly-once", "/compare", "/replay"} {
+		for _, page := range []string{"/", "/lessons/at-most-once", "/lessons/at-least-once", "/lessons/exactly-once", "/compare", "/replay", "/sandbox", "/levels", "/levels/eos-fenced"} {
 			open(page+q, "body")
-			if page != "/" && page != "/replay" {
+			if page != "/" && page != "/replay" && page != "/levels" {
 				poll("the run panel's script", `!document.querySelector("[data-testid=run-button]").disabled`)
 			}
 			check(lang + " " + page)
@@ -215,6 +215,17 @@ func TestBrowserAxe(t *testing.T) {
 		// Enough events that the processor's lane scrolls.
 		poll("the processor's lane to scroll", `[...document.querySelectorAll(".lane-processor .lane-body")].some(b => b.scrollHeight > b.clientHeight)`)
 		check(lang + " /lessons/exactly-once after a run")
+
+		// The sandbox with settings a client refuses, then after a run
+		// with its verdict and blame.
+		open("/sandbox"+q+"&acks=1&idempotent=true", "[data-testid=refused]:not([hidden])")
+		check(lang + " /sandbox refusing its settings")
+		open("/sandbox"+q+"&claim=exactly-once&fault=processor-crash", "[data-testid=run-button]:enabled")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=run-button]"))); err != nil {
+			t.Fatal(err)
+		}
+		poll("the sandbox's verdict", `!!document.querySelector("[data-testid=blame]")`)
+		check(lang + " /sandbox after a run")
 
 		// Compare after a run: three traces side by side, the table filled.
 		open("/compare"+q, "[data-testid=run-button]:enabled")

@@ -13,9 +13,17 @@ import (
 // scriptTexts are the text keys the pages' scripts show.
 var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay.", "progress.", "fault.", "claim.", "expect.", "pic.", "chart."}
 
-// scriptI18N is, per language, the JSON of those texts: built once, since
-// the texts never change while the app runs.
-var scriptI18N = func() map[text.Lang]string {
+// scriptI18N is, per language, the JSON of those texts, and sandboxI18N
+// that of the sandbox's and the levels' pages, which also show theirs:
+// built once, since the texts never change while the app runs.
+var (
+	scriptI18N  = i18nJSON(scriptTexts)
+	sandboxI18N = i18nJSON(append(slices.Clip(scriptTexts), "sandbox.", "blame.", "level."))
+)
+
+// i18nJSON is, per language, the JSON of the texts whose keys start with
+// one of prefixes.
+func i18nJSON(prefixes []string) map[text.Lang]string {
 	out := map[text.Lang]string{}
 	for _, l := range text.Langs {
 		t := map[string]string{}
@@ -26,7 +34,7 @@ var scriptI18N = func() map[text.Lang]string {
 					ids = append(ids, id+"="+label)
 				}
 			}
-			for _, prefix := range scriptTexts {
+			for _, prefix := range prefixes {
 				if strings.HasPrefix(k, prefix) {
 					t[k] = l.T(k)
 				}
@@ -44,7 +52,7 @@ var scriptI18N = func() map[text.Lang]string {
 		out[l] = string(b)
 	}
 	return out
-}()
+}
 
 // panel is the run form of a lesson (guarantee) or of the compare page
 // (""), with the catalog's faults and the guarantee's presets.

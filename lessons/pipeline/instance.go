@@ -110,13 +110,16 @@ func (r *Run) supervise(ctx context.Context) error {
 var errCrashed = errors.New("processor crashed (injected)")
 
 func (r *Run) process(ctx context.Context, instance string) error {
+	// The recipe's client is its producer's. A custom run with a
+	// franz-go producer and commit before or after, or dedup, is
+	// processed by kafka-go, the processor that has those.
 	switch {
-	case r.recipe.Client == lessons.KafkaGo:
-		return newKafkaGoProcessor(r, instance).run(ctx)
 	case r.recipe.Commit == lessons.CommitInTransaction:
 		return newTxnProcessor(r, instance).run(ctx)
-	default:
+	case r.recipe.Client == lessons.FranzGo && r.recipe.Commit == lessons.CommitAuto && !r.recipe.Dedup:
 		return newAutoCommitProcessor(r, instance).run(ctx)
+	default:
+		return newKafkaGoProcessor(r, instance).run(ctx)
 	}
 }
 

@@ -41,6 +41,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 		// mid-batch; marking the credited records gives the Java timing.
 		kgo.AutoCommitMarks(),
 		onAssigned(p.r, p.instance),
+		kgo.FetchIsolationLevel(franzGoIsolation(p.r.recipe)),
 	)...)
 	if err != nil {
 		return err

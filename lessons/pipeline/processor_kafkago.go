@@ -56,6 +56,15 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
 	p.tr = &kafka.Transport{Dial: p.dialer.DialContext}
 	acks, tries := kafkaGoAcks(r.recipe)
+	if acks == kafka.RequireNone {
+		// A custom run's acks=0 is its deposit producer's; the credits
+		// are still written with an answer, so the processor knows.
+		acks = kafka.RequireOne
+	}
+	isolation := kafka.ReadUncommitted
+	if r.recipe.Isolation == lessons.ReadCommitted {
+		isolation = kafka.ReadCommitted
+	}
 	commitEvery := time.Duration(0) // synchronous commits
 	switch r.recipe.Commit {
 	case lessons.CommitBefore:
@@ -92,6 +101,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		ReadBackoffMax:    100 * time.Millisecond,
 		StartOffset:       kafka.FirstOffset,
 		CommitInterval:    commitEvery,
+		IsolationLevel:    isolation,
 	})
 	p.writer = &kafka.Writer{
 		Addr:            kafka.TCP(r.env.Brokers...),

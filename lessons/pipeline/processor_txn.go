@@ -40,7 +40,7 @@ func (p *txnProcessor) run(ctx context.Context) (err error) {
 	p.sess, err = kgo.NewGroupTransactSession(append(groupMember(p.r, p.dialer),
 		kgo.TransactionalID(p.r.Names.ProcessorTxnID),
 		kgo.TransactionTimeout(30*time.Second),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchIsolationLevel(franzGoIsolation(p.r.recipe)),
 		onAssigned(p.r, p.instance),
 	)...)
 	if err != nil {

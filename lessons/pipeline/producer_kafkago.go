@@ -46,8 +46,11 @@ const handOver = 1000
 // MaxAttempts counts the first try, so 1 never repeats a send. A zero
 // kafka.Writer has RequireNone (acks=0): always set it.
 func kafkaGoAcks(r lessons.Recipe) (kafka.RequiredAcks, int) {
-	if r.Acks == lessons.AcksAll {
+	switch r.Acks {
+	case lessons.AcksAll:
 		return kafka.RequireAll, r.Attempts
+	case lessons.AcksNone:
+		return kafka.RequireNone, r.Attempts
 	}
 	return kafka.RequireOne, r.Attempts
 }

@@ -30,7 +30,7 @@ type txnProducer struct {
 
 func newTxnProducer(r *Run) (*txnProducer, error) {
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
-	cl, err := kgo.NewClient(append(fastRecovery(),
+	cl, err := kgo.NewClient(append(append(fastRecovery(), franzGoProducerOpts(r.recipe)...),
 		kgo.SeedBrokers(r.env.Brokers...),
 		kgo.Dialer(dialer.DialContext),
 		kgo.DefaultProduceTopic(r.Names.Input),

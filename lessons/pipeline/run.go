@@ -67,6 +67,21 @@ type Result struct {
 	Struck   []Struck       `json:"struck"`
 	Expected *lessons.Claim `json:"expected,omitempty"`
 	Mismatch string         `json:"mismatch,omitempty"`
+	// Blame names, for a custom run whose claim broke, the settings the
+	// anomalies come from.
+	Blame []lessons.Blame `json:"blame,omitempty"`
+}
+
+// expected is the claim the run is checked against: the claim table's row
+// for a preset, the table's rules applied to a custom run's settings. A
+// custom prediction that leaves the claim open ("any") is no claim to
+// check a run against.
+func (r *Run) expected() (lessons.Claim, bool) {
+	if r.Spec.Preset == lessons.Custom {
+		c := lessons.Prediction(r.Spec.Guarantee, r.recipe, r.Spec.Fault)
+		return c, c.Verdict != ""
+	}
+	return lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault)
 }
 
 // Latencies are percentiles of the time from a deposit's send to its first
@@ -134,13 +149,16 @@ type Run struct {
 func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 	spec.Partitions, spec.Processors = max(spec.Partitions, 1), max(spec.Processors, 1)
 	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages,
-		Partitions: &spec.Partitions, Processors: &spec.Processors, Notify: spec.Notify}
+		Partitions: &spec.Partitions, Processors: &spec.Processors, Notify: spec.Notify, Settings: spec.Settings}
+	if spec.Preset == lessons.Custom {
+		params.Claim = spec.Guarantee
+	}
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
 	spec.Notify = params.Notify
 	g, _ := lessons.LookupGuarantee(spec.Guarantee)
-	recipe, _ := lessons.LookupRecipe(spec.Guarantee, spec.Preset)
+	recipe := params.Recipe()
 	if env.Tuning == (Tuning{}) {
 		env.Tuning = DefaultTuning()
 	}
@@ -277,9 +295,12 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.TakeoverMs = float64(r.takeover.Load()) / 1000
 	parts, procs := lessons.ClaimShape(r.Spec.Fault)
 	shaped := r.partitions() == parts && r.processors() == procs
-	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && shaped && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
+	if c, ok := r.expected(); ok && shaped && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		c = c.WithNotify(r.Spec.Notify)
 		res.Expected, res.Mismatch = &c, c.Check(res.Result, res.SideEffectsDuplicated)
+	}
+	if r.Spec.Preset == lessons.Custom {
+		res.Blame = lessons.BlameFor(r.Spec.Guarantee, r.recipe, r.Spec.Fault, res.Result)
 	}
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("verdict: %s (lost %d, duplicated %d, recovered %d, balance %d of %d)", res.Verdict, res.Lost, res.Duplicated, res.Recovered, res.Balance, res.ExpectedBalance)})
@@ -290,13 +311,20 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 // planned network fault when deposit k is sent.
 func (r *Run) produce(ctx context.Context, k int) error {
 	var p producer
-	if r.recipe.Transactional {
+	switch {
+	case r.recipe.Transactional:
 		tp, err := newTxnProducer(r)
 		if err != nil {
 			return err
 		}
 		p = tp
-	} else {
+	case r.recipe.Idempotent:
+		ip, err := newIdempotentProducer(r)
+		if err != nil {
+			return err
+		}
+		p = ip
+	default:
 		kp := newKafkaGoProducer(r)
 		// kafka-go retries every queued batch up to MaxAttempts, one
 		// batch after another, and cannot be cancelled: with the broker

@@ -28,6 +28,9 @@ type Spec struct {
 	// instances the processor group starts with; 0 means 1.
 	Partitions int
 	Processors int
+	// Settings are a custom run's knobs (Preset lessons.Custom), whose
+	// claim is Guarantee.
+	Settings *lessons.Settings
 	// Schedule, optional, adds planned faults to Fault: several of them at
 	// the deposits it names (TestRandomFaults draws them from a seed).
 	Schedule []Strike

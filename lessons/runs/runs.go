@@ -181,7 +181,7 @@ func (g *Registry) start(reqs []Request, client string) ([]*Run, error) {
 		id := newID()
 		p, err := pipeline.New(g.env, pipeline.Spec{
 			RunID: id, Guarantee: req.Guarantee, Preset: req.Preset, Fault: req.Fault,
-			Messages: *req.Messages, Partitions: *req.Partitions, Processors: *req.Processors, Notify: req.Notify,
+			Messages: *req.Messages, Partitions: *req.Partitions, Processors: *req.Processors, Notify: req.Notify, Settings: req.Settings,
 		}, pipeline.NewPacer(time.Duration(*req.PaceMs)*time.Millisecond))
 		if err != nil {
 			return nil, err // Validate already checked everything New checks
@@ -407,6 +407,10 @@ type Status struct {
 	// QueuePosition is, for a queued run only, how many runs are ahead
 	// of it.
 	QueuePosition *int `json:"queue_position,omitempty"`
+	// Settings, Claim and Level are a custom run's (preset custom).
+	Settings *lessons.Settings   `json:"settings,omitempty"`
+	Claim    lessons.GuaranteeID `json:"claim,omitempty"`
+	Level    string              `json:"level,omitempty"`
 }
 
 // Status returns a consistent copy of the run's state.
@@ -422,6 +426,7 @@ func (r *Run) Status() Status {
 		Topics: r.Pipeline.Names, Group: r.Pipeline.Names.Group,
 		Progress: r.Pipeline.Progress.View(), Result: r.result,
 		Presenter: r.Request.Presenter, Join: r.JoinPath(),
+		Settings: r.Request.Settings, Claim: r.Request.Claim, Level: r.Request.Level,
 	}
 	if r.err != "" {
 		e := r.err

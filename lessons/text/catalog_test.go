@@ -46,3 +46,26 @@ func TestCatalogTexts(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxTexts: every knob, blame and level of the sandbox has its
+// words in every language.
+func TestSandboxTexts(t *testing.T) {
+	var keys []string
+	for _, k := range lessons.Knobs() {
+		keys = append(keys, "sandbox.knob."+k.Name)
+	}
+	for _, l := range lessons.Levels() {
+		keys = append(keys, "level."+l.ID+".title", "level."+l.ID+".story")
+	}
+	for _, k := range []string{"acks-none", "no-retries", "commit-before", "retries-without-idempotence", "commit-outside-transaction"} {
+		keys = append(keys, "blame."+k)
+	}
+	for _, l := range text.Langs {
+		have := text.Keys(l)
+		for _, k := range keys {
+			if !slices.Contains(have, k) {
+				t.Errorf("%s: no text %q", l, k)
+			}
+		}
+	}
+}

@@ -232,7 +232,8 @@ export class Picture {
     this.focus = ""; // the deposit being followed
     this.view = "committed"; // the ledger as read_committed or read_uncommitted readers see it
     this.result = null;
-    this.recipe = (catalog.recipes || []).find((r) => r.guarantee === run.guarantee && r.preset === run.preset) || {};
+    // A custom run (the sandbox) brings its own recipe.
+    this.recipe = run.recipe || (catalog.recipes || []).find((r) => r.guarantee === run.guarantee && r.preset === run.preset) || {};
     this.root = document.createElement("figure");
     this.root.className = "picture";
     this.root.dataset.testid = "picture";

@@ -1,16 +1,18 @@
 // progress.js keeps a learner's progress in this browser only: lessons
 // read, runs done, predictions right (and the last predictions themselves:
 // each question's guess against the run's outcome), and where they left off. It can be
-// exported to a file and imported again.
+// exported to a file and imported again. Levels (/levels) keep, per level,
+// whether it was passed, its runs, the fewest changes that passed it and
+// those settings.
 
 const KEY = "lab.progress";
 
 export function load() {
   try {
     const p = JSON.parse(localStorage.getItem(KEY) || "{}");
-    return { lessons: p.lessons || {}, last: typeof p.last === "string" ? p.last : "" };
+    return { lessons: p.lessons || {}, levels: p.levels || {}, last: typeof p.last === "string" ? p.last : "" };
   } catch {
-    return { lessons: {}, last: "" };
+    return { lessons: {}, levels: {}, last: "" };
   }
 }
 
@@ -69,6 +71,38 @@ function cleanPrediction(e) {
   };
 }
 
+// recordLevel counts a run of level id: passed or not, with settings that
+// differ from the level's start in changes knobs. A pass with fewer
+// changes than the best so far becomes the best.
+export function recordLevel(id, passed, changes, settings) {
+  const p = load();
+  const l = (p.levels[id] ||= { passed: false, runs: 0, fewest: null, best: null });
+  l.runs++;
+  if (passed) {
+    l.passed = true;
+    if (l.fewest === null || changes < l.fewest) {
+      l.fewest = changes;
+      l.best = settings;
+    }
+  }
+  save(p);
+  return l;
+}
+
+// level is the record of level id, or null.
+export const level = (id) => load().levels[id] || null;
+
+// cleanSettings keeps a settings record's knobs, of the right types.
+function cleanSettings(s) {
+  if (!s || typeof s !== "object") return null;
+  const out = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (!/^[a-z_]{1,32}$/.test(k)) continue;
+    if (typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && /^[a-z_0-9]{0,32}$/.test(v))) out[k] = v;
+  }
+  return out;
+}
+
 export function totals() {
   const p = load();
   const ls = Object.values(p.lessons);
@@ -100,7 +134,12 @@ export async function importFile(file) {
   if (p.format !== "kafka-delivery-lab/progress@1" || typeof p.lessons !== "object") {
     throw new Error("not a progress file of Kafka Delivery Lab");
   }
-  const clean = { lessons: {}, last: typeof p.last === "string" && p.last.startsWith("/") ? p.last : "" };
+  const clean = { lessons: {}, levels: {}, last: typeof p.last === "string" && p.last.startsWith("/") ? p.last : "" };
+  for (const [id, l] of Object.entries(p.levels && typeof p.levels === "object" ? p.levels : {})) {
+    if (!/^[a-z-]{1,32}$/.test(id) || !l || typeof l !== "object") continue;
+    const fewest = Number.isInteger(l.fewest) && l.fewest >= 0 ? l.fewest : null;
+    clean.levels[id] = { passed: !!l.passed, runs: +l.runs || 0, fewest, best: fewest === null ? null : cleanSettings(l.best) };
+  }
   for (const [id, l] of Object.entries(p.lessons)) {
     if (!/^[a-z-]{1,32}$/.test(id)) continue;
     const predictions = Array.isArray(l.predictions) ? l.predictions.slice(-KEPT).map(cleanPrediction).filter(Boolean) : [];
