@@ -204,18 +204,48 @@ func Predict(r Recipe, f FaultID) Outcome {
 			// The idempotent consumer skips a rewritten deposit by id.
 			o.Duplicated = None
 		}
+		// A deposit credited twice is notified twice.
+		o.SideEffectsDuplicated = o.Duplicated
 	case ProcessorCrash:
 		o.Restart = true
 		switch {
 		case r.Commit == CommitBefore:
 			o.Lost = Some
 		case r.Commit == CommitInTransaction:
-			// The crashed instance's transaction is aborted and redone.
-			o.Aborted = Some
+			// The crashed instance's transaction is aborted and redone; its
+			// notifications, outside Kafka, are not taken back.
+			o.Aborted, o.SideEffectsDuplicated = Some, Some
 		case !r.Dedup:
 			// after, each and auto: what was credited since the last
 			// commit is credited again.
-			o.Duplicated = Some
+			o.Duplicated, o.SideEffectsDuplicated = Some, Some
+		}
+	case ProcessorStall:
+		o.Restart = true
+		switch r.Commit {
+		case CommitBefore:
+			// The batch was committed first: the zombie credits the rest
+			// of it late, and nobody else does.
+		case CommitInTransaction:
+			// The broker fences the zombie and aborts its transaction.
+			o.Aborted, o.SideEffectsDuplicated, o.Fenced = Some, Some, true
+		default:
+			// The new instance redoes the batch and the zombie credits the
+			// rest again; a dedup store restored before the new instance
+			// wrote does not stop a second writer.
+			o.Duplicated, o.SideEffectsDuplicated = Some, Some
+		}
+	case Rebalance:
+		switch {
+		case r.Commit == CommitBefore, r.Dedup:
+		case r.Commit == CommitInTransaction:
+			// A transaction open when its partitions moved is aborted and
+			// redone, if the revocation fell inside one.
+			o.Aborted, o.SideEffectsDuplicated = Any, Any
+		default:
+			// kafka-go commits nothing on revocation: the new owner
+			// credits again what was credited and not committed.
+			o.Duplicated, o.SideEffectsDuplicated = Some, Some
 		}
 	}
 	return o
