@@ -270,6 +270,16 @@ type Document struct {
 	Notify  []NotifyID `json:"notify"`
 	Recipes []Recipe   `json:"recipes"`
 	Claims  []Claim    `json:"claims"`
+	// Shapes are the partitions and processors each fault's claim rows
+	// are measured with (ClaimShape): what a page asks for when it runs a
+	// fault outside a lesson, such as the sandbox.
+	Shapes map[FaultID]Shape `json:"shapes"`
+}
+
+// Shape is a run's partitions and processors.
+type Shape struct {
+	Partitions int `json:"partitions"`
+	Processors int `json:"processors"`
 }
 
 // Catalog returns the catalog as one document.
@@ -283,5 +293,15 @@ func Catalog() Document {
 		Notify:        NotifyModes(),
 		Recipes:       Recipes(),
 		Claims:        Claims(),
+		Shapes:        shapes(),
 	}
+}
+
+func shapes() map[FaultID]Shape {
+	out := map[FaultID]Shape{}
+	for _, f := range Faults() {
+		p, n := ClaimShape(f.ID)
+		out[f.ID] = Shape{p, n}
+	}
+	return out
 }

@@ -15,7 +15,8 @@ import (
 // runSettings runs settings s, claiming g, under fault f.
 func runSettings(t *testing.T, g lessons.GuaranteeID, s lessons.Settings, f lessons.FaultID, n int) (Result, *Run) {
 	t.Helper()
-	return runSpec(t, Spec{Guarantee: g, Preset: lessons.Custom, Settings: &s, Fault: f, Messages: n})
+	parts, procs := lessons.ClaimShape(f) // the shape the claim table's rules hold for
+	return runSpec(t, Spec{Guarantee: g, Preset: lessons.Custom, Settings: &s, Fault: f, Messages: n, Partitions: parts, Processors: procs})
 }
 
 // TestLevels solves every level with its reference answer and fails it

@@ -2,6 +2,7 @@
 // lines and share link that follow it, a custom run of the settings, and
 // its verdict for the claim with the settings to blame. On a level page it
 // also counts the changes from the level's start and keeps the progress.
+import { catalog } from "./catalog.js";
 import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { keepToken } from "./controls.js";
 import { recordLevel, level } from "./progress.js";
@@ -146,7 +147,11 @@ runButton.addEventListener("click", async () => {
   errorBox.hidden = true;
   verdictBox.hidden = true;
   const f = new FormData(form);
-  const req = { preset: "custom", claim: claim(), fault: faultID(), settings: settings(), messages: Number(f.get("messages")), pace_ms: Number(f.get("pace_ms")) };
+  // The shape the claim table's rules hold for (a rebalance needs a
+  // spare partition).
+  const shape = catalog.shapes?.[faultID()] || {};
+  const req = { preset: "custom", claim: claim(), fault: faultID(), settings: settings(), messages: Number(f.get("messages")), pace_ms: Number(f.get("pace_ms")),
+    partitions: shape.partitions, processors: shape.processors };
   if (levelID) req.level = levelID;
   let created;
   try {
