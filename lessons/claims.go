@@ -39,6 +39,9 @@ type Outcome struct {
 	Aborted Count `json:"aborted"`
 	// Restart is true when a new processor instance must take over.
 	Restart bool `json:"restart,omitempty"`
+	// LostAcked, when said, counts the lost deposits the broker had
+	// acknowledged: what the cluster faults are about. "" claims nothing.
+	LostAcked Count `json:"lost_acked,omitempty"`
 }
 
 // Claim is one row of the claim table: what a run of a guarantee, in a
@@ -60,6 +63,19 @@ var (
 	// instance fences it: its credits stay in the ledger, unseen by
 	// read_committed readers, and are redone.
 	crashOnce = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: Some, Restart: true}
+
+	// leader-crash (cluster mode). acks=1: the leader acknowledged the
+	// deposits alone, and the new leader never had them. A send the kill
+	// broke fails, and may still have been written (recovered).
+	leaderCrashAcksOne = Outcome{Lost: Some, LostAcked: Some, Duplicated: None, Recovered: Any, Aborted: None}
+	// acks=all with min.insync.replicas=2: nothing is acknowledged while
+	// the followers are held back; the producer's retries reach the new
+	// leader. kafka-go is not idempotent, so a retry of a batch the new
+	// leader already has would write it twice.
+	leaderCrashAcksAll = Outcome{Lost: None, LostAcked: None, Duplicated: Any, Recovered: Any, Aborted: None}
+	// The idempotent (exactly-once) producer's retries are dropped by
+	// sequence number, and the idempotent consumer skips repeats.
+	leaderCrashOnce = Outcome{Lost: None, LostAcked: None, Duplicated: None, Recovered: Any, Aborted: Any}
 )
 
 // claimRows is the claim table, by guarantee, preset and fault. Every
@@ -77,6 +93,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
 			// The rest of the batch was committed before it was credited.
 			ProcessorCrash: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+			LeaderCrash:    leaderCrashAcksOne,
 		},
 		// The seed's consumer: auto-commit. Commits run on a timer inside
 		// the consumer, only for records already handed out, so after a
@@ -87,6 +104,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceRequestLost: {Lost: Some, Duplicated: None, Recovered: None, Aborted: None},
 			ProduceAckLost:     {Lost: Any, Duplicated: None, Recovered: Some, Aborted: None},
 			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			LeaderCrash:        leaderCrashAcksOne,
 		},
 	},
 	AtLeastOnce: {
@@ -101,6 +119,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
 			// What was credited after the last commit is credited again.
 			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			LeaderCrash:    leaderCrashAcksAll,
 		},
 		// The seed's consumer: credit one record, commit it, next.
 		Common: {
@@ -109,6 +128,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost:     {Lost: None, Duplicated: Some, Recovered: Any, Aborted: None},
 			// The crash falls between one credit and its commit.
 			ProcessorCrash: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			LeaderCrash:    leaderCrashAcksAll,
 		},
 		// strict plus an idempotent consumer: every repeat is delivered
 		// and skipped, so the ledger holds each deposit once.
@@ -121,6 +141,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// The new instance restores what the crashed one credited
 			// from the ledger and skips it.
 			ProcessorCrash: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, Restart: true},
+			LeaderCrash:    leaderCrashOnce,
 		},
 	},
 	ExactlyOnce: {
@@ -134,6 +155,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceAckLost: exact,
 			// The crashed instance's transaction is aborted and redone.
 			ProcessorCrash: crashOnce,
+			LeaderCrash:    leaderCrashOnce,
 		},
 		// The same producer, with an auto-committing processor that is not
 		// part of any transaction.
@@ -142,6 +164,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProduceRequestLost: exact,
 			ProduceAckLost:     exact,
 			ProcessorCrash:     {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, Restart: true},
+			LeaderCrash:        leaderCrashOnce,
 		},
 	},
 }
@@ -206,6 +229,9 @@ func (c Claim) Check(r checker.Result) string {
 	add("duplicated", c.Duplicated, r.Duplicated)
 	add("recovered", c.Recovered, r.Recovered)
 	add("aborted credits", c.Aborted, r.AbortedCredits)
+	if c.LostAcked != "" {
+		add("lost acked", c.LostAcked, r.LostAcked)
+	}
 	if r.Unexpected != 0 {
 		msg += fmt.Sprintf("unexpected: want none, got %d; ", r.Unexpected)
 	}

@@ -26,13 +26,27 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 		c.Sent(i+1, o)
 	}
 	var res Result
+	// After a cluster fault, which deposits the input holds: one byte per
+	// deposit, for those runs only.
+	var inLog []bool
+	if r.leaderCrash != nil {
+		inLog = make([]bool, r.Spec.Messages)
+	}
 	err := readAll(ctx, r.env.Brokers, r.Names.Input, r.endOffset.Load(), kgo.ReadCommitted(), func(rec *kgo.Record) {
-		if _, ok := deposit.ParseID(string(rec.Key)); ok {
+		if seq, ok := deposit.ParseID(string(rec.Key)); ok {
 			res.InLog++
+			if inLog != nil && seq <= len(inLog) {
+				inLog[seq-1] = true
+			}
 		}
 	})
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", r.Names.Input, err)
+	}
+	for i, in := range inLog {
+		if !in && r.outcomes[i] == checker.Acked {
+			res.AckedNotInLog++
+		}
 	}
 	ledgerEnd, err := r.writeEnd(ctx, r.Names.Ledger)
 	if err != nil {

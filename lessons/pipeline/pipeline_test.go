@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
@@ -20,6 +22,9 @@ import (
 var testEnv Env
 
 func TestMain(m *testing.M) {
+	if os.Getenv("LAB_CLUSTER_TESTS") != "" {
+		os.Exit(onCluster(m))
+	}
 	b, err := brokertest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -29,6 +34,26 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	b.Close()
 	os.Exit(code)
+}
+
+// onCluster runs the tests on a three-broker cluster the tests own, as
+// -cluster 3 does (LAB_CLUSTER_TESTS=1, which .ci/run sets): a cluster
+// that cannot start fails the suite.
+func onCluster(m *testing.M) int {
+	c, err := cluster.Start(context.Background(), cluster.Options{Progress: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "LAB_CLUSTER_TESTS is set and the cluster did not start:", err)
+		return 1
+	}
+	defer c.Close()
+	b, err := broker.Connect(c.Addrs())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer b.Close()
+	testEnv = Env{Brokers: c.Addrs(), Admin: b.Admin(), Tuning: ClusterTuning(), Cluster: c}
+	return m.Run()
 }
 
 var runCounter atomic.Int64
@@ -91,6 +116,9 @@ func TestGuaranteeUnderFault(t *testing.T) {
 	const n = 200
 	for _, c := range lessons.Claims() {
 		t.Run(fmt.Sprintf("%s/%s/%s", c.Guarantee, c.Preset, c.Fault), func(t *testing.T) {
+			if f, _ := lessons.LookupFault(c.Fault); f.Needs == lessons.NeedsCluster {
+				t.Skip("a cluster fault: TestClusterFaults runs it, on a cluster the tests own")
+			}
 			start := time.Now()
 			r, run := runTraced(t, c.Guarantee, c.Preset, c.Fault, n)
 			if !struck(run, c.Fault) {

@@ -3,6 +3,7 @@ package pipeline
 // The kafka-go producer, at-most-once and at-least-once, and its stopAt transport.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -56,7 +57,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
-		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
+		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second, MetadataTTL: r.env.Tuning.ProducerBackoff}}
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
 		Topic:        r.Names.Input,
@@ -67,7 +68,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		BatchSize:       1000,
 		BatchTimeout:    2 * time.Millisecond,
 		WriteBackoffMin: 10 * time.Millisecond,
-		WriteBackoffMax: 200 * time.Millisecond,
+		WriteBackoffMax: cmp.Or(r.env.Tuning.ProducerBackoff, 200*time.Millisecond),
 		Async:           true,
 		Completion:      p.completed,
 		Transport:       p.tr,

@@ -33,6 +33,9 @@ type Env struct {
 	Brokers []string
 	Admin   *kadm.Client
 	Tuning  Tuning
+	// Cluster is the cluster the lab owns (-cluster), which the cluster
+	// faults act on; nil on the embedded broker or an external cluster.
+	Cluster Cluster
 }
 
 // Result is the checker's result plus what was measured.
@@ -53,6 +56,12 @@ type Result struct {
 	Struck   []Struck       `json:"struck"`
 	Expected *lessons.Claim `json:"expected,omitempty"`
 	Mismatch string         `json:"mismatch,omitempty"`
+	// Election is what a cluster fault did to the input partition's
+	// leadership, and AckedNotInLog the deposits the producer was told
+	// were written that the input topic, read back once every replica is
+	// in sync again, does not hold: lost_acked, proven at the source.
+	Election      *Election `json:"election,omitempty"`
+	AckedNotInLog int       `json:"acked_not_in_log"`
 }
 
 // Latencies are percentiles of the time from a deposit's send to its first
@@ -100,6 +109,7 @@ type Run struct {
 	injected        atomic.Bool  // a fault was injected live: the claim table has no row for the run
 	endOffset       atomic.Int64 // offset of the end marker, -1 until written
 	marker          *kgo.Client  // writes the end markers, outside any fault
+	leaderCrash     *leaderCrash // leader-crash once it struck, until healed
 }
 
 // New prepares a run. Execute starts it.
@@ -107,6 +117,9 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 	params := lessons.RunParams{Guarantee: spec.Guarantee, Preset: spec.Preset, Fault: spec.Fault, Messages: &spec.Messages}
 	if err := params.Validate(); err != nil {
 		return nil, err
+	}
+	if f, _ := lessons.LookupFault(spec.Fault); f.Needs == lessons.NeedsCluster && env.Cluster == nil {
+		return nil, ErrNeedsCluster
 	}
 	g, _ := lessons.LookupGuarantee(spec.Guarantee)
 	recipe, _ := lessons.LookupRecipe(spec.Guarantee, spec.Preset)
@@ -204,6 +217,7 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		defer stopOffsets()
 	}
 
+	defer r.heal(context.Background()) // whatever happened, the cluster is whole for the next run
 	began := time.Now()
 	if err := r.produce(ctx, k); err != nil {
 		cancel(err)
@@ -223,6 +237,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		return Result{}, fmt.Errorf("processor: %w", err)
 	}
 	elapsed := time.Since(began)
+	if err := r.heal(ctx); err != nil {
+		return Result{}, fmt.Errorf("healing the cluster: %w", err)
+	}
 
 	res, err := r.audit(ctx)
 	if err != nil {
@@ -233,6 +250,10 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.LatencyMs = r.latencies()
 	res.Struck = r.nemesis.strikes()
 	res.Deduplicated = int(r.deduplicated.Load())
+	if r.leaderCrash != nil {
+		e := r.leaderCrash.election
+		res.Election = &e
+	}
 	if c, ok := lessons.LookupClaim(r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault); ok && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		res.Expected, res.Mismatch = &c, c.Check(res.Result)
 	}
@@ -275,11 +296,30 @@ func (r *Run) produce(ctx context.Context, k int) error {
 		if seq == k && (r.Spec.Fault == lessons.ProduceRequestLost || r.Spec.Fault == lessons.ProduceAckLost) {
 			r.nemesis.arm(r.Spec.Fault, seq)
 		}
+		if seq == k && r.Spec.Fault == lessons.LeaderCrash {
+			lc, err := r.holdFollowers(ctx)
+			if err != nil {
+				return err
+			}
+			r.leaderCrash = lc
+		}
 		if err := p.send(ctx, seq); err != nil {
 			return err
 		}
 	}
 	return p.flush(ctx)
+}
+
+// heal, after leader-crash struck, waits for the election, restarts the
+// killed broker and waits until every replica is in sync; once.
+func (r *Run) heal(ctx context.Context) error {
+	lc := r.leaderCrash
+	if lc == nil || !lc.locked {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return lc.heal(ctx)
 }
 
 // sent records that deposits seqs were handed to the producer's client
