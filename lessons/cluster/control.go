@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -239,4 +240,105 @@ func (c *Cluster) controller(ctx context.Context) int32 {
 		return -1
 	}
 	return resp.Topics[0].Partitions[0].LeaderID
+}
+
+// CreateTopics creates a run's input and ledger topics, every broker a
+// replica of each, with the input led by a broker that leads nothing the
+// rest of the pipeline needs: not the ledger, not the group's offsets, not
+// the transactions' state. Killing the input's leader then takes the
+// input's writes with it and leaves the processor's group, its
+// transactions and its ledger where they were. It waits until both
+// leaders answer for their partition.
+func (c *Cluster) CreateTopics(ctx context.Context, input, ledger string) error {
+	busy, err := c.coordinatorLeaders(ctx)
+	if err != nil {
+		return err
+	}
+	var victim int32 = -1
+	for _, n := range c.nodes {
+		if !slices.Contains(busy, n.id) {
+			victim = n.id
+			break
+		}
+	}
+	if victim < 0 {
+		return fmt.Errorf("every broker leads an internal topic (%v): no broker can lead the input alone", busy)
+	}
+	ledgerLeader := busy[0]
+	order := func(first int32) []int32 {
+		out := []int32{first}
+		for _, n := range c.nodes {
+			if n.id != first {
+				out = append(out, n.id)
+			}
+		}
+		return out
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 15000
+	for _, t := range []struct {
+		name   string
+		leader int32
+	}{{input, victim}, {ledger, ledgerLeader}} {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.name, -1, -1
+		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		a.Partition, a.Replicas = 0, order(t.leader) // the first replica is the preferred leader
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, c.client)
+	if err != nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return fmt.Errorf("creating %s: %w", t.Topic, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for _, t := range []struct {
+		name   string
+		leader int32
+	}{{input, victim}, {ledger, ledgerLeader}} {
+		for !c.leads(ctx, t.name, t.leader) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s: broker %d did not take the lead in time", t.name, t.leader)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// coordinatorLeaders names the leaders of the group and transaction
+// coordinators' partitions (one partition each), asking for a coordinator
+// first so both topics exist.
+func (c *Cluster) coordinatorLeaders(ctx context.Context) ([]int32, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		var leaders []int32
+		for _, t := range []struct {
+			topic string
+			typ   int8
+		}{{"__consumer_offsets", 0}, {"__transaction_state", 1}} {
+			req := kmsg.NewPtrFindCoordinatorRequest()
+			req.CoordinatorType, req.CoordinatorKeys = t.typ, []string{"lab"}
+			_, _ = req.RequestWith(ctx, c.client) // creates the topic on first use
+			if p, err := c.partition(ctx, t.topic); err == nil && p.Leader >= 0 {
+				leaders = append(leaders, p.Leader)
+			}
+		}
+		if len(leaders) == 2 {
+			return leaders, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the group and transaction coordinators got no leader in time: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

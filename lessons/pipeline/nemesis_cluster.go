@@ -29,6 +29,10 @@ type Cluster interface {
 	// Heal resumes paused brokers, restarts killed ones and waits until
 	// every replica of every partition is in sync.
 	Heal(ctx context.Context) error
+	// CreateTopics creates a run's topics with the input led by a broker
+	// that leads neither the ledger nor a coordinator's partition, so
+	// killing it strikes the input alone.
+	CreateTopics(ctx context.Context, input, ledger string) error
 }
 
 // ErrNeedsCluster refuses a run of a fault that only a cluster the lab

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -203,6 +204,15 @@ func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Me
 			return nil, ctx.Err()
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil
+		}
+		// A broker the reader cannot reach: kafka-go goes on dialling it,
+		// and past its third failure hands each one to FetchMessage as
+		// well. A killed partition leader (leader-crash) is replaced
+		// within seconds; a broker gone for good is watchBroker's to
+		// judge.
+		var ne net.Error
+		if errors.As(err, &ne) {
 			return nil, nil
 		}
 		return nil, err

@@ -57,7 +57,14 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
-		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second, MetadataTTL: r.env.Tuning.ProducerBackoff}}
+		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
+	// kafka-go waits attempt² × the minimum between attempts, up to the
+	// maximum: 10 ms gives 10, 40, 90 … ms; with Tuning.ProducerBackoff,
+	// 100 ms gives 0.1, 0.4, 0.9, 1.6, then 2 s each.
+	backoffMin := 10 * time.Millisecond
+	if r.env.Tuning.ProducerBackoff > 0 {
+		backoffMin = 100 * time.Millisecond
+	}
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
 		Topic:        r.Names.Input,
@@ -67,7 +74,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		// wants batches as soon as deposits are there.
 		BatchSize:       1000,
 		BatchTimeout:    2 * time.Millisecond,
-		WriteBackoffMin: 10 * time.Millisecond,
+		WriteBackoffMin: backoffMin,
 		WriteBackoffMax: cmp.Or(r.env.Tuning.ProducerBackoff, 200*time.Millisecond),
 		Async:           true,
 		Completion:      p.completed,
@@ -126,6 +133,20 @@ func (p *kafkaGoProducer) completed(msgs []kafka.Message, err error) {
 	case p.settledCh <- struct{}{}:
 	default: // already signalled
 	}
+}
+
+func (p *kafkaGoProducer) settle(ctx context.Context) error {
+	if err := p.handOver(ctx); err != nil {
+		return err
+	}
+	for p.unsettled.Load() > 0 {
+		select {
+		case <-p.settledCh:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 func (p *kafkaGoProducer) flush(ctx context.Context) error {

@@ -180,7 +180,11 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	r.start = time.Now()
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages)})
-	if err := broker.CreateTopics(ctx, r.env.Admin, r.Names.Input, r.Names.Ledger); err != nil {
+	create := func() error { return broker.CreateTopics(ctx, r.env.Admin, r.Names.Input, r.Names.Ledger) }
+	if f, _ := lessons.LookupFault(r.Spec.Fault); f.Needs == lessons.NeedsCluster {
+		create = func() error { return r.env.Cluster.CreateTopics(ctx, r.Names.Input, r.Names.Ledger) }
+	}
+	if err := create(); err != nil {
 		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
 	}
 	k := (r.Spec.Messages + 1) / 2 // faults strike in the middle of the run
@@ -297,6 +301,11 @@ func (r *Run) produce(ctx context.Context, k int) error {
 			r.nemesis.arm(r.Spec.Fault, seq)
 		}
 		if seq == k && r.Spec.Fault == lessons.LeaderCrash {
+			// What was sent so far reaches every replica first, and the
+			// client knows the leader before the followers stop answering.
+			if err := p.settle(ctx); err != nil {
+				return err
+			}
 			lc, err := r.holdFollowers(ctx)
 			if err != nil {
 				return err

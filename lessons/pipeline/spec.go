@@ -64,17 +64,21 @@ type Tuning struct {
 	// transaction when the run is not paced.
 	TxnSize int
 	// ProducerBackoff, when set, is the kafka-go producer's longest wait
-	// between attempts (else 200 ms), and how long it trusts the leader
-	// it knows. A replicated cluster elects a new leader 3-5 s after one
-	// dies: with 2 s, at-least-once's 10 attempts span about 11 s, as a
-	// Java producer's retries span its delivery.timeout.ms.
+	// between attempts (else 200 ms). A replicated cluster elects a new
+	// leader 3-5 s after one dies, and kafka-go learns of it when its
+	// metadata expires (6 s): with 2 s, at-least-once's 10 attempts span
+	// about 11 s, as a Java producer's retries span its
+	// delivery.timeout.ms.
 	ProducerBackoff time.Duration
 }
 
-// ClusterTuning suits the cluster the lab owns (-cluster): Kafka's
-// minimum group session timeout is lowered to 500 ms there too.
+// ClusterTuning suits the cluster the lab owns (-cluster). leader-crash
+// pauses the group coordinator's broker for up to 2.6 s (it is a follower
+// of the input): a session shorter than that expires as it resumes, and
+// the group rebalances mid-run.
 func ClusterTuning() Tuning {
 	t := DefaultTuning()
+	t.SessionTimeout = 6 * time.Second
 	t.ProducerBackoff = 2 * time.Second
 	return t
 }
