@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/web"
 )
@@ -24,10 +25,19 @@ type BrokerInfo interface {
 	Reachable(ctx context.Context) error
 }
 
+// ClusterInfo is the cluster the lab owns (-cluster), as /healthz and
+// the header show it.
+type ClusterInfo interface {
+	Status(ctx context.Context) cluster.Status
+}
+
 // app is the web application: routes and the handlers' dependencies.
 type app struct {
 	*echo.Echo
 	broker      BrokerInfo
+	cluster     ClusterInfo // nil unless the lab owns the cluster
+	// clusterStatus caches the owned cluster's status for pages.
+	clusterStatus clusterStatus
 	runs        Runs
 	lessons     *content.Set
 	feeds       feeds

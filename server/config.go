@@ -24,6 +24,10 @@ type Config struct {
 	// ignored). It must not be below the cluster's
 	// group.min.session.timeout.ms.
 	SessionTimeout time.Duration
+	// Cluster, when not 0, is how many Apache Kafka brokers the lab
+	// starts and owns (lessons/cluster) instead of the embedded broker:
+	// the cluster faults need it.
+	Cluster int
 }
 
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
@@ -40,6 +44,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	port := fs.String("embedded-port", env("LAB_EMBEDDED_PORT", "9092"), "embedded broker port on 127.0.0.1; 0 picks any free port (env LAB_EMBEDDED_PORT)")
 	dataDir := fs.String("data-dir", env("LAB_DATA_DIR", ""), "embedded broker persistence directory; empty keeps data in memory (env LAB_DATA_DIR)")
 	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "runs at once; more are refused with 429 (env LAB_MAX_RUNS)")
+	clusterN := fs.String("cluster", env("LAB_CLUSTER", "0"), "start and own this many local Apache Kafka brokers (3 to 5; Java 17+, jars fetched once with Maven) for the faults that kill brokers; 0 runs the embedded broker (env LAB_CLUSTER)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -65,6 +70,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if c.MaxConcurrent, err = strconv.Atoi(*maxRuns); err != nil || c.MaxConcurrent < 1 || c.MaxConcurrent > 64 {
 		return Config{}, errors.New("-max-runs: want a number from 1 to 64")
+	}
+	if c.Cluster, err = strconv.Atoi(*clusterN); err != nil || (c.Cluster != 0 && (c.Cluster < 3 || c.Cluster > 5)) {
+		return Config{}, errors.New("-cluster: want a number of brokers from 3 to 5, or 0 for the embedded broker")
+	}
+	if c.Cluster > 0 && len(c.Brokers) > 0 {
+		return Config{}, errors.New("-cluster and -brokers both given: the lab either starts its own cluster or uses yours; drop one")
 	}
 	if ms, err := strconv.Atoi(getenv("LAB_SESSION_TIMEOUT_MS")); err == nil && ms > 0 {
 		c.SessionTimeout = time.Duration(ms) * time.Millisecond

@@ -77,7 +77,14 @@ func runSpec(t testing.TB, spec Spec) (Result, *Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	budget := 60 * time.Second
+	if testEnv.Cluster != nil {
+		// A cluster fault's run waits for the election and for the killed
+		// broker's JVM to restart and catch up: 20 s and more on two
+		// busy cores.
+		budget = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	res, err := r.Execute(ctx)
 	if err != nil {
