@@ -291,7 +291,7 @@ var texts = map[Lang]map[string]string{
 		"predict.outcome":   "the run",
 		"predict.skipped":   "no guess",
 		// Cluster mode (issue 14): the lab's own replicated cluster and its faults.
-		"fault.leader-crash":        "The leader of the input partition acknowledges deposits its followers have not copied (they are held back), then is killed; a follower becomes leader without them. Needs cluster mode.",
+		"fault.leader-crash":        "The leader of the input partition acknowledges deposits its followers have not copied (they are held back), then is killed; a follower becomes leader without them.",
 		"home.col.leader-crash":     "Leader crash (cluster mode)",
 		"explain.lost.leader-crash": "lost — only the leader had it when it was killed; the follower elected in its place never had it.",
 		"fault.needs.cluster":       "Needs cluster mode: start the lab with go run ./server -cluster 3 (Java 17+).",
@@ -536,7 +536,7 @@ var texts = map[Lang]map[string]string{
 		"predict.outcome":   "실행 결과",
 		"predict.skipped":   "예측 안 함",
 		// 클러스터 모드(이슈 14): 실습실이 직접 띄운 복제 클러스터와 그 장애.
-		"fault.leader-crash":        "입력 파티션의 리더가, 팔로워들이 아직 복제하지 못한(멈춰 둔) 입금에 확인 응답을 보낸 뒤 강제 종료됩니다. 그 입금이 없는 팔로워가 새 리더가 됩니다. 클러스터 모드에서만 실행됩니다.",
+		"fault.leader-crash":        "입력 파티션의 리더가, 팔로워들이 아직 복제하지 못한(멈춰 둔) 입금에 확인 응답을 보낸 뒤 강제 종료됩니다. 그 입금이 없는 팔로워가 새 리더가 됩니다.",
 		"home.col.leader-crash":     "리더 강제 종료 (클러스터 모드)",
 		"explain.lost.leader-crash": "유실되었습니다 — 리더가 강제 종료될 때 이 입금은 리더에만 있었고, 새 리더로 선출된 팔로워에는 없었습니다.",
 		"fault.needs.cluster":       "클러스터 모드가 필요합니다: go run ./server -cluster 3 으로 실습실을 시작하세요(Java 17 이상).",
