@@ -71,7 +71,7 @@ func TestClusterFaults(t *testing.T) {
 // runs, 5 by default; the measure is 20).
 func TestLeaderCrashLosesAckedEveryTime(t *testing.T) {
 	needCluster(t)
-	runs := 5
+	runs := 3
 	if v, err := strconv.Atoi(os.Getenv("LAB_LEADER_CRASH_RUNS")); err == nil && v > 0 {
 		runs = v
 	}

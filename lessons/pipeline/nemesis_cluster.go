@@ -97,10 +97,19 @@ type leaderCrash struct {
 // this early) is left to reach the followers first.
 func (r *Run) holdFollowers(ctx context.Context) (*leaderCrash, error) {
 	cl := r.env.Cluster
-	for settle := time.Now().Add(2 * time.Second); r.Progress.Acked.Load() < r.Progress.Sent.Load() && time.Now().Before(settle); {
-		time.Sleep(10 * time.Millisecond)
+	// The high watermark passes what was acknowledged once every in-sync
+	// follower has copied it: only what comes next is the leader's alone.
+	for settle := time.Now().Add(5 * time.Second); time.Now().Before(settle); time.Sleep(20 * time.Millisecond) {
+		acked := r.Progress.Acked.Load()
+		if acked < r.Progress.Sent.Load() {
+			continue
+		}
+		if offs, err := r.env.Admin.ListEndOffsets(ctx, r.Names.Input); err == nil {
+			if o, ok := offs.Lookup(r.Names.Input, 0); ok && o.Err == nil && o.Offset >= acked {
+				break
+			}
+		}
 	}
-	time.Sleep(100 * time.Millisecond) // the followers' next fetch copies them
 	clusterFaults.Lock()
 	first := int(r.Progress.Sent.Load()) + 1
 	lc := &leaderCrash{r: r, cl: cl, first: first, crashed: make(chan struct{}), locked: true}

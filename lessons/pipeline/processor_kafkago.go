@@ -89,6 +89,9 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		StartOffset:       kafka.FirstOffset,
 		CommitInterval:    commitEvery,
 	})
+	// On a replicated cluster the ledger's leader can move too (a broker
+	// fenced on a busy machine): its writer outlasts an election as well.
+	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
 	p.writer = &kafka.Writer{
 		Addr:            kafka.TCP(r.env.Brokers...),
 		Topic:           r.Names.Ledger,
@@ -96,8 +99,8 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		MaxAttempts:     tries,
 		BatchSize:       r.env.Tuning.Batch,
 		BatchTimeout:    time.Millisecond,
-		WriteBackoffMin: 10 * time.Millisecond,
-		WriteBackoffMax: 200 * time.Millisecond,
+		WriteBackoffMin: backoffMin,
+		WriteBackoffMax: backoffMax,
 		Transport:       p.tr,
 	}
 	return p

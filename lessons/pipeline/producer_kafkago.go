@@ -3,7 +3,6 @@ package pipeline
 // The kafka-go producer, at-most-once and at-least-once, and its stopAt transport.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -53,18 +52,23 @@ func kafkaGoAcks(r lessons.Recipe) (kafka.RequiredAcks, int) {
 	return kafka.RequireOne, r.Attempts
 }
 
+// kafkaGoBackoff is how long a kafka-go writer waits between attempts:
+// attempt² × the minimum, up to the maximum. 10 ms gives 10, 40, 90 … ms;
+// with Tuning.ProducerBackoff, 100 ms gives 0.1, 0.4, 0.9, 1.6, then 2 s
+// each, so 10 attempts outlast a leader's election.
+func kafkaGoBackoff(t Tuning) (minWait, maxWait time.Duration) {
+	if t.ProducerBackoff > 0 {
+		return 100 * time.Millisecond, t.ProducerBackoff
+	}
+	return 10 * time.Millisecond, 200 * time.Millisecond
+}
+
 func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
 		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
-	// kafka-go waits attempt² × the minimum between attempts, up to the
-	// maximum: 10 ms gives 10, 40, 90 … ms; with Tuning.ProducerBackoff,
-	// 100 ms gives 0.1, 0.4, 0.9, 1.6, then 2 s each.
-	backoffMin := 10 * time.Millisecond
-	if r.env.Tuning.ProducerBackoff > 0 {
-		backoffMin = 100 * time.Millisecond
-	}
+	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
 		Topic:        r.Names.Input,
@@ -75,7 +79,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		BatchSize:       1000,
 		BatchTimeout:    2 * time.Millisecond,
 		WriteBackoffMin: backoffMin,
-		WriteBackoffMax: cmp.Or(r.env.Tuning.ProducerBackoff, 200*time.Millisecond),
+		WriteBackoffMax: backoffMax,
 		Async:           true,
 		Completion:      p.completed,
 		Transport:       p.tr,

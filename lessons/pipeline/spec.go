@@ -63,8 +63,8 @@ type Tuning struct {
 	// TxnSize is how many deposits the exactly-once producer sends per
 	// transaction when the run is not paced.
 	TxnSize int
-	// ProducerBackoff, when set, is the kafka-go producer's longest wait
-	// between attempts (else 200 ms). A replicated cluster elects a new
+	// ProducerBackoff, when set, is the kafka-go writers' longest wait
+	// between attempts (else 200 ms), the producer's and the processor's. A replicated cluster elects a new
 	// leader 3-5 s after one dies, and kafka-go learns of it when its
 	// metadata expires (6 s): with 2 s, at-least-once's 10 attempts span
 	// about 11 s, as a Java producer's retries span its
