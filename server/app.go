@@ -35,9 +35,6 @@ type ClusterInfo interface {
 type app struct {
 	*echo.Echo
 	broker      BrokerInfo
-	cluster     ClusterInfo // nil unless the lab owns the cluster
-	// clusterStatus caches the owned cluster's status for pages.
-	clusterStatus clusterStatus
 	runs        Runs
 	lessons     *content.Set
 	feeds       feeds
@@ -47,6 +44,10 @@ type app struct {
 		at time.Time
 		up bool
 	}
+
+	cluster ClusterInfo // nil unless the lab owns the cluster
+	// clusterStatus caches the owned cluster's status for pages.
+	clusterStatus clusterStatus
 }
 
 func newApp(b BrokerInfo, registry Runs, lessons *content.Set) *app {
