@@ -76,7 +76,7 @@ func TestPagesByLanguage(t *testing.T) {
 			if doc.Find(`[data-testid=scenario]`).Length() < 3 {
 				t.Errorf("lesson %s %s offers fewer than 3 runs", g, lang)
 			}
-			if n := doc.Find(`input[name=fault]`).Length(); n != 4 {
+			if n := doc.Find(`input[name=fault]`).Length(); n != len(lessons.Faults()) {
 				t.Errorf("lesson %s %s: %d faults in the picker", g, lang, n)
 			}
 			if !strings.Contains(doc.Find(`[data-testid=terminal]`).Text(), testBroker.Addrs()[0]) {
