@@ -131,13 +131,21 @@ const (
 	// Rebalance adds a processor instance to the group mid-run: no crash,
 	// but partitions move from the instances that had them to the joiner.
 	Rebalance FaultID = "rebalance"
+	// LeaderCrash kills the leader of the input partition while its
+	// followers are held back: what it acknowledged alone is gone.
+	LeaderCrash FaultID = "leader-crash"
 )
 
 // Where a fault strikes.
 const (
 	OnNetwork = "network" // the producer's connection, through faultconn
 	InProcess = "process" // the processor, through the nemesis
+	OnBroker  = "broker"  // the brokers' processes, through the cluster the lab owns
 )
+
+// NeedsCluster is Fault.Needs of a fault that acts on the brokers'
+// processes: only a cluster the lab starts and owns (-cluster 3) has them.
+const NeedsCluster = "cluster"
 
 // Fault is one injectable fault and where it strikes. Every fault but
 // none can be injected into a running run and drawn by a random schedule.
@@ -149,39 +157,49 @@ type Fault struct {
 	// Explains names, per anomaly a run can show ("lost", "duplicated"),
 	// the text key that explains how this fault caused it.
 	Explains map[string]string `json:"explains,omitempty"`
+	// Needs is NeedsCluster for a fault only a cluster the lab owns can
+	// inject, "" for one any broker can. Elsewhere a run of it is refused.
+	Needs string `json:"needs,omitempty"`
 }
 
 var faults = []Fault{
-	{NoFault, "", "fault.none", nil},
+	{NoFault, "", "fault.none", nil, ""},
 	// The producer's connection loses one Produce request before the broker
 	// sees it, and the connection breaks.
-	{ProduceRequestLost, OnNetwork, "fault.produce-request-lost", map[string]string{"lost": "explain.lost.request"}},
+	{ProduceRequestLost, OnNetwork, "fault.produce-request-lost", map[string]string{"lost": "explain.lost.request"}, ""},
 	// The broker appends the records, then the response is lost and the
 	// connection breaks: the client cannot tell this from a lost request.
-	{ProduceAckLost, OnNetwork, "fault.produce-ack-lost", map[string]string{"lost": "explain.lost.request", "duplicated": "explain.dup.ack"}},
+	{ProduceAckLost, OnNetwork, "fault.produce-ack-lost", map[string]string{"lost": "explain.lost.request", "duplicated": "explain.dup.ack"}, ""},
 	// The processor dies mid-batch, after crediting some deposits and before
 	// its next commit; a new instance takes over the group.
-	{ProcessorCrash, InProcess, "fault.processor-crash", map[string]string{"lost": "explain.lost.crash", "duplicated": "explain.dup.crash"}},
+	{ProcessorCrash, InProcess, "fault.processor-crash", map[string]string{"lost": "explain.lost.crash", "duplicated": "explain.dup.crash"}, ""},
 	// The processor freezes mid-batch, after crediting some deposits and
 	// before its next commit: no heartbeats either, as in a long GC pause
 	// or a paused VM. The group gives its partition to a new instance
 	// once the session times out; then the frozen instance wakes and
 	// finishes its batch, a zombie.
-	{ProcessorStall, InProcess, "fault.processor-stall", map[string]string{"duplicated": "explain.dup.stall"}},
+	{ProcessorStall, InProcess, "fault.processor-stall", map[string]string{"duplicated": "explain.dup.stall"}, ""},
 	// A new processor instance joins the group mid-run; the group takes
 	// partitions from the instances that had them and gives them to it.
-	{Rebalance, InProcess, "fault.rebalance", map[string]string{"duplicated": "explain.dup.rebalance"}},
+	{Rebalance, InProcess, "fault.rebalance", map[string]string{"duplicated": "explain.dup.rebalance"}, ""},
+	// The followers of the input partition's leader are held back (SIGSTOP)
+	// so they have not copied the newest writes, the leader acknowledges
+	// them, is killed (SIGKILL), and a follower still in the in-sync set
+	// becomes leader without them. The lab restarts the killed broker and
+	// waits for every replica to be in sync again.
+	{LeaderCrash, OnBroker, "fault.leader-crash", map[string]string{"lost": "explain.lost.leader-crash"}, NeedsCluster},
 }
 
 // Faults lists the faults, none first.
 func Faults() []Fault { return slices.Clone(faults) }
 
 // Injectable lists the faults a running run can be given, and a random
-// schedule draws from: every fault but none.
+// schedule draws from: every fault but none and those that need a cluster
+// (they take the cluster down for seconds and heal it after the run).
 func Injectable() []FaultID {
 	var out []FaultID
 	for _, f := range faults {
-		if f.ID != NoFault {
+		if f.ID != NoFault && f.Needs == "" {
 			out = append(out, f.ID)
 		}
 	}

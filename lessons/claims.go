@@ -47,6 +47,9 @@ type Outcome struct {
 	// Fenced is true when the broker must refuse the zombie's work with
 	// an error of its own (processor-stall under a transaction).
 	Fenced bool `json:"fenced,omitempty"`
+	// LostAcked, when said, counts the lost deposits the broker had
+	// acknowledged: what the cluster faults are about. "" claims nothing.
+	LostAcked Count `json:"lost_acked,omitempty"`
 }
 
 // Claim is one row of the claim table: what a run of a guarantee, in a
@@ -76,6 +79,19 @@ var (
 	fencedZombie = Outcome{Lost: None, Duplicated: None, Recovered: None, Aborted: Some, SideEffectsDuplicated: Some, Restart: true, Fenced: true}
 	// A redone credit is a repeated notification.
 	redone = Outcome{Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some, Restart: true}
+
+	// leader-crash (cluster mode). acks=1: the leader acknowledged the
+	// deposits alone, and the new leader never had them. A send the kill
+	// broke fails, and may still have been written (recovered).
+	leaderCrashAcksOne = Outcome{Lost: Some, LostAcked: Some, Duplicated: None, Recovered: Any, Aborted: None, SideEffectsDuplicated: None}
+	// acks=all with min.insync.replicas=2: nothing is acknowledged while
+	// the followers are held back; the producer's retries reach the new
+	// leader. kafka-go is not idempotent, so a retry of a batch the new
+	// leader already has would write it twice.
+	leaderCrashAcksAll = Outcome{Lost: None, LostAcked: None, Duplicated: Any, Recovered: Any, Aborted: None, SideEffectsDuplicated: Any}
+	// The idempotent (exactly-once) producer's retries are dropped by
+	// sequence number, and the idempotent consumer skips repeats.
+	leaderCrashOnce = Outcome{Lost: None, LostAcked: None, Duplicated: None, Recovered: Any, Aborted: Any, SideEffectsDuplicated: Any}
 )
 
 // claimRows is the claim table, by guarantee, preset and fault. Every
@@ -107,7 +123,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// it after the new owner read the old one, so a paced run
 			// (batches of one) can credit a deposit twice
 			// (TestRandomFaults draws such runs).
-			Rebalance: clean,
+			Rebalance:   clean,
+			LeaderCrash: leaderCrashAcksOne,
 		},
 		// The seed's consumer: auto-commit. Commits run on a timer inside
 		// the consumer, only for records already handed out, so after a
@@ -124,7 +141,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// kafka-go commits, at the end of a generation, only what the
 			// application already handed it: the batch credited and not
 			// yet handed over is read again by the partition's new owner.
-			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			LeaderCrash: leaderCrashAcksOne,
 		},
 	},
 	AtLeastOnce: {
@@ -147,7 +165,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// cannot commit what it credited before its partitions move,
 			// and the new owner credits it again from the committed
 			// offset. No crash, and still duplicates.
-			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			LeaderCrash: leaderCrashAcksAll,
 		},
 		// The seed's consumer: credit one record, commit it, next.
 		Common: {
@@ -163,7 +182,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// fetched, record by record, for partitions no longer its
 			// own; kafka-go accepts those commits in the new generation,
 			// after the new owner has read the old committed offset.
-			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			LeaderCrash: leaderCrashAcksAll,
 		},
 		// strict plus an idempotent consumer: every repeat is delivered
 		// and skipped, so the ledger holds each deposit once.
@@ -185,7 +205,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// The joiner restores its store from the ledger when it
 			// starts, after the other instance credited its batch: the
 			// records it reads again are skipped.
-			Rebalance: clean,
+			Rebalance:   clean,
+			LeaderCrash: leaderCrashOnce,
 		},
 	},
 	ExactlyOnce: {
@@ -206,7 +227,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// when its partitions were revoked; the new owner redoes it.
 			// Whether the revocation fell inside the transaction is the
 			// group's timing, so the aborted credits may be none.
-			Rebalance: {Lost: None, Duplicated: None, Recovered: None, Aborted: Any, SideEffectsDuplicated: Any},
+			Rebalance:   {Lost: None, Duplicated: None, Recovered: None, Aborted: Any, SideEffectsDuplicated: Any},
+			LeaderCrash: leaderCrashOnce,
 		},
 		// The same producer, with an auto-committing processor that is not
 		// part of any transaction.
@@ -219,7 +241,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProcessorStall: redone,
 			// The auto-committed offset lags what was credited: the new
 			// owner credits the difference again.
-			Rebalance: {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			LeaderCrash: leaderCrashOnce,
 		},
 	},
 }
@@ -309,6 +332,9 @@ func (c Claim) Check(r checker.Result, sideEffectsDuplicated int) string {
 	add("recovered", c.Recovered, r.Recovered)
 	add("aborted credits", c.Aborted, r.AbortedCredits)
 	add("side effects duplicated", c.SideEffectsDuplicated, sideEffectsDuplicated)
+	if c.LostAcked != "" {
+		add("lost acked", c.LostAcked, r.LostAcked)
+	}
 	if r.Unexpected != 0 {
 		msg += fmt.Sprintf("unexpected: want none, got %d; ", r.Unexpected)
 	}

@@ -235,6 +235,16 @@ func Predict(r Recipe, f FaultID) Outcome {
 			// wrote does not stop a second writer.
 			o.Duplicated, o.SideEffectsDuplicated = Some, Some
 		}
+	case LeaderCrash:
+		// With min.insync.replicas=2, as cluster mode sets it.
+		switch {
+		case r.Acks != AcksAll:
+			o = leaderCrashAcksOne
+		case r.Idempotent || r.Dedup:
+			o = leaderCrashOnce
+		default:
+			o = leaderCrashAcksAll
+		}
 	case Rebalance:
 		switch {
 		case r.Commit == CommitBefore, r.Dedup:

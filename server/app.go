@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/web"
 )
@@ -22,6 +23,12 @@ type BrokerInfo interface {
 	Mode() broker.Mode
 	Addrs() []string
 	Reachable(ctx context.Context) error
+}
+
+// ClusterInfo is the cluster the lab owns (-cluster), as /healthz and
+// the header show it.
+type ClusterInfo interface {
+	Status(ctx context.Context) cluster.Status
 }
 
 // app is the web application: routes and the handlers' dependencies.
@@ -38,6 +45,10 @@ type app struct {
 		at time.Time
 		up bool
 	}
+
+	cluster ClusterInfo // nil unless the lab owns the cluster
+	// clusterStatus caches the owned cluster's status for pages.
+	clusterStatus clusterStatus
 }
 
 func newApp(b BrokerInfo, registry Runs, lessons *content.Set) *app {

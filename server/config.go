@@ -29,6 +29,10 @@ type Config struct {
 	// ignored). It must not be below the cluster's
 	// group.min.session.timeout.ms.
 	SessionTimeout time.Duration
+	// Cluster, when not 0, is how many Apache Kafka brokers the lab
+	// starts and owns (lessons/cluster) instead of the embedded broker:
+	// the cluster faults need it.
+	Cluster int
 }
 
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
@@ -47,6 +51,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	maxRuns := fs.String("max-runs", env("LAB_MAX_RUNS", "4"), "full-speed runs at once; a lesson run at human pace takes a tenth of one; more wait in the queue (env LAB_MAX_RUNS)")
 	maxQueue := fs.String("max-queue", env("LAB_MAX_QUEUE", "1000"), "runs that may wait for room, one client at most a quarter of them; past it 429; 0 refuses at once (env LAB_MAX_QUEUE)")
 	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
+	clusterN := fs.String("cluster", env("LAB_CLUSTER", "0"), "start and own this many local Apache Kafka brokers (3 to 5; Java 17+, jars fetched once with Maven) for the faults that kill brokers; 0 runs the embedded broker (env LAB_CLUSTER)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -81,6 +86,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		if c.PublicURL, ok = parsePublicURL(*publicURL); !ok {
 			return Config{}, fmt.Errorf("-public-url %q: want the lab's address as the browser shows it, e.g. https://lab.example.com", *publicURL)
 		}
+	}
+	if c.Cluster, err = strconv.Atoi(*clusterN); err != nil || (c.Cluster != 0 && (c.Cluster < 3 || c.Cluster > 5)) {
+		return Config{}, errors.New("-cluster: want a number of brokers from 3 to 5, or 0 for the embedded broker")
+	}
+	if c.Cluster > 0 && len(c.Brokers) > 0 {
+		return Config{}, errors.New("-cluster and -brokers both given: the lab either starts its own cluster or uses yours; drop one")
 	}
 	if ms, err := strconv.Atoi(getenv("LAB_SESSION_TIMEOUT_MS")); err == nil && ms > 0 {
 		c.SessionTimeout = time.Duration(ms) * time.Millisecond

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
@@ -75,7 +76,7 @@ const bearerHint = ": send it as Authorization: Bearer <token>"
 
 // runsError maps the run registry's refusals to HTTP, or returns nil: a
 // bad field 400, no control token 403, an action the run's state does not
-// allow 409, all slots taken and no room in the queue 429 (handleError adds Retry-After), shutting
+// allow or a cluster fault without the cluster it needs 409, all slots taken and no room in the queue 429 (handleError adds Retry-After), shutting
 // down 503. It adds what only HTTP can say, such as where the token goes.
 func runsError(err error) *apiError {
 	var fe *lessons.FieldError
@@ -84,7 +85,7 @@ func runsError(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Msg: fe.Msg, Field: fe.Field}
 	case errors.Is(err, runs.ErrForbidden):
 		return &apiError{Status: http.StatusForbidden, Msg: err.Error() + bearerHint}
-	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused), errors.Is(err, runs.ErrQueued), errors.Is(err, runs.ErrNoRoom):
+	case errors.Is(err, runs.ErrFinished), errors.Is(err, runs.ErrNotPaused), errors.Is(err, runs.ErrQueued), errors.Is(err, runs.ErrNoRoom), errors.Is(err, pipeline.ErrNeedsCluster):
 		return &apiError{Status: http.StatusConflict, Msg: err.Error()}
 	case errors.Is(err, runs.ErrBusy), errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrFairShare):
 		return &apiError{Status: http.StatusTooManyRequests, Msg: err.Error()}

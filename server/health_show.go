@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 )
 
 type brokerHealth struct {
@@ -15,6 +16,9 @@ type brokerHealth struct {
 	Addrs     []string    `json:"addrs"`
 	Reachable bool        `json:"reachable"`
 	Error     string      `json:"error,omitempty"`
+	// Cluster, in cluster mode, is each broker the lab owns, whether it
+	// is up, and which one is the controller.
+	Cluster *cluster.Status `json:"cluster,omitempty"`
 }
 
 type health struct {
@@ -25,6 +29,10 @@ type health struct {
 // healthShow answers GET /healthz: 200 when the broker answers, 503 when not.
 func (a *app) healthShow(c echo.Context) error {
 	h := health{Status: "ok", Broker: brokerHealth{Mode: a.broker.Mode(), Addrs: a.broker.Addrs(), Reachable: true}}
+	if a.cluster != nil {
+		st := a.cluster.Status(c.Request().Context())
+		h.Broker.Cluster = &st
+	}
 	if err := a.broker.Reachable(c.Request().Context()); err != nil {
 		h.Status, h.Broker.Reachable = "degraded", false
 		h.Broker.Error = "the broker did not answer a metadata request: " + err.Error()

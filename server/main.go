@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
@@ -61,21 +62,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	b, err := openBroker(cfg)
+	var owned *cluster.Cluster
+	if cfg.Cluster > 0 {
+		// Stopped on every way out of run; if the lab itself is killed,
+		// each broker's Pdeathsig kills it too.
+		if owned, err = cluster.Start(ctx, cluster.Options{Brokers: cfg.Cluster, Getenv: getenv, Progress: stderr}); err != nil {
+			return err
+		}
+		defer owned.Close()
+	}
+	b, err := openBroker(cfg, owned)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 
 	tuning := pipeline.DefaultTuning()
-	if b.Mode() == broker.External {
+	env := pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin()}
+	switch {
+	case owned != nil:
+		tuning = pipeline.ClusterTuning()
+		env.Cluster = owned
+	case b.Mode() == broker.External:
 		// Kafka's default group.min.session.timeout.ms.
 		tuning.SessionTimeout = cmp.Or(cfg.SessionTimeout, 6*time.Second)
 	}
-	registry := runs.New(pipeline.Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: tuning},
-		runs.Config{MaxConcurrent: cfg.MaxConcurrent, LightPerSlot: lightPerSlot, MaxQueue: cfg.MaxQueue})
+	env.Tuning = tuning
+	registry := runs.New(env, runs.Config{MaxConcurrent: cfg.MaxConcurrent, LightPerSlot: lightPerSlot, MaxQueue: cfg.MaxQueue})
 	app := newApp(b, registry, lessons)
 	app.hosts.public = cfg.PublicURL
+	if owned != nil {
+		app.cluster = owned
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -111,7 +129,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-func openBroker(cfg Config) (*broker.Broker, error) {
+func openBroker(cfg Config, owned *cluster.Cluster) (*broker.Broker, error) {
+	if owned != nil {
+		return broker.ConnectOwned(owned.Addrs())
+	}
 	if len(cfg.Brokers) > 0 {
 		return broker.Connect(cfg.Brokers)
 	}

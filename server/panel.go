@@ -58,7 +58,7 @@ func i18nJSON(prefixes []string) map[text.Lang]string {
 // (""), with the catalog's faults and the guarantee's presets.
 func (a *app) panel(l text.Lang, guarantee string) views.RunPanel {
 	g, _ := lessons.LookupGuarantee(lessons.GuaranteeID(guarantee))
-	return views.RunPanel{Guarantee: guarantee, Faults: lessons.Faults(), Presets: g.Presets, I18N: scriptI18N[l], Broker: a.broker.Addrs()[0]}
+	return views.RunPanel{Guarantee: guarantee, Faults: lessons.Faults(), Presets: g.Presets, I18N: scriptI18N[l], Broker: a.broker.Addrs()[0], Cluster: a.cluster != nil}
 }
 
 // catalogJSON is the catalog as GET /api/catalog answers it, and

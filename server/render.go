@@ -51,6 +51,7 @@ func (a *app) page(c echo.Context, title string) views.Page {
 		Lang: l, Title: l.T(title), Path: c.Request().URL.Path,
 		BrokerMode: string(a.broker.Mode()), BrokerAddrs: a.broker.Addrs(),
 		BrokerUp:   a.brokerUp(c.Request().Context()),
+		Cluster:    a.clusterView(c.Request().Context()),
 		Guarantees: lessons.Guarantees(),
 		Catalog:    pageCatalog,
 	}

@@ -25,6 +25,9 @@ type Mode string
 const (
 	Embedded Mode = "embedded"
 	External Mode = "external"
+	// Owned is a cluster the lab started and owns (package cluster,
+	// -cluster): the only one whose brokers the lab may kill.
+	Owned Mode = "cluster"
 )
 
 // Broker is the cluster the lab's runs use.
@@ -99,6 +102,14 @@ func Connect(addrs []string) (*Broker, error) {
 		}
 	}
 	return newBroker(External, addrs)
+}
+
+// ConnectOwned uses the cluster the lab started at addrs.
+func ConnectOwned(addrs []string) (*Broker, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("owned cluster: no addresses given")
+	}
+	return newBroker(Owned, addrs)
 }
 
 func newBroker(m Mode, addrs []string) (*Broker, error) {

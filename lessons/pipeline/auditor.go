@@ -29,9 +29,18 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 	var res Result
 	inputEnds := r.inputEnds()
 	visible := map[logPos]bool{} // a drawn run's input records read_committed readers see
+	// After a cluster fault, which deposits the input holds: one byte per
+	// deposit, for those runs only.
+	var inLog []bool
+	if r.leaderCrash != nil {
+		inLog = make([]bool, r.Spec.Messages)
+	}
 	err := readAll(ctx, r.env.Brokers, r.Names.Input, inputEnds, kgo.ReadCommitted(), func(rec *kgo.Record) {
-		if _, ok := deposit.ParseID(string(rec.Key)); ok {
+		if seq, ok := deposit.ParseID(string(rec.Key)); ok {
 			res.InLog++
+			if inLog != nil && seq <= len(inLog) {
+				inLog[seq-1] = true
+			}
 		}
 		if r.drawn() {
 			visible[logPos{rec.Partition, rec.Offset}] = true
@@ -39,6 +48,11 @@ func (r *Run) audit(ctx context.Context) (Result, error) {
 	})
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", r.Names.Input, err)
+	}
+	for i, in := range inLog {
+		if !in && r.outcomes[i] == checker.Acked {
+			res.AckedNotInLog++
+		}
 	}
 	if r.drawn() {
 		if err := r.drawAbortedInput(ctx, inputEnds, visible); err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -103,6 +104,9 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		CommitInterval:    commitEvery,
 		IsolationLevel:    isolation,
 	})
+	// On a replicated cluster the ledger's leader can move too (a broker
+	// fenced on a busy machine): its writer outlasts an election as well.
+	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
 	p.writer = &kafka.Writer{
 		Addr:            kafka.TCP(r.env.Brokers...),
 		Topic:           r.Names.Ledger,
@@ -111,8 +115,8 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		MaxAttempts:     tries,
 		BatchSize:       r.env.Tuning.Batch,
 		BatchTimeout:    time.Millisecond,
-		WriteBackoffMin: 10 * time.Millisecond,
-		WriteBackoffMax: 200 * time.Millisecond,
+		WriteBackoffMin: backoffMin,
+		WriteBackoffMax: backoffMax,
 		Transport:       p.tr,
 	}
 	return p
@@ -224,6 +228,15 @@ func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Me
 			return nil, ctx.Err()
 		}
 		if errors.Is(err, context.DeadlineExceeded) || groupSettling(err) {
+			return nil, nil
+		}
+		// A broker the reader cannot reach: kafka-go goes on dialling it,
+		// and past its third failure hands each one to FetchMessage as
+		// well. A killed partition leader (leader-crash) is replaced
+		// within seconds; a broker gone for good is watchBroker's to
+		// judge.
+		var ne net.Error
+		if errors.As(err, &ne) {
 			return nil, nil
 		}
 		return nil, err

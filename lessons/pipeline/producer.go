@@ -16,6 +16,9 @@ const inFlight = 10_000
 type producer interface {
 	send(ctx context.Context, seq int) error
 	flush(ctx context.Context) error
+	// settle hands the client what is buffered and waits until all it
+	// was handed is settled, the producer still open.
+	settle(ctx context.Context) error
 	close()
 }
 

@@ -37,6 +37,7 @@ func newIdempotentProducer(r *Run) (*idempotentProducer, error) {
 		// Uncompressed, so the fault injector sees which deposits a
 		// request carries (see newTxnProducer).
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
+		accountPartitioner(),
 	)...)
 	if err != nil {
 		return nil, err
@@ -60,6 +61,10 @@ func (p *idempotentProducer) send(ctx context.Context, seq int) error {
 
 // flush waits for every record's promise.
 func (p *idempotentProducer) flush(ctx context.Context) error { return p.cl.Flush(ctx) }
+
+// settle waits until every record handed to the client is settled: the
+// client's buffer is all of them.
+func (p *idempotentProducer) settle(ctx context.Context) error { return p.cl.Flush(ctx) }
 
 func (p *idempotentProducer) close() { p.cl.Close() }
 

@@ -55,11 +55,23 @@ func kafkaGoAcks(r lessons.Recipe) (kafka.RequiredAcks, int) {
 	return kafka.RequireOne, r.Attempts
 }
 
+// kafkaGoBackoff is how long a kafka-go writer waits between attempts:
+// attempt² × the minimum, up to the maximum. 10 ms gives 10, 40, 90 … ms;
+// with Tuning.ProducerBackoff, 100 ms gives 0.1, 0.4, 0.9, 1.6, then 2 s
+// each, so 10 attempts outlast a leader's election.
+func kafkaGoBackoff(t Tuning) (minWait, maxWait time.Duration) {
+	if t.ProducerBackoff > 0 {
+		return 100 * time.Millisecond, t.ProducerBackoff
+	}
+	return 10 * time.Millisecond, 200 * time.Millisecond
+}
+
 func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
 		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
+	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
 		Topic:        r.Names.Input,
@@ -70,8 +82,8 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		// wants batches as soon as deposits are there.
 		BatchSize:       1000,
 		BatchTimeout:    2 * time.Millisecond,
-		WriteBackoffMin: 10 * time.Millisecond,
-		WriteBackoffMax: 200 * time.Millisecond,
+		WriteBackoffMin: backoffMin,
+		WriteBackoffMax: backoffMax,
 		Async:           true,
 		Completion:      p.completed,
 		Transport:       p.tr,
@@ -129,6 +141,20 @@ func (p *kafkaGoProducer) completed(msgs []kafka.Message, err error) {
 	case p.settledCh <- struct{}{}:
 	default: // already signalled
 	}
+}
+
+func (p *kafkaGoProducer) settle(ctx context.Context) error {
+	if err := p.handOver(ctx); err != nil {
+		return err
+	}
+	for p.unsettled.Load() > 0 {
+		select {
+		case <-p.settledCh:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 func (p *kafkaGoProducer) flush(ctx context.Context) error {

@@ -120,4 +120,7 @@ func (p *txnProducer) commit(ctx context.Context) error {
 
 func (p *txnProducer) flush(ctx context.Context) error { return p.commit(ctx) }
 
+// settle commits the deposits of the open transaction.
+func (p *txnProducer) settle(ctx context.Context) error { return p.commit(ctx) }
+
 func (p *txnProducer) close() { p.cl.Close() }

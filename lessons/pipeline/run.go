@@ -34,6 +34,9 @@ type Env struct {
 	Brokers []string
 	Admin   *kadm.Client
 	Tuning  Tuning
+	// Cluster is the cluster the lab owns (-cluster), which the cluster
+	// faults act on; nil on the embedded broker or an external cluster.
+	Cluster Cluster
 }
 
 // Result is the checker's result plus what was measured.
@@ -70,6 +73,12 @@ type Result struct {
 	// Blame names, for a custom run whose claim broke, the settings the
 	// anomalies come from.
 	Blame []lessons.Blame `json:"blame,omitempty"`
+	// Election is what a cluster fault did to the input partition's
+	// leadership, and AckedNotInLog the deposits the producer was told
+	// were written that the input topic, read back once every replica is
+	// in sync again, does not hold: lost_acked, proven at the source.
+	Election      *Election `json:"election,omitempty"`
+	AckedNotInLog int       `json:"acked_not_in_log"`
 }
 
 // expected is the claim the run is checked against: the claim table's row
@@ -143,6 +152,7 @@ type Run struct {
 	joiner       atomic.Pointer[string]
 	handedOver   chan struct{} // closed once the joiner fetched its first record
 	handOverOnce sync.Once
+	leaderCrash  *leaderCrash // leader-crash once it struck, until healed
 }
 
 // New prepares a run. Execute starts it.
@@ -157,6 +167,9 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 		return nil, err
 	}
 	spec.Notify = params.Notify
+	if f, _ := lessons.LookupFault(spec.Fault); f.Needs == lessons.NeedsCluster && env.Cluster == nil {
+		return nil, ErrNeedsCluster
+	}
 	g, _ := lessons.LookupGuarantee(spec.Guarantee)
 	recipe := params.Recipe()
 	if env.Tuning == (Tuning{}) {
@@ -222,7 +235,13 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	r.start = time.Now()
 	r.emit(trace.Event{Actor: trace.Auditor, Kind: trace.Lifecycle, Offset: -1,
 		Detail: fmt.Sprintf("run %s: %s (%s), fault %s, %d deposits, %d partitions, %d processors", r.Spec.RunID, r.Spec.Guarantee, r.Spec.Preset, r.Spec.Fault, r.Spec.Messages, r.partitions(), r.processors())})
-	if err := broker.CreatePartitionedTopics(ctx, r.env.Admin, r.partitions(), r.Names.Input, r.Names.Ledger); err != nil {
+	create := func() error {
+		return broker.CreatePartitionedTopics(ctx, r.env.Admin, r.partitions(), r.Names.Input, r.Names.Ledger)
+	}
+	if f, _ := lessons.LookupFault(r.Spec.Fault); f.Needs == lessons.NeedsCluster {
+		create = func() error { return r.env.Cluster.CreateTopics(ctx, r.Names.Input, r.Names.Ledger) }
+	}
+	if err := create(); err != nil {
 		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
 	}
 	k := (r.Spec.Messages + 1) / 2 // faults strike in the middle of the run
@@ -260,6 +279,7 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		defer stopOffsets()
 	}
 
+	defer r.heal(context.Background()) // whatever happened, the cluster is whole for the next run
 	began := time.Now()
 	if err := r.produce(ctx, k); err != nil {
 		cancel(err)
@@ -279,6 +299,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		return Result{}, fmt.Errorf("processor: %w", err)
 	}
 	elapsed := time.Since(began)
+	if err := r.heal(ctx); err != nil {
+		return Result{}, fmt.Errorf("healing the cluster: %w", err)
+	}
 
 	res, err := r.audit(ctx)
 	if err != nil {
@@ -289,6 +312,10 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	res.LatencyMs = r.latencies()
 	res.Struck = r.nemesis.strikes()
 	res.Deduplicated = int(r.deduplicated.Load())
+	if r.leaderCrash != nil {
+		e := r.leaderCrash.election
+		res.Election = &e
+	}
 	res.SideEffects = int(r.notifier.acted.Load())
 	res.SideEffectsDuplicated = r.notifier.duplicated()
 	res.SideEffectsDropped = int(r.notifier.dropped.Load())
@@ -348,11 +375,35 @@ func (r *Run) produce(ctx context.Context, k int) error {
 		if seq == k && (r.Spec.Fault == lessons.ProduceRequestLost || r.Spec.Fault == lessons.ProduceAckLost) {
 			r.nemesis.arm(r.Spec.Fault, seq)
 		}
+		if seq == k && r.Spec.Fault == lessons.LeaderCrash {
+			// What was sent so far reaches every replica first, and the
+			// client knows the leader before the followers stop answering.
+			if err := p.settle(ctx); err != nil {
+				return err
+			}
+			lc, err := r.holdFollowers(ctx)
+			if err != nil {
+				return err
+			}
+			r.leaderCrash = lc
+		}
 		if err := p.send(ctx, seq); err != nil {
 			return err
 		}
 	}
 	return p.flush(ctx)
+}
+
+// heal, after leader-crash struck, waits for the election, restarts the
+// killed broker and waits until every replica is in sync; once.
+func (r *Run) heal(ctx context.Context) error {
+	lc := r.leaderCrash
+	if lc == nil || !lc.locked {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return lc.heal(ctx)
 }
 
 // sent records that deposits seqs were handed to the producer's client

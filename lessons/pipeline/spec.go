@@ -72,6 +72,24 @@ type Tuning struct {
 	// TxnSize is how many deposits the exactly-once producer sends per
 	// transaction when the run is not paced.
 	TxnSize int
+	// ProducerBackoff, when set, is the kafka-go writers' longest wait
+	// between attempts (else 200 ms), the producer's and the processor's. A replicated cluster elects a new
+	// leader 3-5 s after one dies, and kafka-go learns of it when its
+	// metadata expires (6 s): with 2 s, at-least-once's 10 attempts span
+	// about 11 s, as a Java producer's retries span its
+	// delivery.timeout.ms.
+	ProducerBackoff time.Duration
+}
+
+// ClusterTuning suits the cluster the lab owns (-cluster). leader-crash
+// pauses the group coordinator's broker for up to 2.6 s (it is a follower
+// of the input): a session shorter than that expires as it resumes, and
+// the group rebalances mid-run.
+func ClusterTuning() Tuning {
+	t := DefaultTuning()
+	t.SessionTimeout = 6 * time.Second
+	t.ProducerBackoff = 2 * time.Second
+	return t
 }
 
 // DefaultTuning suits the embedded broker.
