@@ -60,10 +60,11 @@ export class Flight {
         if (!tk && !where.fetched(id)) this.make(id, where, now);
         return;
       case "fetch": {
-        // Appended at its offset, then fetched: the log, then the instance.
+        // Appended at its offset on its partition, then fetched: the log,
+        // then the instance.
         tk ||= this.make(id, where, now);
         if (!tk) return;
-        this.move(tk, [where.log(e.offset), where.instance(e.instance)].filter(Boolean), now);
+        this.move(tk, [where.log(e.offset, e.partition), where.instance(e.instance)].filter(Boolean), now);
         tk.instance = e.instance || "";
         return;
       }

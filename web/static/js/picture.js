@@ -16,21 +16,33 @@ const short = (id) => (id || "").replace(/^d-0*/, "");
 export class Model {
   constructor() {
     this.n = 0; // events applied
-    this.deposits = new Map(); // id -> {sent, acked, failed, hit, offsets: [], credits: 0}
-    this.log = new Map(); // input offset -> id
-    this.fetchedBy = new Map(); // input offset -> Set(instance)
-    this.committed = -1; // the group's committed offset (the next to read)
-    this.hw = -1; // the input's high watermark: the offset its next record gets
-    this.lso = -1; // its last stable offset: read_committed readers read no further
+    this.deposits = new Map(); // id -> {sent, acked, failed, hit, partition, offsets: [], credits: 0}
+    // The input topic by partition: each is a log of its own, with its
+    // own offsets, committed offset, watermarks and owning instance.
+    this.partitions = new Map(); // partition -> {log, fetchedBy, aborted, committed, hw, lso, owner}
     this.instances = new Map(); // name -> {gen, epoch, state, after, fencedBy}
-    this.credits = []; // ledger credits as they became visible: {id, instance}
-    this.records = []; // the ledger as read back after the run: {offset, id, aborted}
-    this.abortedInput = new Map(); // input offset -> id: a producer's aborted batch, read back after the run
+    this.credits = []; // ledger credits as they became visible: {id, partition}
+    this.records = []; // the ledger as read back after the run: {partition, offset, id, aborted}
     this.moment = null; // the latest key moment: {key, args}
-    this.lastCredited = new Map(); // instance -> highest input offset it credited
+    this.lastCredited = new Map(); // "instance/partition" -> highest input offset it credited there
     // How often the producer's, the log's and the ledger's cells changed: a
     // band whose cells no event changed is not walked again.
     this.rev = { p: 0, l: 0, c: 0 };
+  }
+
+  // part is partition p of the input topic.
+  part(p) {
+    let q = this.partitions.get(p);
+    if (!q) {
+      // log: offset -> id; fetchedBy: offset -> Set(instance); aborted:
+      // offset -> id, a producer's aborted batch, read back after the run;
+      // committed: the group's committed offset (the next to read); hw: the
+      // high watermark, the offset the next record gets; lso: the last
+      // stable offset, beyond which read_committed readers do not read.
+      q = { log: new Map(), fetchedBy: new Map(), aborted: new Map(), committed: -1, hw: -1, lso: -1, owner: "" };
+      this.partitions.set(p, q);
+    }
+    return q;
   }
 
   deposit(id) {
@@ -54,14 +66,17 @@ export class Model {
   // apply folds one event into the model.
   apply(e) {
     this.n++;
-    const id = e.id || "";
-    const isDeposit = id.startsWith("d-");
-    const d = isDeposit ? this.deposit(id) : null;
+    const id = e.id || "", pn = e.partition || 0;
+    const d = id.startsWith("d-") ? this.deposit(id) : null;
     if (d) d.history.push(e);
     const band = { send: "p", ack: "p", retry: "p", error: "p", fault: "p", fetch: "l", credit: "c", record: e.actor === "broker" ? "l" : "c" }[e.kind];
     if (band) this.rev[band]++;
     // A failed deposit's cell says whether it reached the log after all.
     if (d?.failed && (e.kind === "fetch" || e.kind === "credit")) this.rev.p++;
+    // who is the event's instance; say makes the event the latest key
+    // moment, its caption's text key filled with the instance and more.
+    const who = () => this.instance(e.instance || "?");
+    const say = (key, more) => (this.moment = { key, instance: e.instance, ...more });
     switch (e.kind) {
       case "send":
         d.sent = true;
@@ -72,91 +87,105 @@ export class Model {
       case "retry":
         if (!d) break;
         d.attempt = e.attempt || 2;
-        this.moment = { key: "pic.retry", id, n: d.attempt };
+        say("pic.retry", { id, n: d.attempt });
         break;
-      case "watermarks":
-        this.hw = e.offset;
-        this.lso = e.lso ?? e.offset;
+      case "watermarks": {
+        const q = this.part(pn);
+        q.hw = e.offset;
+        q.lso = e.lso ?? e.offset;
         break;
+      }
       case "error":
         if (d) d.failed = true;
         break;
       case "fault":
         if (d && e.phase === "struck") d.hit = e.fault;
-        else if (!id && e.fault && e.phase === "struck") this.moment = { key: "pic.struck", fault: e.fault, detail: e.detail };
-        else if (!id && e.phase === "armed") this.moment = { key: "pic.armed", fault: e.fault };
+        else if (!id && e.fault && e.phase === "struck") say("pic.struck", { fault: e.fault, detail: e.detail });
+        else if (!id && e.phase === "armed") say("pic.armed", { fault: e.fault });
         break;
-      case "fetch":
-        if (id === "end") this.log.set(e.offset, id); // the lab's end marker
+      case "fetch": {
+        const q = this.part(pn);
+        if (id === "end") q.log.set(e.offset, id); // the lab's end marker
         if (!d) break;
-        if (!this.log.has(e.offset)) this.log.set(e.offset, id);
+        d.partition = pn;
+        if (!q.log.has(e.offset)) q.log.set(e.offset, id);
         if (!d.offsets.includes(e.offset)) d.offsets.push(e.offset);
         if (e.instance) {
-          this.instance(e.instance);
-          if (!this.fetchedBy.has(e.offset)) this.fetchedBy.set(e.offset, new Set());
-          this.fetchedBy.get(e.offset).add(e.instance);
+          who();
+          if (!q.fetchedBy.has(e.offset)) q.fetchedBy.set(e.offset, new Set());
+          q.fetchedBy.get(e.offset).add(e.instance);
         }
+        break;
+      }
+      case "assigned":
+        this.part(pn).owner = e.instance || "";
+        who();
+        say("pic.assigned", { partition: pn });
+        break;
+      case "revoked":
+        say("pic.revoked", { partition: pn });
         break;
       case "credit":
         if (!d) break;
         d.credits++;
-        this.credits.push({ id, instance: e.instance || "" });
-        if (d.credits > 1) this.moment = { key: "pic.dup", id, n: d.credits };
+        this.credits.push({ id, partition: d.partition || 0 });
+        if (d.credits > 1) say("pic.dup", { id, n: d.credits });
         if (e.instance) {
-          const off = Math.max(...d.offsets, -1);
-          this.lastCredited.set(e.instance, Math.max(this.lastCredited.get(e.instance) ?? -1, off));
+          const off = Math.max(...d.offsets, -1), k = `${e.instance}/${d.partition || 0}`;
+          this.lastCredited.set(k, Math.max(this.lastCredited.get(k) ?? -1, off));
         }
         break;
       case "commit":
       case "txn-commit":
         if (e.actor !== "processor") break;
-        this.committed = e.offset;
+        this.part(pn).committed = e.offset;
         if (e.instance) this.identity(e);
         break;
       case "txn-begin":
         if (e.actor === "processor" && e.instance) this.identity(e);
         break;
-      case "crash": {
-        const p = this.instance(e.instance || "?");
-        p.state = "crashed";
+      // A crash, and processor-stall's frozen instance: what it did last.
+      case "crash":
+      case "stall": {
+        const p = who();
+        p.state = e.kind === "crash" ? "crashed" : "stalled";
         p.after = id;
-        this.moment = { key: "pic.crash", instance: e.instance, id };
+        say(`pic.${e.kind}`, { id });
         break;
       }
       case "restart":
-        this.instance(e.instance || "?");
-        this.moment = { key: "pic.restart", instance: e.instance, offset: this.committed };
+        who();
+        say("pic.restart", { offset: this.part(0).committed });
         break;
       case "txn-abort":
-        this.moment = { key: e.actor === "producer" ? "pic.abort.producer" : "pic.abort", instance: e.instance };
+        say(e.actor === "producer" ? "pic.abort.producer" : "pic.abort");
         break;
-      // processor-stall: the frozen instance, its waking, and the broker
+      // processor-stall: the frozen instance's waking, and the broker
       // refusing it.
-      case "stall": {
-        const p = this.instance(e.instance || "?");
-        p.state = "stalled";
-        p.after = id;
-        this.moment = { key: "pic.stall", instance: e.instance, id };
-        break;
-      }
       case "wake":
-        this.instance(e.instance || "?").state = "zombie";
-        this.moment = { key: "pic.wake", instance: e.instance };
+        who().state = "zombie";
+        say("pic.wake");
         break;
       case "fenced": {
         // The newest instance's epoch or generation is what the broker
         // refused the zombie for.
         const newer = [...this.instances.keys()].filter((n) => n !== e.instance).pop();
-        if (newer) this.instance(e.instance || "?").fencedBy = newer;
-        this.moment = { key: "pic.zombie-fenced", instance: e.instance, error: e.broker_error || "" };
+        if (newer) who().fencedBy = newer;
+        say("pic.zombie-fenced", { error: e.broker_error || "" });
         break;
       }
       case "record":
-        if (e.actor === "broker") this.abortedInput.set(e.offset, id);
-        else this.records.push({ offset: e.offset, id, aborted: !!e.aborted });
+        if (e.actor === "broker") this.part(pn).aborted.set(e.offset, id);
+        else this.records.push({ partition: pn, offset: e.offset, id, aborted: !!e.aborted });
         break;
       case "run":
-        if (e.actor === "auditor" && (e.detail || "").startsWith("verdict")) this.moment = { key: "pic.audited" };
+        if (e.actor === "auditor" && (e.detail || "").startsWith("verdict")) say("pic.audited");
+        // An instance that a rebalance adds to the group (lessons/pipeline:
+        // supervise), drawn before it fetches anything.
+        if (e.actor === "processor" && e.instance && !this.instances.has(e.instance)) {
+          who();
+          say("pic.joined");
+        }
         break;
     }
   }
@@ -177,19 +206,20 @@ export class Model {
     }
   }
 
-  // ranges are what a crash left behind on the input topic: offsets the
-  // group committed that the crashed instance never credited (skipped),
-  // and offsets fetched by two instances (read again).
-  ranges() {
+  // ranges are what a crash left behind on partition pn of the input topic:
+  // offsets the group committed that the crashed instance never credited
+  // (skipped), and offsets fetched by two instances (read again).
+  ranges(pn) {
     const out = [];
-    const again = [...this.fetchedBy].filter(([, s]) => s.size > 1).map(([o]) => o).sort((a, b) => a - b);
-    if (again.length) out.push({ kind: "again", from: again[0], to: again[again.length - 1] });
+    const { log, fetchedBy, committed } = this.part(pn);
+    const again = [...fetchedBy].filter(([, s]) => s.size > 1).map(([o]) => o).sort((a, b) => a - b);
+    if (again.length) out.push({ kind: "again", from: again[0], to: again.at(-1) });
     for (const [name, p] of this.instances) {
       if (p.state !== "crashed") continue;
-      const last = this.lastCredited.get(name) ?? -1;
-      const skipped = [...this.log.keys()].filter((o) => o > last && o < this.committed && !(this.fetchedBy.get(o)?.size > 1) &&
-        this.deposits.get(this.log.get(o))?.credits === 0).sort((a, b) => a - b);
-      if (skipped.length) out.push({ kind: "skipped", from: skipped[0], to: skipped[skipped.length - 1] });
+      const last = this.lastCredited.get(`${name}/${pn}`) ?? -1;
+      const skipped = [...log.keys()].filter((o) => o > last && o < committed && !(fetchedBy.get(o)?.size > 1) &&
+        this.deposits.get(log.get(o))?.credits === 0).sort((a, b) => a - b);
+      if (skipped.length) out.push({ kind: "skipped", from: skipped[0], to: skipped.at(-1) });
     }
     return out;
   }
@@ -198,9 +228,16 @@ export class Model {
 // format fills a text's {name} placeholders with values, as text.
 const format = (s, args) => (s || "").replace(/\{(\w+)\}/g, (_, k) => String(args[k] ?? ""));
 
+// html makes an HTML element with the properties, and the test id.
+function html(tag, props, testid) {
+  const n = Object.assign(document.createElement(tag), props);
+  if (testid) n.dataset.testid = testid;
+  return n;
+}
+
 function svg(tag, attrs = {}, text) {
   const n = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
   if (text !== undefined) n.textContent = text;
   return n;
 }
@@ -234,9 +271,7 @@ export class Picture {
     this.result = null;
     // A custom run (the sandbox) brings its own recipe.
     this.recipe = run.recipe || (catalog.recipes || []).find((r) => r.guarantee === run.guarantee && r.preset === run.preset) || {};
-    this.root = document.createElement("figure");
-    this.root.className = "picture";
-    this.root.dataset.testid = "picture";
+    this.root = html("figure", { className: "picture" }, "picture");
     // A group, not an image: its cells are buttons, to follow a deposit.
     this.svg = svg("svg", { role: "group" });
     // The boxes, kept between frames, over everything else, redrawn each.
@@ -246,7 +281,7 @@ export class Picture {
     this.layers = { p: svg("g"), l: svg("g"), c: svg("g") };
     this.boxes = new Map(); // key -> {g, and what it shows: pos, klass, label…}
     this.walked = {}; // band -> what its cells showed when last walked
-    this.ledger = []; // the ledger's cells as last walked
+    this.ledger = null; // the ledger as last walked: {cells (each with its place p), base (each partition's rows' top, of several), h}
     // The chrome's parts (headings, pointers, instances…), kept like the
     // boxes: a frame rebuilds only those whose state changed.
     this.parts = new Map(); // key -> {node, state}
@@ -260,34 +295,22 @@ export class Picture {
     if (!matchMedia("(prefers-reduced-motion: reduce)").matches) {
       import("./flight.js").then(({ Flight }) => { this.flight = new Flight(this.flying); });
     }
-    this.caption = document.createElement("figcaption");
-    this.caption.className = "caption";
+    this.caption = html("figcaption", { className: "caption" }, "caption");
     this.caption.setAttribute("aria-live", "polite");
-    this.caption.dataset.testid = "caption";
-    const tools = document.createElement("div");
-    tools.className = "picture-tools";
-    this.toggle = document.createElement("button");
-    this.toggle.type = "button";
-    this.toggle.dataset.testid = "isolation";
+    const tools = html("div", { className: "picture-tools" });
+    this.toggle = html("button", { type: "button" }, "isolation");
     this.toggle.setAttribute("aria-pressed", "false");
     this.toggle.addEventListener("click", () => {
       this.view = this.view === "committed" ? "uncommitted" : "committed";
-      this.toggle.setAttribute("aria-pressed", String(this.view === "uncommitted"));
+      this.toggle.setAttribute("aria-pressed", this.view === "uncommitted");
       this.draw();
     });
-    this.slider = document.createElement("input");
-    this.slider.type = "range";
-    this.slider.min = "0";
-    this.slider.hidden = true;
-    this.slider.dataset.testid = "time";
+    this.slider = html("input", { type: "range", min: "0", hidden: true }, "time");
     this.slider.setAttribute("aria-label", t["pic.time"]);
     this.slider.addEventListener("input", () => this.seek(Number(this.slider.value)));
     tools.append(this.toggle, this.slider);
-    this.history = document.createElement("ol");
-    this.history.className = "history";
-    this.history.dataset.testid = "history";
-    this.history.hidden = true;
-    this.history.start = 0; // its first item is its heading, unnumbered
+    // Its first item is its heading, unnumbered.
+    this.history = html("ol", { className: "history", hidden: true, start: 0 }, "history");
     this.root.append(tools, this.svg, this.caption, this.history);
     this.svg.addEventListener("click", (ev) => this.follow(ev.target.closest("[data-id]")?.dataset.id || ""));
     this.svg.addEventListener("keydown", (ev) => {
@@ -314,7 +337,7 @@ export class Picture {
     // Live unless the slider looks back: then the run goes on unseen.
     const live = this.slider.hidden || Number(this.slider.value) === this.events.length;
     this.events.push(e);
-    if (!this.slider.hidden) this.slider.max = String(this.events.length);
+    if (!this.slider.hidden) this.slider.max = this.events.length;
     if (live) {
       if (!this.slider.hidden) this.slider.value = this.slider.max;
       this.model.apply(e);
@@ -327,8 +350,7 @@ export class Picture {
   // done shows the result, and the slider to look back through the run.
   done(run) {
     this.result = run.result || null;
-    this.slider.max = String(this.events.length);
-    this.slider.value = String(this.events.length);
+    this.slider.value = this.slider.max = this.events.length;
     this.slider.hidden = this.events.length === 0;
     this.flight?.clear();
     // Whatever the frames had no time for yet, drawn now: the run's end is
@@ -343,8 +365,7 @@ export class Picture {
     this.slider.hidden = !paused;
     this.flight?.clear();
     if (paused) {
-      this.slider.max = String(this.events.length);
-      this.slider.value = String(this.events.length);
+      this.slider.value = this.slider.max = this.events.length;
     } else {
       this.seek(this.events.length);
     }
@@ -409,7 +430,7 @@ export class Picture {
       if (this.layers[layer].getAttribute("transform") !== tr) this.layers[layer].setAttribute("transform", tr);
     };
     let y = 0, top0 = 0; // top0: where the current band's cells start
-    const geo = { cols, top: {}, instances: new Map(), ids: [] }; // where things are, for the deposits in flight
+    const geo = { top: {}, instances: new Map(), ids: [] }; // where things are, for the deposits in flight
     // band writes a band's heading, its title and what configures it, and
     // starts its cells under it.
     const band = (title, sub, layer) => {
@@ -478,10 +499,11 @@ export class Picture {
     };
 
     // walk draws a band's cells, unless nothing they show changed since it
-    // last did: a frame then walks only the bands its events changed.
+    // last did (nor what else places them, more): a frame then walks only
+    // the bands its events changed.
     const skipped = new Set();
-    const walk = (band, draw) => {
-      const sig = `${m.rev[band]}|${cols}|${this.focus}|${this.view}`;
+    const walk = (band, draw, more) => {
+      const sig = `${m.rev[band]}|${cols}|${this.focus}|${this.view}|${more}`;
       if (this.walked[band] === sig) {
         skipped.add(band);
         return;
@@ -509,75 +531,98 @@ export class Picture {
     }));
     y += rows(ids.length) * ROW + GAP * 2;
 
-    // Input topic: one cell per offset; a gap is a transaction marker.
+    // Input topic: one cell per offset; a gap is a transaction marker. A
+    // run of several partitions gets one row of offsets per partition, each
+    // headed by who processes it.
     // Only a ledger written in transactions, or an input holding a
     // producer's aborted batch, has records read_committed readers do not see.
     const txnLedger = this.recipe.commit === "transaction";
-    const abortedIn = m.abortedInput.size > 0;
-    const uncommitted = (txnLedger || abortedIn) && this.view === "uncommitted";
-    const marks = [t["pic.partition"]];
-    if (m.hw >= 0) marks.push(`${t["pic.hw"]} ${m.hw}`, `${t["pic.lso"]} ${m.lso}`);
-    if (abortedIn) marks.push(uncommitted ? "read_uncommitted" : "read_committed");
+    let abortedN = 0;
+    for (const q of m.partitions.values()) abortedN += q.aborted.size;
+    const uncommitted = (txnLedger || abortedN > 0) && this.view === "uncommitted";
+    const nParts = Math.max(this.run.partitions || 1, ...[...m.partitions.keys()].map((pn) => pn + 1));
+    const multi = nParts > 1;
+    const pname = (pn) => format(t["pic.partition.n"], { n: pn });
+    const heading = (key, hy, text) => put(key, `${hy}|${text}`, () => svg("text", { x: 0, y: hy, class: "partition-head" }, text));
+    const watermarks = (q) => (q.hw >= 0 ? [`${t["pic.hw"]} ${q.hw}`, `${t["pic.lso"]} ${q.lso}`] : []);
+    const marks = multi ? [t["pic.partitions.note"]] : [t["pic.partition"], ...watermarks(m.part(0))];
+    if (abortedN) marks.push(uncommitted ? "read_uncommitted" : "read_committed");
     band(t["pic.input"], marks.join(" · "), "l");
-    const offsets = [...m.log.keys(), ...m.abortedInput.keys()];
-    const top = offsets.length ? Math.max(...offsets, m.committed - 1) : -1;
     // Each row of the log leaves room under it for the group's committed
     // offset (the next it reads), a pointer, and for what a crash left
-    // behind, brackets.
-    const ROWLOG = ROW + 14;
-    const logAt = (i) => ({ x: (i % cols) * (CELL + GAP), y: Math.floor(i / cols) * ROWLOG });
-    walk("l", () => {
+    // behind, brackets; of several partitions, each one's rows leave room
+    // above them for its heading.
+    const ROWLOG = ROW + 14, PHEAD = multi ? 16 : 0;
+    const lay = []; // by partition: {q, base: where its rows start in the layer, top: its last offset}
+    let ly = 0;
+    for (let pn = 0; pn < nParts; pn++) {
+      const q = m.part(pn);
+      if (multi) heading(`head:l${pn}`, top0 + ly + 12, [pname(pn), q.owner && format(t["pic.owner"], { instance: q.owner }), ...watermarks(q)].filter(Boolean).join(" · "));
+      const offsets = [...q.log.keys(), ...q.aborted.keys()];
+      const top = offsets.length ? Math.max(...offsets, q.committed - 1) : -1;
+      lay.push({ q, base: ly + PHEAD, top });
+      ly += PHEAD + rows(Math.max(top + 1, q.committed + 1)) * ROWLOG;
+    }
+    const logAt = (pn, i) => ({ x: (i % cols) * (CELL + GAP), y: lay[pn].base + Math.floor(i / cols) * ROWLOG });
+    // A partition's rows move when one above grows: its cells are walked again.
+    walk("l", () => lay.forEach(({ q, top }, pn) => {
+      // One partition's keys are "l" + offset, several's "l<partition>:<offset>".
+      const key = multi ? `l${pn}:` : "l", where = multi ? `${pname(pn)} · ${t["pic.offset"]}` : t["pic.offset"];
       for (let o = 0; o <= top; o++) {
-        const id = m.log.get(o);
+        const id = q.log.get(o), k = key + o, p = logAt(pn, o);
         if (id === "end") {
-          cell("l" + o, logAt(o), "end", "marker end", "", t["pic.end"]);
+          cell(k, p, "end", "marker end", "", t["pic.end"]);
         } else if (id) {
           const dupInLog = m.deposits.get(id).offsets.length > 1;
-          cell("l" + o, logAt(o), short(id), `record${dupInLog ? " dup" : ""}`, id, `${t["pic.offset"]} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
-        } else if (m.abortedInput.has(o)) {
+          cell(k, p, short(id), `record${dupInLog ? " dup" : ""}`, id, `${where} ${o}: ${id}`, dupInLog ? "×" + m.deposits.get(id).offsets.length : "");
+        } else if (q.aborted.has(o)) {
           // A read_committed reader skips it: an empty slot, its offset taken.
-          const aid = m.abortedInput.get(o);
-          cell("l" + o, logAt(o), uncommitted ? short(aid) : "", uncommitted ? "record aborted" : "marker skipped-record", uncommitted ? aid : "",
-            `${t["pic.offset"]} ${o}: ${aid} — ${t["pic.aborted.input"]}`);
+          const aid = q.aborted.get(o);
+          cell(k, p, uncommitted ? short(aid) : "", uncommitted ? "record aborted" : "marker skipped-record", uncommitted ? aid : "",
+            `${where} ${o}: ${aid} — ${t["pic.aborted.input"]}`);
         } else {
-          cell("l" + o, logAt(o), "c", "marker", "", t["pic.marker"]);
+          cell(k, p, "c", "marker", "", t["pic.marker"]);
         }
       }
-    });
-    y += rows(Math.max(top + 1, m.committed + 1)) * ROWLOG;
-    const onLog = (i) => { const p = logAt(i); return { x: p.x, y: p.y + top0 }; };
-    if (m.committed >= 0) {
-      const p = onLog(m.committed);
-      put("committed", `${p.x},${p.y}|${m.committed}|${width}`, () => {
-        const g = svg("g");
-        g.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
-        const left = p.x > width / 2; // near the right edge, the label goes left
-        g.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${m.committed}`));
-        return g;
-      });
-    }
-    // Between the LSO and the high watermark a transaction is open:
-    // read_committed readers wait there.
-    if (m.lso >= 0 && m.lso < m.hw) {
-      const a = onLog(m.lso), b = onLog(Math.min(m.hw - 1, top));
-      if (a.y === b.y) {
-        put("open", `${a.x},${a.y},${b.x}`, () => {
-          const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
-          open.append(svg("title", {}, t["pic.open"]));
-          return open;
+    }), lay.map((l) => l.base).join());
+    y += ly;
+    const onLog = (pn, i) => { const p = logAt(pn, i); return { x: p.x, y: p.y + top0 }; };
+    lay.forEach(({ q, top }, pn) => {
+      // One partition's parts are "committed", "open"…, several's "committed<partition>"…
+      const k = multi ? pn : "";
+      if (q.committed >= 0) {
+        const p = onLog(pn, q.committed);
+        put("committed" + k, `${p.x},${p.y}|${q.committed}|${width}`, () => {
+          const g = svg("g");
+          g.append(svg("path", { d: `M${p.x + CELL / 2} ${p.y + ROW - 6} l-6 10 h12 z`, class: "pointer" }));
+          const left = p.x > width / 2; // near the right edge, the label goes left
+          g.append(svg("text", { x: p.x + CELL / 2 + (left ? -9 : 9), y: p.y + ROW + 4, class: "pointer-label", "text-anchor": left ? "end" : "start" }, `${t["pic.committed"]} ${q.committed}`));
+          return g;
         });
       }
-    }
-    for (const [i, rg] of m.ranges().entries()) {
-      const a = onLog(rg.from), b = onLog(rg.to);
-      if (a.y !== b.y) continue; // a range over two rows is named by its cells' marks only
-      put(`range:${i}`, `${rg.kind}|${a.x},${a.y},${b.x}`, () => {
-        const g = svg("g");
-        g.append(svg("path", { d: `M${a.x} ${a.y + ROW - 4} v4 H${b.x + CELL} v-4`, class: `range ${rg.kind}` }));
-        g.append(svg("text", { x: a.x, y: a.y + ROW + 9, class: `range-label ${rg.kind}` }, t[`pic.${rg.kind}`]));
-        return g;
-      });
-    }
+      // Between the LSO and the high watermark a transaction is open:
+      // read_committed readers wait there.
+      if (q.lso >= 0 && q.lso < q.hw) {
+        const a = onLog(pn, q.lso), b = onLog(pn, Math.min(q.hw - 1, top));
+        if (a.y === b.y) {
+          put("open" + k, `${a.x},${a.y},${b.x}`, () => {
+            const open = svg("path", { d: `M${a.x} ${a.y - 3} H${b.x + CELL}`, class: "open-txn" });
+            open.append(svg("title", {}, t["pic.open"]));
+            return open;
+          });
+        }
+      }
+      for (const [i, rg] of m.ranges(pn).entries()) {
+        const a = onLog(pn, rg.from), b = onLog(pn, rg.to);
+        if (a.y !== b.y) continue; // a range over two rows is named by its cells' marks only
+        put(`range${k}:${i}`, `${rg.kind}|${a.x},${a.y},${b.x}`, () => {
+          const g = svg("g");
+          g.append(svg("path", { d: `M${a.x} ${a.y + ROW - 4} v4 H${b.x + CELL} v-4`, class: `range ${rg.kind}` }));
+          g.append(svg("text", { x: a.x, y: a.y + ROW + 9, class: `range-label ${rg.kind}` }, t[`pic.${rg.kind}`]));
+          return g;
+        });
+      }
+    });
     y += GAP;
 
     // Processor instances.
@@ -588,11 +633,13 @@ export class Picture {
       geo.instances.set(name, { x: x + w / 2, y: y + 30 });
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
       const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"];
-      const fenced = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : "";
-      put("instance:" + name, `${x},${y}|${p.state}|${id}|${doing}|${fenced}`, () => {
+      // Who fenced it; else, of several partitions, those it processes now,
+      // as the picture last saw them.
+      const more = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : multi ? lay.flatMap(({ q }, pn) => (q.owner === name ? [pname(pn)] : [])).join(", ") : "";
+      put("instance:" + name, `${x},${y}|${p.state}|${id}|${doing}|${more}`, () => {
         const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });
         g.append(svg("rect", { width: w, height: 60, rx: 5 }), svg("text", { x: 8, y: 17, class: "name" }, id), svg("text", { x: 8, y: 35 }, doing));
-        if (fenced) g.append(svg("text", { x: 8, y: 52 }, fenced));
+        if (more) g.append(svg("text", { x: 8, y: 52 }, more));
         return g;
       });
       x += w + 12;
@@ -604,35 +651,39 @@ export class Picture {
     band(t["trace.ledger"], txnLedger ? (uncommitted ? "read_uncommitted" : "read_committed") : "", "c");
     walk("c", () => {
       const seen = new Map();
-      const cells = this.ledger = [];
-      if (m.records.length) {
-        for (const rec of m.records) {
-          if (rec.aborted && !uncommitted) continue;
-          const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
-          if (!rec.aborted) seen.set(rec.id, n);
-          cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "",
-            cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
-        }
-      } else {
-        for (const c of m.credits) {
-          const n = (seen.get(c.id) || 0) + 1;
-          seen.set(c.id, n);
-          cells.push({ key: `${c.id}#${n}`, id: c.id, label: short(c.id), badge: n > 1 ? `×${n}` : "", cls: `credit${n > 1 ? " dup" : ""}`, title: c.id });
-        }
+      const cells = [];
+      for (const rec of m.records.length ? m.records : m.credits) {
+        if (rec.aborted && !uncommitted) continue;
+        const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
+        if (!rec.aborted) seen.set(rec.id, n);
+        cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, pn: rec.partition, id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "",
+          cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
       }
+      // Of several partitions, one row (or more) per partition: an
+      // account's credits are on its partition, in the order they were
+      // written. Each cell's place is kept, for the deposits in flight.
+      const count = Array(nParts).fill(0);
+      for (const c of cells) c.i = count[c.pn]++;
+      let h = 0;
+      const base = count.map((n) => { const b = h + PHEAD; h = b + rows(n) * ROW; return b; });
+      this.ledger = { cells, base: multi ? base : [], h };
       // Keyed by credit, not by place: when the ledger as read back replaces
       // the credits seen live, a credit that moved is only moved.
-      cells.forEach((c, i) => {
-        cell("c" + c.key, at(i), c.label, c.cls, c.id, c.title, c.badge);
-      });
-    });
-    const cells = geo.cells = this.ledger;
+      for (const c of cells) {
+        const p = at(c.i);
+        c.p = { x: p.x, y: p.y + base[c.pn] };
+        cell("c" + c.key, c.p, c.label, c.cls, c.id, c.title, c.badge);
+      }
+    }, nParts);
+    const led = this.ledger;
+    led.base.forEach((b, pn) => heading(`head:c${pn}`, top0 + b - 4, pname(pn)));
+    geo.cells = led.cells;
     const aborted = m.records.filter((rec) => rec.aborted).length;
-    this.toggle.hidden = !txnLedger && !abortedIn;
+    this.toggle.hidden = !txnLedger && !abortedN;
     const toggleText = uncommitted ? t["pic.show.committed"] :
-      format(t[abortedIn ? "pic.show.uncommitted.input" : "pic.show.uncommitted"], { n: aborted, in: m.abortedInput.size });
+      format(t[abortedN ? "pic.show.uncommitted.input" : "pic.show.uncommitted"], { n: aborted, in: abortedN });
     if (this.toggle.textContent !== toggleText) this.toggle.textContent = toggleText;
-    y += rows(cells.length) * ROW + GAP * 2;
+    y += led.h + GAP * 2;
 
     // Checker.
     band(t["pic.checker"]);
@@ -653,8 +704,8 @@ export class Picture {
     const size = `0 0 ${width} ${y}`;
     if (this.svg.getAttribute("viewBox") !== size) {
       this.svg.setAttribute("viewBox", size);
-      this.svg.setAttribute("width", String(width));
-      this.svg.setAttribute("height", String(y));
+      this.svg.setAttribute("width", width);
+      this.svg.setAttribute("height", y);
     }
     const caption = this.captionText();
     if (this.caption.textContent !== caption) {
@@ -673,9 +724,9 @@ export class Picture {
     this.flight?.frame({
       producer: (id) => { const i = geo.ids.indexOf(id); return i < 0 ? null : centre(at(i), geo.top.p); },
       fetched: (id) => (m.deposits.get(id)?.offsets.length || 0) > 0,
-      log: (o) => centre(logAt(o), geo.top.l),
+      log: (o, pn = 0) => centre(logAt(pn, o), geo.top.l),
       instance: (name) => geo.instances.get(name) || null,
-      ledger: (id) => { const i = geo.cells.findLastIndex((c) => c.id === id); return i < 0 ? null : centre(at(i), geo.top.c); },
+      ledger: (id) => { const c = geo.cells.findLast((c) => c.id === id); return c ? centre(c.p, geo.top.c) : null; },
     });
     this.drawHistory();
   }
@@ -701,14 +752,10 @@ export class Picture {
     this.history.hidden = !this.focus;
     if (!this.focus) return;
     const d = this.model.deposits.get(this.focus);
-    const items = [document.createElement("li")];
-    items[0].textContent = `${this.focus} — ${this.t["pic.follow"]}`;
-    items[0].className = "head";
+    const items = [html("li", { className: "head", textContent: `${this.focus} — ${this.t["pic.follow"]}` })];
     for (const e of d ? d.history : []) {
-      const li = document.createElement("li");
       const where = [e.instance, e.offset >= 0 ? `${this.t["pic.offset"]} ${e.offset}` : "", e.fault ? named(this.t, e.fault) : "", e.aborted ? this.t["pic.aborted"] : ""].filter(Boolean).join(" · ");
-      li.textContent = `${(e.t_us / 1000).toFixed(1)} ms  ${named(this.t, e.kind)}${where ? "  (" + where + ")" : ""}`;
-      items.push(li);
+      items.push(html("li", { textContent: `${(e.t_us / 1000).toFixed(1)} ms  ${named(this.t, e.kind)}${where ? "  (" + where + ")" : ""}` }));
     }
     this.history.replaceChildren(...items);
   }
