@@ -196,7 +196,7 @@ func TestBrowserPictureOfAnAbortedBatch(t *testing.T) {
 		draw := `(async () => {
 			const src = document.querySelector("script[src$='/lesson.js']").src.replace(/lesson\.js$/, "picture.js");
 			const { Picture } = await import(src);
-			const t = JSON.parse(document.querySelector("[data-testid=run-panel]").dataset.i18n);
+			const t = JSON.parse(document.getElementById("lab-i18n").textContent);
 			const holder = document.createElement("div");
 			document.querySelector("[data-testid=runs]").append(holder);
 			const p = new Picture(holder, t, { guarantee: "exactly-once", preset: "strict", messages: 2 });

@@ -179,10 +179,8 @@ func TestAssetsCacheForever(t *testing.T) {
 	}
 	follow("lesson.js")
 	t.Logf("lesson page with assets: %d bytes (%d modules)", total, len(seen))
-	// 180 KB until the picture drew partitions (rows per partition, the
-	// hand-over) and the run form took partitions and processors: 185 KB.
-	if total > 185<<10 {
-		t.Errorf("a lesson page with its assets is %d bytes, budget 185 KB", total)
+	if total > 180<<10 {
+		t.Errorf("a lesson page with its assets is %d bytes, budget 180 KB", total)
 	}
 }
 

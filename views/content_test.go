@@ -69,10 +69,10 @@ func TestNotesAndCompareBlocks(t *testing.T) {
 	want := `<details class="notes" data-testid="notes"><summary>What &lt;each&gt; setting does</summary><ul>` + "\n<li><code>acks=1</code></li>\n</ul>\n</details>\n" +
 		`<div class="compare-code" data-testid="compare-code" data-old="seed/a.py" data-new="a/b.py" data-language="python">` +
 		`<figure class="diff diff-old" data-testid="diff-old"><figcaption><span class="diff-title">The common snippet</span> <code>lessons/samples/seed/a.py</code></figcaption>` +
-		`<pre class="chroma" tabindex="0"><code><span class="diff-line same"><span class="diff-mark"> </span><span class="kn">import</span> x` + "\n</span>" +
+		`<pre class="chroma" tabindex="0"><code><span class="diff-line same"><span class="kn">import</span> x` + "\n</span>" +
 		`<span class="diff-line removed"><span class="diff-mark">−</span>acks=&#39;1&#39;` + "\n</span></code></pre></figure>" +
 		`<figure class="diff diff-new" data-testid="diff-new"><figcaption><span class="diff-title">Corrected</span> <code>lessons/samples/a/b.py</code></figcaption>` +
-		`<pre class="chroma" tabindex="0"><code><span class="diff-line same"><span class="diff-mark"> </span><span class="kn">import</span> x` + "\n</span>" +
+		`<pre class="chroma" tabindex="0"><code><span class="diff-line same"><span class="kn">import</span> x` + "\n</span>" +
 		`<span class="diff-line added"><span class="diff-mark">+</span>acks=1` + "\n</span></code></pre></figure>" +
 		`<p class="diff-legend"><span class="diff-mark">−</span> only in the common snippet · <span class="diff-mark">+</span> only in the corrected sample</p></div>` + "\n" +
 		`<div class="compare-code" data-testid="compare-code" data-old="seed/a.py" data-new="a/c.py" data-language="python"><p class="sample-error">This sample is not available: no &lt;file&gt;</p></div>` + "\n"

@@ -4,6 +4,10 @@
 // Scripts read lists from it, never literals.
 export const catalog = JSON.parse(document.getElementById("lab-catalog")?.textContent || "{}");
 
+// texts are the page's script texts in its language (lab-i18n, embedded
+// like the catalog).
+export const texts = () => JSON.parse(document.getElementById("lab-i18n")?.textContent || "{}");
+
 // fault returns the catalog's entry for a fault id, or undefined.
 export const fault = (id) => (catalog.faults || []).find((f) => f.id === id);
 

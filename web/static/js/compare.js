@@ -2,11 +2,11 @@
 // measured table live; the table can be downloaded as CSV or JSON.
 import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { download } from "./progress.js";
-import { catalog } from "./catalog.js";
+import { catalog, texts } from "./catalog.js";
 import { bars } from "./charts.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
-const t = JSON.parse(panel.dataset.i18n);
+const t = texts();
 const form = panel.querySelector("form");
 const errorBox = panel.querySelector("[data-testid=run-error]");
 const runs = panel.querySelector("[data-testid=runs]");

@@ -1,8 +1,9 @@
 // home.js shows the learner's progress, kept in this browser.
+import { texts } from "./catalog.js";
 import { totals, exportFile, importFile } from "./progress.js";
 
 const box = document.querySelector("[data-testid=progress]");
-const t = JSON.parse(box.dataset.i18n);
+const t = texts();
 const render = () => {
   const p = totals();
   const summary = box.querySelector("[data-testid=progress-summary]");

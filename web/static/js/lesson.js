@@ -1,11 +1,12 @@
 // lesson.js wires a lesson page: the run panel, the scenario buttons in the
 // prose, and the copy buttons of the code samples.
+import { texts } from "./catalog.js";
 import { RunView, watch, startRun } from "./trace.js";
 import { keepToken } from "./controls.js";
 import { visit, markRead, recordRun } from "./progress.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
-const t = JSON.parse(panel.dataset.i18n);
+const t = texts();
 const form = panel.querySelector("form");
 const errorBox = panel.querySelector("[data-testid=run-error]");
 const runs = panel.querySelector("[data-testid=runs]");

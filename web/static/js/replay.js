@@ -1,9 +1,10 @@
 // replay.js plays a downloaded run file again: the same trace drawing, with
 // the events spaced as they happened (sped up to at most 20 s), no broker.
+import { texts } from "./catalog.js";
 import { RunView } from "./trace.js";
 
 const page = document.querySelector("[data-testid=replay]");
-const t = JSON.parse(page.dataset.i18n);
+const t = texts();
 const errorBox = page.querySelector("[data-testid=replay-error]");
 const runs = page.querySelector("[data-testid=runs]");
 const MAX_MS = 20000;

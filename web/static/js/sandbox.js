@@ -2,13 +2,13 @@
 // lines and share link that follow it, a custom run of the settings, and
 // its verdict for the claim with the settings to blame. On a level page it
 // also counts the changes from the level's start and keeps the progress.
-import { catalog } from "./catalog.js";
+import { catalog, texts } from "./catalog.js";
 import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { keepToken } from "./controls.js";
 import { recordLevel, level } from "./progress.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
-const t = JSON.parse(panel.dataset.i18n);
+const t = texts();
 const form = panel.querySelector("form");
 const refused = panel.querySelector("[data-testid=refused]");
 const refusedText = panel.querySelector("[data-testid=refused-text]");

@@ -1,10 +1,11 @@
 // watch.js shows one run live: a permalink, a student's view of a shared
 // run, or the presenter's view with controls (only where the token is).
+import { texts } from "./catalog.js";
 import { RunView, watch } from "./trace.js";
 import { tokenFor, wire } from "./controls.js";
 
 const page = document.querySelector("[data-testid=watch]");
-const t = JSON.parse(page.dataset.i18n);
+const t = texts();
 const id = page.dataset.run;
 const bar = page.querySelector("[data-testid=controls]");
 const errorBox = page.querySelector("[data-testid=control-error]");
