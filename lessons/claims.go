@@ -164,8 +164,11 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// kafka-go's Reader has no revocation callback: the instance
 			// cannot commit what it credited before its partitions move,
 			// and the new owner credits it again from the committed
-			// offset. No crash, and still duplicates.
-			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			// offset. No crash, and duplicates, unless the batch's commit lands
+			// before the joiner fetches: the fault waits for that fetch at
+			// most 5 s, and on two busy cores the commit sometimes wins (2
+			// runs in 100 of TestSandboxAgreement), so "any".
+			Rebalance:   {Lost: None, Duplicated: Any, Recovered: None, Aborted: None, SideEffectsDuplicated: Any},
 			LeaderCrash: leaderCrashAcksAll,
 		},
 		// The seed's consumer: credit one record, commit it, next.
@@ -182,7 +185,7 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// fetched, record by record, for partitions no longer its
 			// own; kafka-go accepts those commits in the new generation,
 			// after the new owner has read the old committed offset.
-			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			Rebalance:   {Lost: None, Duplicated: Any, Recovered: None, Aborted: None, SideEffectsDuplicated: Any},
 			LeaderCrash: leaderCrashAcksAll,
 		},
 		// strict plus an idempotent consumer: every repeat is delivered

@@ -252,10 +252,15 @@ func Predict(r Recipe, f FaultID) Outcome {
 			// A transaction open when its partitions moved is aborted and
 			// redone, if the revocation fell inside one.
 			o.Aborted, o.SideEffectsDuplicated = Any, Any
+		case r.Commit == CommitAuto:
+			// The auto-committed offset lags what was credited: the new
+			// owner credits the difference again.
+			o.Duplicated, o.SideEffectsDuplicated = Some, Some
 		default:
 			// kafka-go commits nothing on revocation: the new owner
-			// credits again what was credited and not committed.
-			o.Duplicated, o.SideEffectsDuplicated = Some, Some
+			// credits again what was credited and not committed, unless
+			// the batch's commit lands first.
+			o.Duplicated, o.SideEffectsDuplicated = Any, Any
 		}
 	}
 	return o

@@ -85,7 +85,10 @@ func (r *Run) inputEnds() []int64 {
 
 // caughtUp reports whether the group has committed past the end marker of
 // every partition: a processor that finds nothing to read then knows the
-// run is processed.
+// run is processed. A partition whose committed offset a late commit moved
+// back counts as caught up when one of the run's instances had committed
+// past its marker: the instance that owns it now has read it all and has
+// nothing left to commit, so the group's offset would stay behind.
 func (r *Run) caughtUp(ctx context.Context) bool {
 	ends := r.inputEnds()
 	if ends == nil {
@@ -98,6 +101,9 @@ func (r *Run) caughtUp(ctx context.Context) bool {
 		return false
 	}
 	for p, end := range ends {
+		if p < len(r.highCommitted) && r.highCommitted[p].Load() > end {
+			continue
+		}
 		o, ok := offs.Lookup(r.Names.Input, int32(p))
 		if !ok || o.Err != nil || o.At <= end {
 			return false
@@ -125,6 +131,11 @@ func (r *Run) committedAt(p int32, offset int64) {
 	}
 	old := r.committed[p].Swap(offset)
 	r.Progress.Committed.Add(offset - old)
+	for h := &r.highCommitted[p]; ; {
+		if cur := h.Load(); offset <= cur || h.CompareAndSwap(cur, offset) {
+			break
+		}
+	}
 }
 
 // newCommitted holds a run's committed offsets by partition.

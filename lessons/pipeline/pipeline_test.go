@@ -75,8 +75,14 @@ func runTraced(t testing.TB, g lessons.GuaranteeID, p lessons.PresetID, f lesson
 // runSpec runs spec, under a fresh run id, to its result.
 func runSpec(t testing.TB, spec Spec) (Result, *Run) {
 	t.Helper()
+	return runSpecAt(t, spec, 0)
+}
+
+// runSpecAt is runSpec at a pace: a deposit every pace.
+func runSpecAt(t testing.TB, spec Spec, pace time.Duration) (Result, *Run) {
+	t.Helper()
 	spec.RunID = fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))
-	r, err := New(testEnv, spec, NewPacer(0))
+	r, err := New(testEnv, spec, NewPacer(pace))
 	if err != nil {
 		t.Fatal(err)
 	}

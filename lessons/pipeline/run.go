@@ -145,14 +145,19 @@ type Run struct {
 	endOffsets      atomic.Pointer[[]int64] // offsets of the input's end markers, by partition; nil until written
 	marker          *kgo.Client             // writes the end markers, outside any fault
 
-	committed    []atomic.Int64 // the group's committed offset by input partition
-	ownersMu     sync.Mutex
-	owners       []string      // by input partition, the instance that last fetched from it
-	joins        chan struct{} // a rebalance strikes: supervise adds an instance
-	joiner       atomic.Pointer[string]
-	handedOver   chan struct{} // closed once the joiner fetched its first record
-	handOverOnce sync.Once
-	leaderCrash  *leaderCrash // leader-crash once it struck, until healed
+	committed []atomic.Int64 // the group's committed offset by input partition
+	// highCommitted is the highest offset the run's instances ever
+	// committed, by input partition: a late commit of an instance that
+	// lost the partition (kafka-go commits it in the next generation) can
+	// move the group's offset back behind what the new owner committed.
+	highCommitted []atomic.Int64
+	ownersMu      sync.Mutex
+	owners        []string      // by input partition, the instance that last fetched from it
+	joins         chan struct{} // a rebalance strikes: supervise adds an instance
+	joiner        atomic.Pointer[string]
+	handedOver    chan struct{} // closed once the joiner fetched its first record
+	handOverOnce  sync.Once
+	leaderCrash   *leaderCrash // leader-crash once it struck, until healed
 }
 
 // New prepares a run. Execute starts it.
@@ -186,10 +191,11 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 		notifier: newNotifier(spec.Notify, spec.Messages),
 		zombies:  zombies{stalled: make(chan string)},
 
-		committed:  newCommitted(spec.Partitions),
-		owners:     make([]string, spec.Partitions),
-		joins:      make(chan struct{}, 1),
-		handedOver: make(chan struct{}),
+		committed:     newCommitted(spec.Partitions),
+		highCommitted: newCommitted(spec.Partitions),
+		owners:        make([]string, spec.Partitions),
+		joins:         make(chan struct{}, 1),
+		handedOver:    make(chan struct{}),
 	}
 	if !r.drawn() {
 		log.Sample()
