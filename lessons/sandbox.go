@@ -240,8 +240,10 @@ func Predict(r Recipe, f FaultID) Outcome {
 		switch {
 		case r.Acks != AcksAll:
 			o = leaderCrashAcksOne
-		case r.Idempotent || r.Dedup:
+		case r.Idempotent:
 			o = leaderCrashOnce
+		case r.Dedup:
+			o = leaderCrashDedup
 		default:
 			o = leaderCrashAcksAll
 		}
