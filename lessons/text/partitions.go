@@ -1,7 +1,7 @@
 package text
 
 // Partitions, processor groups and the rebalance fault (issue 13): their
-// texts, kept in a block of their own and merged into texts at start-up.
+// texts, kept in a block of their own and joined into texts (text.go).
 var partitionTexts = map[Lang]map[string]string{
 	English: {
 		"fault.rebalance":       "A new processor instance joins the group mid-run, while another holds credited, uncommitted deposits; the group moves partitions to it. Nothing crashes.",
@@ -37,12 +37,4 @@ var partitionTexts = map[Lang]map[string]string{
 		"g.alo.rebalance":       "배치의 일부가 두 번 반영될 수 있습니다: kafka-go는 파티션을 빼앗길 때 커밋할 기회를 주지 않습니다. dedup(멱등 컨슈머) 설정은 중복을 건너뜁니다.",
 		"g.eos.rebalance":       "유실도 중복도 없습니다: 파티션이 옮겨질 때 진행 중이던 트랜잭션이 중단되고 새 담당 인스턴스가 다시 처리합니다.",
 	},
-}
-
-func init() {
-	for l, m := range partitionTexts {
-		for k, v := range m {
-			texts[l][k] = v
-		}
-	}
 }

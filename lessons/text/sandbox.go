@@ -2,15 +2,7 @@ package text
 
 // The sandbox and the levels (issue 16): their texts in both languages,
 // kept in their own block so the feature's keys are added, not merged
-// into the other lists.
-
-func init() {
-	for l, keys := range sandboxTexts {
-		for k, v := range keys {
-			texts[l][k] = v
-		}
-	}
-}
+// into the other lists; joined into texts (text.go).
 
 var sandboxTexts = map[Lang]map[string]string{
 	English: {

@@ -56,7 +56,27 @@ func Keys(l Lang) []string {
 	return ks
 }
 
-var texts = map[Lang]map[string]string{
+// texts are every block of texts, by language: the interface's, and the
+// blocks a feature keeps in a file of its own.
+var texts = merged(coreTexts, partitionTexts, sandboxTexts)
+
+// merged joins blocks of texts into one map per language.
+func merged(blocks ...map[Lang]map[string]string) map[Lang]map[string]string {
+	out := map[Lang]map[string]string{}
+	for _, b := range blocks {
+		for l, keys := range b {
+			if out[l] == nil {
+				out[l] = map[string]string{}
+			}
+			for k, v := range keys {
+				out[l][k] = v
+			}
+		}
+	}
+	return out
+}
+
+var coreTexts = map[Lang]map[string]string{
 	English: {
 		"site.name":                     "Kafka Delivery Lab",
 		"nav.home":                      "Home",
