@@ -51,19 +51,27 @@ func (c *Cluster) signal(id int32, sig syscall.Signal, to State) error {
 	return nil
 }
 
-// Replicas names the leader of topic's partition 0 and its other
-// replicas, as the cluster's metadata says now.
-func (c *Cluster) Replicas(ctx context.Context, topic string) (leader int32, followers []int32, err error) {
+// Partition reads topic's partition 0 from the cluster's metadata: its
+// leader, its replicas and its in-sync set, as they are now.
+func (c *Cluster) Partition(ctx context.Context, topic string) (leader int32, replicas, isr []int32, err error) {
 	p, err := c.partition(ctx, topic)
 	if err != nil {
-		return 0, nil, err
+		return -1, nil, nil, err
 	}
-	for _, r := range p.Replicas {
-		if r != p.Leader {
-			followers = append(followers, r)
-		}
+	return p.Leader, p.Replicas, p.ISR, nil
+}
+
+// Processes is each broker's process as the lab left it (running, paused
+// or killed), without asking the cluster anything: it answers at once
+// while brokers are paused.
+func (c *Cluster) Processes() map[int32]string {
+	m := make(map[int32]string, len(c.nodes))
+	for _, n := range c.nodes {
+		n.mu.Lock()
+		m[n.id] = string(n.state)
+		n.mu.Unlock()
 	}
-	return p.Leader, followers, nil
+	return m
 }
 
 func (c *Cluster) partition(ctx context.Context, topic string) (kmsg.MetadataResponseTopicPartition, error) {

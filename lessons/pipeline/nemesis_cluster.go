@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,8 +19,12 @@ import (
 // Cluster is a replicated cluster whose broker processes the lab owns.
 // Env.Cluster is nil on the embedded broker and on an external cluster.
 type Cluster interface {
-	// Replicas names the leader of topic's partition 0 and its followers.
-	Replicas(ctx context.Context, topic string) (leader int32, followers []int32, err error)
+	// Partition reads topic's partition 0 from the cluster's metadata:
+	// its leader, replicas and in-sync set.
+	Partition(ctx context.Context, topic string) (leader int32, replicas, isr []int32, err error)
+	// Processes is each broker's process state as the lab left it
+	// (running, paused, killed); it asks the cluster nothing.
+	Processes() map[int32]string
 	Pause(id int32) error  // SIGSTOP
 	Resume(id int32) error // SIGCONT
 	Kill(id int32) error   // SIGKILL
@@ -82,6 +87,8 @@ type leaderCrash struct {
 	r        *Run
 	cl       Cluster
 	leader   int32
+	replicas []int32 // the input partition's, leader first or not
+	isr      []int32 // as the metadata said before the pause
 	held     []int32
 	first    int
 	crashed  chan struct{}
@@ -113,13 +120,17 @@ func (r *Run) holdFollowers(ctx context.Context) (*leaderCrash, error) {
 	clusterFaults.Lock()
 	first := int(r.Progress.Sent.Load()) + 1
 	lc := &leaderCrash{r: r, cl: cl, first: first, crashed: make(chan struct{}), locked: true}
-	leader, followers, err := cl.Replicas(ctx, r.Names.Input)
+	leader, replicas, isr, err := cl.Partition(ctx, r.Names.Input)
 	if err != nil {
 		lc.release()
 		return nil, fmt.Errorf("leader-crash: finding the input's leader: %w", err)
 	}
-	lc.leader = leader
-	for _, f := range followers {
+	lc.leader, lc.replicas, lc.isr = leader, replicas, isr
+	r.emitReplicas(cl, leader, replicas, isr, "before the fault")
+	for _, f := range replicas {
+		if f == leader {
+			continue
+		}
 		if err := cl.Pause(f); err != nil {
 			_ = cl.Heal(ctx)
 			lc.release()
@@ -127,6 +138,7 @@ func (r *Run) holdFollowers(ctx context.Context) (*leaderCrash, error) {
 		}
 		lc.held = append(lc.held, f)
 	}
+	r.emitReplicas(cl, leader, replicas, isr, "followers paused")
 	r.emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: r.Names.Input, Offset: -1, Fault: string(lessons.LeaderCrash), Phase: trace.Armed,
 		Detail: fmt.Sprintf("followers %s of leader %d paused (SIGSTOP): they copy nothing more", ids(lc.held), leader)})
 	select {
@@ -160,6 +172,7 @@ func (lc *leaderCrash) crash(ctx context.Context) {
 		return
 	}
 	killed := time.Now()
+	r.emitReplicas(lc.cl, -1, lc.replicas, lc.isr, "leader killed")
 	for _, f := range lc.held {
 		if err := lc.cl.Resume(f); err != nil {
 			lc.err = err
@@ -182,6 +195,11 @@ func (lc *leaderCrash) crash(ctx context.Context) {
 		return
 	}
 	lc.election.NewLeader, lc.election.KillToLeaderMs = nl, time.Since(killed).Milliseconds()
+	if _, replicas, isr, err := lc.cl.Partition(ctx, r.Names.Input); err == nil {
+		r.emitReplicas(lc.cl, nl, replicas, isr, "follower elected")
+	} else {
+		r.emitReplicas(lc.cl, nl, lc.replicas, lc.isr, "follower elected")
+	}
 	r.emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: r.Names.Input, Offset: -1, Fault: string(lessons.LeaderCrash), Phase: trace.Struck,
 		Detail: fmt.Sprintf("follower %d elected leader %.1f s after the kill", nl, float64(lc.election.KillToLeaderMs)/1000)})
 }
@@ -198,6 +216,9 @@ func (lc *leaderCrash) heal(ctx context.Context) error {
 	err := lc.cl.Heal(ctx)
 	lc.election.HealMs = time.Since(t0).Milliseconds()
 	if err == nil {
+		if leader, replicas, isr, perr := lc.cl.Partition(ctx, lc.r.Names.Input); perr == nil {
+			lc.r.emitReplicas(lc.cl, leader, replicas, isr, "healed")
+		}
 		lc.r.emit(trace.Event{Actor: trace.Nemesis, Kind: trace.Lifecycle, Offset: -1,
 			Detail: fmt.Sprintf("broker %d restarted; every replica in sync again after %.1f s", lc.leader, float64(lc.election.HealMs)/1000)})
 	}
@@ -209,6 +230,18 @@ func (lc *leaderCrash) release() {
 		lc.locked = false
 		clusterFaults.Unlock()
 	}
+}
+
+// emitReplicas puts the input partition's replica set, as the fault left
+// it, on the trace: leader (-1: none), the in-sync set the metadata last
+// gave, and each replica's process as the lab knows it.
+func (r *Run) emitReplicas(cl Cluster, leader int32, replicas, isr []int32, detail string) {
+	procs := cl.Processes()
+	set := &trace.ReplicaSet{Leader: leader, ISR: slices.Clone(isr)}
+	for _, id := range slices.Sorted(slices.Values(replicas)) {
+		set.Brokers = append(set.Brokers, trace.BrokerState{ID: id, State: procs[id]})
+	}
+	r.emit(trace.Event{Actor: trace.Broker, Kind: trace.Replicas, Topic: r.Names.Input, Offset: -1, Replicas: set, Detail: detail})
 }
 
 func ids(xs []int32) string {

@@ -377,6 +377,7 @@ var coreTexts = map[Lang]map[string]string{
 		"id.notify-dropped":       "repeat dropped",
 		"id.assigned":             "partition assigned",
 		"id.revoked":              "partition revoked",
+		"id.replicas":             "replicas",
 		"id.audit":                "audit",
 		"id.record":               "record",
 		// Cluster mode (issue 14): the lab's own replicated cluster and its faults.
@@ -688,6 +689,7 @@ var coreTexts = map[Lang]map[string]string{
 		"id.notify-dropped":       "중복 알림 버림",
 		"id.assigned":             "파티션 할당",
 		"id.revoked":              "파티션 회수",
+		"id.replicas":             "레플리카 상태",
 		"id.audit":                "감사",
 		"id.record":               "레코드",
 		// 클러스터 모드(이슈 14): 실습실이 직접 띄운 복제 클러스터와 그 장애.

@@ -80,13 +80,39 @@ const (
 	// which partition (Run.observe).
 	Assigned Kind = "assigned"
 	Revoked  Kind = "revoked"
+	// Replicas is the input partition's replica set as a cluster fault
+	// sees it (Event.Replicas): which broker leads, which are in sync,
+	// which the lab paused or killed. Emitted at each step of a cluster
+	// fault, so the picture can draw the brokers, the death and the
+	// election from typed fields instead of reading Detail.
+	Replicas Kind = "replicas"
 )
+
+// ReplicaSet is a partition's replicas at one moment of a cluster fault.
+type ReplicaSet struct {
+	// Leader is the broker leading the partition; -1 while there is none
+	// (the leader was killed and no follower has taken over yet).
+	Leader int32 `json:"leader"`
+	// ISR is the in-sync replica set as the cluster's metadata last
+	// reported it. While the followers are paused nothing can be asked of
+	// them, and the set is the one read before.
+	ISR []int32 `json:"isr"`
+	// Brokers is every replica with what the lab did to its process.
+	Brokers []BrokerState `json:"brokers"`
+}
+
+// BrokerState is one replica's process: running, paused (SIGSTOP: alive,
+// answering nothing) or killed (SIGKILL, not restarted yet).
+type BrokerState struct {
+	ID    int32  `json:"id"`
+	State string `json:"state"`
+}
 
 // Anomalous reports whether events of kind k are always kept: they are what
 // a learner needs to see to understand a run's outcome.
 func (k Kind) Anomalous() bool {
 	switch k {
-	case Retry, Error, TxnAbort, Crash, Restart, Fenced, Stall, Wake, FaultKind, Audit, Lifecycle:
+	case Retry, Error, TxnAbort, Crash, Restart, Fenced, Stall, Wake, FaultKind, Audit, Lifecycle, Replicas:
 		return true
 	}
 	return false
@@ -126,8 +152,10 @@ type Event struct {
 	// LSO is a Watermarks event's last stable offset.
 	LSO *int64 `json:"lso,omitempty"`
 	// Aborted marks a Record of an aborted transaction.
-	Aborted bool   `json:"aborted,omitempty"`
-	Detail  string `json:"detail,omitempty"`
+	Aborted bool `json:"aborted,omitempty"`
+	// Replicas is a Replicas event's replica set.
+	Replicas *ReplicaSet `json:"replicas,omitempty"`
+	Detail   string      `json:"detail,omitempty"`
 }
 
 // Phase is what a fault event reports.
