@@ -162,14 +162,11 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// zombie, awake, credits the rest of it a second time; the
 			// group refuses its commit, too late to matter.
 			ProcessorStall: redone,
-			// kafka-go's Reader has no revocation callback: the instance
-			// cannot commit what it credited before its partitions move,
-			// and the new owner credits it again from the committed
-			// offset. No crash, and duplicates, unless the batch's commit lands
-			// before the joiner fetches: the fault waits for that fetch at
-			// most 5 s, and on two busy cores the commit sometimes wins (2
-			// runs in 100 of TestSandboxAgreement), so "any".
-			Rebalance:   {Lost: None, Duplicated: Any, Recovered: None, Aborted: None, SideEffectsDuplicated: Any},
+			// The instance commits on revocation: kafka-go's
+			// ConsumerGroup waits for it before it rejoins, so it
+			// commits what it credited in the ending generation, and
+			// the partitions' new owner starts after it. No duplicates.
+			Rebalance:   clean,
 			LeaderCrash: leaderCrashAcksAll,
 		},
 		// The seed's consumer: credit one record, commit it, next.
