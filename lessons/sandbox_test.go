@@ -95,14 +95,14 @@ func TestValidConfigurations(t *testing.T) {
 	// hand: producer (idempotent, transactional) pairs allowed per acks
 	// and retries: non-idempotent always (1), idempotent and
 	// idempotent+transactional only with acks=all and retries>0 (2 ×
-	// 10); processor: before, after, auto each with or without dedup (6)
-	// plus transaction (1).
+	// 10); processor: before, after, auto each with or without dedup (6),
+	// after also with commit_on_revoke (2), plus transaction (1).
 	producers := 3*11*1 + 1*10*2
-	wantShapes := producers * 5 * 2 * 7
+	wantShapes := producers * 5 * 2 * 9
 	if shapes != wantShapes {
 		t.Errorf("shapes = %d, want %d", shapes, wantShapes)
 	}
-	wantAll := producers * 5 * 2 * (7 - 2 + 2*(MaxAutoCommit-MinAutoCommit+1))
+	wantAll := producers * 5 * 2 * (9 - 2 + 2*(MaxAutoCommit-MinAutoCommit+1))
 	if all != wantAll {
 		t.Errorf("all = %d, want %d", all, wantAll)
 	}

@@ -461,18 +461,17 @@ func (p *kafkaGoProcessor) untilRevoked(ctx context.Context) context.Context {
 // revocation joins: the partitions the group gave it, from their
 // committed offsets.
 func (p *kafkaGoProcessor) generation(g *kafka.Generation) {
-	ids := make([]string, 0, len(g.Assignments[p.r.Names.Input]))
-	for _, a := range g.Assignments[p.r.Names.Input] {
+	assigned := g.Assignments[p.r.Names.Input]
+	// This member knows its partitions, unlike a Reader's application:
+	// the picture shows them moving at the hand-over, even those with
+	// nothing left to read.
+	ids := make([]string, 0, len(assigned))
+	for _, a := range assigned {
+		p.r.observe(p.instance, int32(a.ID))
 		ids = append(ids, strconv.Itoa(a.ID))
 	}
 	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Instance: p.instance, Topic: p.r.Names.Input, Offset: -1, Generation: g.ID,
 		Detail: fmt.Sprintf("%s is in generation %d of the group with partitions [%s], each from its committed offset", p.instance, g.ID, strings.Join(ids, " "))})
-	// This member knows its partitions, unlike a Reader's application:
-	// the picture shows them moving at the hand-over, even those with
-	// nothing left to read.
-	for _, a := range g.Assignments[p.r.Names.Input] {
-		p.r.observe(p.instance, int32(a.ID))
-	}
 }
 
 // skip passes over a delivery of deposit seq, which the ledger already
