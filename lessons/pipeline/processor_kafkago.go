@@ -408,7 +408,9 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, fa
 	}
 	p.r.credited(seqs, p.instance, p.events)
 	p.r.notify(seqs, p.instance, p.events)
-	p.r.rebalanceIfDue(p.untilRevoked(ctx), seqs, p.instance)
+	rctx, cancel := p.untilRevoked(ctx)
+	p.r.rebalanceIfDue(rctx, seqs, p.instance)
+	cancel()
 	switch {
 	case faultAt < 0:
 		return upTo, nil
@@ -437,24 +439,25 @@ func (p *kafkaGoProcessor) revoking() bool {
 
 // untilRevoked is ctx, ended too when the partitions are revoked, for a
 // processor that commits on revocation: the rebalance fault's wait for
-// the joiner must not hold up the rebalance it waits for.
-func (p *kafkaGoProcessor) untilRevoked(ctx context.Context) context.Context {
-	if p.revoke == nil {
-		return ctx
+// the joiner must not hold up the rebalance it waits for. cancel ends its
+// watcher.
+func (p *kafkaGoProcessor) untilRevoked(ctx context.Context) (_ context.Context, cancel context.CancelFunc) {
+	var revoked <-chan struct{}
+	if p.revoke != nil {
+		revoked = p.revoke.revoked()
 	}
-	revoked := p.revoke.revoked()
 	if revoked == nil {
-		return ctx
+		return ctx, func() {}
 	}
 	c, cancel := context.WithCancel(ctx)
 	go func() {
-		defer cancel()
 		select {
 		case <-revoked:
+			cancel()
 		case <-c.Done():
 		}
 	}()
-	return c
+	return c, cancel
 }
 
 // generation is told of each generation a processor that commits on
