@@ -182,6 +182,20 @@ func TestBrowserCommitOnRevoke(t *testing.T) {
 			t.Errorf("%s: a rebalance with commit_on_revoke broke exactly-once: %s", lang,
 				evalString(t, ctx, `document.querySelector("[data-testid=sandbox-verdict]").textContent`))
 		}
+		// Back through the run to p-1's revocation commit: the caption
+		// says it.
+		says := map[string]string{"en": "commits on revoke", "ko": "회수 시점에 커밋"}[lang]
+		if !evalBool(t, ctx, `(() => {
+			const s = document.querySelector("[data-testid=time]"), c = document.querySelector("[data-testid=caption]");
+			for (let v = 0; v <= Number(s.max); v++) {
+				s.value = v;
+				s.dispatchEvent(new Event("input"));
+				if (c.textContent.includes(`+jsString(says)+`)) return true;
+			}
+			return false;
+		})()`) {
+			t.Errorf("%s: no moment of the run's picture says %q", lang, says)
+		}
 		shoot(t, ctx, "sandbox-commit-on-revoke-"+lang)
 	}
 }
