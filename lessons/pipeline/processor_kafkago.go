@@ -178,6 +178,11 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 		}
 	}
 	for {
+		if p.revoke != nil {
+			// The last batch is credited and committed: a generation
+			// that ended meanwhile can go, and the member rejoin.
+			p.revoke.releaseIfEnded()
+		}
 		batch, err := p.collect(ctx)
 		if err != nil {
 			return err
@@ -249,9 +254,11 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 	// A crash or stall due in this batch must leave work on both sides of
 	// it, so that it can strike mid-batch: wait for the record after it.
 	if i, _ := p.faultIndex(batch); i == len(batch)-1 {
-		if m, err := p.reader.FetchMessage(ctx); err == nil {
+		m, err := p.reader.FetchMessage(ctx)
+		switch {
+		case err == nil:
 			batch = append(batch, m)
-		} else {
+		case !errors.Is(err, errRevoked):
 			return nil, err
 		}
 	}
@@ -267,7 +274,7 @@ func fetch(ctx context.Context, rd messageSource, wait time.Duration) (*kafka.Me
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if errors.Is(err, context.DeadlineExceeded) || groupSettling(err) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errRevoked) || groupSettling(err) {
 			return nil, nil
 		}
 		// A broker the reader cannot reach: kafka-go goes on dialling it,

@@ -27,7 +27,7 @@ type messageSource interface {
 // Generation.CommitOffsets. What the group Reader cannot do, it can: the
 // group waits for every function a generation Started before this member
 // rejoins, and one of them (hold) returns only once the processor has
-// fetched again after the generation ended, which it does after
+// released it (releaseIfEnded), which it does between batches, after
 // committing what it credited. So the revocation commit is sent in the
 // ending generation, while the coordinator is still preparing the
 // rebalance: Apache Kafka and kfake both accept an OffsetCommit of the
@@ -67,9 +67,9 @@ func newRevokeReader(cfg kafka.ConsumerGroupConfig, partition kafka.ReaderConfig
 	return &revokeReader{cg: cg, err: err, topic: cfg.Topics[0], partition: partition, onGeneration: onGeneration, closing: make(chan struct{})}
 }
 
-// current is the generation being read, and its records, starting the next
-// one when there is none.
-func (rr *revokeReader) current(ctx context.Context) (*kafka.Generation, <-chan struct{}, chan kafka.Message, error) {
+// current is the generation being read: its end, and its records; it
+// joins the next one when there is none.
+func (rr *revokeReader) current(ctx context.Context) (<-chan struct{}, chan kafka.Message, error) {
 	rr.mu.Lock()
 	gen, done, msgs := rr.gen, rr.genDone, rr.msgs
 	if rr.refused {
@@ -77,7 +77,7 @@ func (rr *revokeReader) current(ctx context.Context) (*kafka.Generation, <-chan 
 	}
 	rr.mu.Unlock()
 	if gen != nil {
-		return gen, done, msgs, nil
+		return done, msgs, nil
 	}
 	for {
 		g, err := rr.cg.Next(ctx)
@@ -85,9 +85,9 @@ func (rr *revokeReader) current(ctx context.Context) (*kafka.Generation, <-chan 
 		case err == nil:
 			return rr.begin(g)
 		case ctx.Err() != nil:
-			return nil, nil, nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case errors.Is(err, kafka.ErrGroupClosed):
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		// Joining failed (the coordinator is loading, the group is
 		// rebalancing): the ConsumerGroup backs off and joins again,
@@ -97,7 +97,7 @@ func (rr *revokeReader) current(ctx context.Context) (*kafka.Generation, <-chan 
 
 // begin starts reading generation g: one Reader per partition it was
 // given, from the committed offset the generation carries, and hold.
-func (rr *revokeReader) begin(g *kafka.Generation) (*kafka.Generation, <-chan struct{}, chan kafka.Message, error) {
+func (rr *revokeReader) begin(g *kafka.Generation) (<-chan struct{}, chan kafka.Message, error) {
 	done := make(chan struct{})
 	release := make(chan struct{})
 	msgs := make(chan kafka.Message)
@@ -120,7 +120,7 @@ func (rr *revokeReader) begin(g *kafka.Generation) (*kafka.Generation, <-chan st
 	if rr.onGeneration != nil {
 		rr.onGeneration(g)
 	}
-	return g, done, msgs, nil
+	return done, msgs, nil
 }
 
 // readPartition hands msgs the records of one partition from offset until
@@ -155,46 +155,55 @@ func readPartition(gctx context.Context, cfg kafka.ReaderConfig, offset int64, m
 	}
 }
 
-// FetchMessage returns the next record of the current generation. Once the
-// generation has ended, the processor, having committed what it credited,
-// is back for more: the generation is released, the member rejoins, and
-// the records of the next generation follow. Records of an ended
+// errRevoked is FetchMessage's answer once the generation has ended: the
+// processor finishes what it holds, commits it, and calls releaseIfEnded.
+var errRevoked = errors.New("the group is revoking this member's partitions")
+
+// FetchMessage returns the next record of the current generation, joining
+// the next generation first if there is none. Once the generation has
+// ended it returns errRevoked, and keeps the generation (and with it the
+// group's rebalance) waiting until releaseIfEnded: a batch being
+// collected is still credited and committed in it. Records of an ended
 // generation that were fetched and not handed out are dropped: their
 // partitions' next owner reads them from the committed offset.
 func (rr *revokeReader) FetchMessage(ctx context.Context) (kafka.Message, error) {
 	if rr.err != nil {
 		return kafka.Message{}, rr.err
 	}
-	for {
-		gen, done, msgs, err := rr.current(ctx)
-		if err != nil {
-			return kafka.Message{}, err
-		}
-		select {
-		case <-done:
-			rr.releaseGeneration(gen)
-			continue
-		default:
-		}
-		select {
-		case m := <-msgs:
-			return m, nil
-		case <-done:
-			rr.releaseGeneration(gen)
-		case <-ctx.Done():
-			return kafka.Message{}, ctx.Err()
-		}
+	done, msgs, err := rr.current(ctx)
+	if err != nil {
+		return kafka.Message{}, err
+	}
+	select {
+	case <-done:
+		return kafka.Message{}, errRevoked
+	default:
+	}
+	select {
+	case m := <-msgs:
+		return m, nil
+	case <-done:
+		return kafka.Message{}, errRevoked
+	case <-ctx.Done():
+		return kafka.Message{}, ctx.Err()
 	}
 }
 
-// releaseGeneration lets generation gen end: hold returns, and the
-// ConsumerGroup rejoins once gen's Readers have stopped.
-func (rr *revokeReader) releaseGeneration(gen *kafka.Generation) {
+// releaseIfEnded lets the current generation go if it has ended: hold
+// returns, and the ConsumerGroup rejoins once the generation's Readers
+// have stopped. The processor calls it between batches, when everything
+// it credited is committed.
+func (rr *revokeReader) releaseIfEnded() {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	if rr.gen == gen {
+	if rr.gen == nil {
+		return
+	}
+	select {
+	case <-rr.genDone:
 		close(rr.release)
 		rr.gen, rr.genDone, rr.msgs, rr.release, rr.refused = nil, nil, nil, nil, false
+	default:
 	}
 }
 
