@@ -45,8 +45,8 @@ type revokeReader struct {
 	onGeneration func(*kafka.Generation)
 
 	mu sync.Mutex
-	// gen is the generation being read, until the processor fetches
-	// after it ended; msgs carries its records, and release ends hold.
+	// gen is the generation being read, until the processor releases
+	// it after it ended; msgs carries its records, and release ends hold.
 	gen     *kafka.Generation
 	genDone <-chan struct{}
 	msgs    chan kafka.Message
