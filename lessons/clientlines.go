@@ -50,6 +50,10 @@ func KafkaGoLines(s Settings) string {
 	w.f("\tMaxAttempts:  %d, // retries=%d: the first try counts", s.Retries+1, s.Retries)
 	w.f("}")
 	w.f("defer w.Close()")
+	if s.CommitOnRevoke {
+		kafkaGoGenerations(&w, s)
+		return w.b.String()
+	}
 	w.f("r := kafka.NewReader(kafka.ReaderConfig{")
 	w.f("\tBrokers: []string{\"localhost:9092\"},")
 	w.f("\tGroupID: \"processor\",")
@@ -67,6 +71,76 @@ func KafkaGoLines(s Settings) string {
 	w.f("defer r.Close()")
 	kafkaGoLoop(&w, s)
 	return w.b.String()
+}
+
+// kafkaGoGenerations is commit_on_revoke in kafka-go: its Reader has no
+// revocation callback, so the lines use the ConsumerGroup below it. The
+// group does not rejoin until every function a Generation Started has
+// returned, and a function's ctx ends when the generation does: the
+// deferred commit is sent in the ending generation, before the partition
+// moves.
+func kafkaGoGenerations(w *lineWriter, s Settings) {
+	iso := "kafka.ReadUncommitted"
+	if s.Isolation == ReadCommitted {
+		iso = "kafka.ReadCommitted"
+	}
+	w.f("group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{")
+	w.f("	ID:      \"processor\",")
+	w.f("	Brokers: []string{\"localhost:9092\"},")
+	w.f("	Topics:  []string{\"deposits\"},")
+	w.f("})")
+	w.f("if err != nil {")
+	w.f("	return err")
+	w.f("}")
+	w.f("defer group.Close()")
+	w.f("for {")
+	w.f("	gen, err := group.Next(ctx)")
+	w.f("	if err != nil {")
+	w.f("		return err")
+	w.f("	}")
+	w.f("	for _, a := range gen.Assignments[\"deposits\"] {")
+	w.f("		gen.Start(func(genCtx context.Context) { // genCtx ends when the group revokes the partition")
+	w.f("			r := kafka.NewReader(kafka.ReaderConfig{")
+	w.f("				Brokers:        []string{\"localhost:9092\"},")
+	w.f("				Topic:          \"deposits\",")
+	w.f("				Partition:      a.ID,")
+	w.f("				IsolationLevel: %s,", iso)
+	w.f("			})")
+	w.f("			defer r.Close()")
+	w.f("			if err := r.SetOffset(a.Offset); err != nil {")
+	w.f("				return")
+	w.f("			}")
+	w.f("			next := a.Offset")
+	w.f("			defer func() { // commit_on_revoke: what was credited, before the partition moves")
+	w.f("				if next >= 0 {")
+	w.f("					_ = gen.CommitOffsets(map[string]map[int]int64{\"deposits\": {a.ID: next}})")
+	w.f("				}")
+	w.f("			}()")
+	w.f("			for {")
+	w.f("				m, err := r.FetchMessage(genCtx)")
+	w.f("				if err != nil {")
+	w.f("					return // the generation ended: the partition is being revoked")
+	w.f("				}")
+	if s.Dedup {
+		w.f("				if !credited[string(m.Key)] { // dedup: a deposit already in the ledger is skipped")
+		w.f("					credited[string(m.Key)] = true")
+		w.f("					if err := credit(ctx, m); err != nil {")
+		w.f("						return")
+		w.f("					}")
+		w.f("				}")
+	} else {
+		w.f("				if err := credit(ctx, m); err != nil {")
+		w.f("					return")
+		w.f("				}")
+	}
+	w.f("				next = m.Offset + 1")
+	w.f("				if err := gen.CommitOffsets(map[string]map[int]int64{\"deposits\": {a.ID: next}}); err != nil { // commit after processing")
+	w.f("					return")
+	w.f("				}")
+	w.f("			}")
+	w.f("		})")
+	w.f("	}")
+	w.f("}")
 }
 
 func kafkaGoLoop(w *lineWriter, s Settings) {
@@ -155,6 +229,15 @@ func FranzGoLines(s Settings) string {
 	for _, o := range opts {
 		w.f("\t%s,", o)
 	}
+	if s.CommitOnRevoke {
+		// Without BlockRebalanceOnPoll the callback can run while a poll's
+		// records are half credited, and CommitUncommittedOffsets commits
+		// every polled record: the rest would be lost.
+		w.f("\tkgo.BlockRebalanceOnPoll(), // the group waits for AllowRebalance: a poll's records are credited first")
+		w.f("\tkgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {")
+		w.f("\t\t_ = cl.CommitUncommittedOffsets(ctx) // commit_on_revoke: what was credited, before the partitions move")
+		w.f("\t}),")
+	}
 	w.f(")")
 	w.f("if err != nil {")
 	w.f("\treturn err")
@@ -199,6 +282,9 @@ func franzGoLoop(w *lineWriter, s Settings) {
 		w.f("\tif err := processor.CommitRecords(ctx, recs...); err != nil { // commit after processing")
 		w.f("\t\treturn err")
 		w.f("\t}")
+		if s.CommitOnRevoke {
+			w.f("\tprocessor.AllowRebalance()")
+		}
 	case CommitAuto:
 		credit()
 		w.f("\tprocessor.MarkCommitRecords(recs...) // the timer commits what is marked")
@@ -232,7 +318,9 @@ func KafkaPythonLines(s Settings) string {
 		w.f("producer.init_transactions()")
 	}
 	w.f("consumer = KafkaConsumer(")
-	w.f("    'deposits',")
+	if !s.CommitOnRevoke {
+		w.f("    'deposits',")
+	}
 	w.f("    bootstrap_servers='localhost:9092',")
 	w.f("    group_id='processor',")
 	w.f("    isolation_level='%s',", s.Isolation)
@@ -248,6 +336,18 @@ func KafkaPythonLines(s Settings) string {
 		w.f("ledger.init_transactions()")
 	} else {
 		w.f("ledger = KafkaProducer(bootstrap_servers='localhost:9092')")
+	}
+	if s.CommitOnRevoke {
+		// The iterator polls, and so rebalances, only once the message it
+		// returned last was credited: commit() commits exactly those.
+		w.f("class CommitOnRevoke(ConsumerRebalanceListener):  # commit_on_revoke")
+		w.f("    def on_partitions_revoked(self, revoked):")
+		w.f("        ledger.flush()")
+		w.f("        consumer.commit()  # what was credited, before the partitions move")
+		w.f("")
+		w.f("    def on_partitions_assigned(self, assigned):")
+		w.f("        pass")
+		w.f("consumer.subscribe(['deposits'], listener=CommitOnRevoke())")
 	}
 	w.f("for message in consumer:")
 	credit := func() {
@@ -310,7 +410,9 @@ func JavaLines(s Settings) string {
 		w.f("c.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, %d);", s.AutoCommitMs)
 	}
 	w.f("KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer());")
-	w.f("consumer.subscribe(List.of(\"deposits\"));")
+	if !s.CommitOnRevoke {
+		w.f("consumer.subscribe(List.of(\"deposits\"));")
+	}
 	w.f("Properties l = new Properties();")
 	w.f("l.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, \"localhost:9092\");")
 	if s.Commit == CommitInTransaction {
@@ -319,6 +421,18 @@ func JavaLines(s Settings) string {
 	w.f("KafkaProducer<String, String> ledger = new KafkaProducer<>(l, new StringSerializer(), new StringSerializer());")
 	if s.Commit == CommitInTransaction {
 		w.f("ledger.initTransactions();")
+	}
+	if s.CommitOnRevoke {
+		// poll() runs the callback, so the records it returned last
+		// were credited: commitSync() commits exactly those.
+		w.f("consumer.subscribe(List.of(\"deposits\"), new ConsumerRebalanceListener() { // commit_on_revoke")
+		w.f("    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {")
+		w.f("        ledger.flush();")
+		w.f("        consumer.commitSync(); // what was credited, before the partitions move")
+		w.f("    }")
+		w.f("")
+		w.f("    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}")
+		w.f("});")
 	}
 	w.f("while (true) {")
 	w.f("    ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(100));")

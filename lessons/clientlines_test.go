@@ -13,8 +13,9 @@ import (
 )
 
 // linesSample is a set of settings that takes every value of every knob
-// at least once and every commit with and without dedup, plus every
-// level's start and reference: what TestClientLines compiles.
+// at least once and every commit with and without dedup (after also with
+// and without commit_on_revoke), plus every level's start and reference:
+// what TestClientLines compiles.
 func linesSample() []Settings {
 	var out []Settings
 	for _, l := range Levels() {
@@ -23,7 +24,7 @@ func linesSample() []Settings {
 	seen := map[string]bool{}
 	EachValidSetting(func(s Settings) {
 		// One per producer shape × commit × dedup × isolation.
-		key := fmt.Sprint(s.Acks, s.Idempotent, s.Transactional, s.Commit, s.Dedup, s.Isolation, s.Retries > 0)
+		key := fmt.Sprint(s.Acks, s.Idempotent, s.Transactional, s.Commit, s.Dedup, s.CommitOnRevoke, s.Isolation, s.Retries > 0)
 		if !seen[key] {
 			seen[key] = true
 			out = append(out, s)
@@ -60,7 +61,7 @@ func TestClientLines(t *testing.T) {
 	t.Run("python", func(t *testing.T) {
 		py := venvPython(t)
 		var b bytes.Buffer
-		b.WriteString("from kafka import KafkaConsumer, KafkaProducer\nfrom kafka.structs import OffsetAndMetadata, TopicPartition\n\n\n")
+		b.WriteString("from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer\nfrom kafka.structs import OffsetAndMetadata, TopicPartition\n\n\n")
 		for i, s := range sample {
 			fmt.Fprintf(&b, "def pipeline%d(credit_of):\n    credited = set()\n%s\n\n", i, indent(KafkaPythonLines(s), "    "))
 		}

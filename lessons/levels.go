@@ -136,6 +136,8 @@ func (s Settings) value(name string) any {
 		return s.Isolation
 	case SettingDedup:
 		return s.Dedup
+	case SettingCommitOnRevoke:
+		return s.CommitOnRevoke
 	}
 	return nil
 }

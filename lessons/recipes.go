@@ -79,6 +79,12 @@ type Recipe struct {
 	// deposit already credited, writing no credit. Only the kafka-go
 	// processor has it.
 	Dedup bool `json:"dedup,omitempty"`
+	// CommitOnRevoke, with Commit after, commits what the processor
+	// credited when the group takes its partitions away, before it lets
+	// them go: Java's ConsumerRebalanceListener.onPartitionsRevoked with
+	// commitSync. The kafka-go processor then reads through kafka-go's
+	// ConsumerGroup and Generation, as its Reader has no such callback.
+	CommitOnRevoke bool `json:"commit_on_revoke,omitempty"`
 }
 
 // recipes lists one row per guarantee and preset.
@@ -86,12 +92,15 @@ var recipes = []Recipe{
 	{Guarantee: AtMostOnce, Preset: Strict, Client: KafkaGo, Acks: AcksLeader, Attempts: 1, Isolation: ReadUncommitted, Commit: CommitBefore},
 	// The seed's consumer sets enable_auto_commit=True.
 	{Guarantee: AtMostOnce, Preset: Common, Client: KafkaGo, Acks: AcksLeader, Attempts: 1, Isolation: ReadUncommitted, Commit: CommitAuto, AutoCommitMs: 1000},
-	{Guarantee: AtLeastOnce, Preset: Strict, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter},
+	// It commits on revocation: a rebalance hands the next owner no
+	// credited, uncommitted records.
+	{Guarantee: AtLeastOnce, Preset: Strict, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter, CommitOnRevoke: true},
 	// The seed's consumer commits after each record.
 	{Guarantee: AtLeastOnce, Preset: Common, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitEach},
-	// strict's producer and commits, plus an idempotent consumer: the
-	// repeats at-least-once lets through are skipped by deposit id.
-	{Guarantee: AtLeastOnce, Preset: Dedup, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter, Dedup: true},
+	// strict's producer and commits, on revocation too, plus an
+	// idempotent consumer: the repeats at-least-once lets through are
+	// skipped by deposit id.
+	{Guarantee: AtLeastOnce, Preset: Dedup, Client: KafkaGo, Acks: AcksAll, Attempts: 10, Isolation: ReadUncommitted, Commit: CommitAfter, Dedup: true, CommitOnRevoke: true},
 	{Guarantee: ExactlyOnce, Preset: Strict, Client: FranzGo, Acks: AcksAll, Idempotent: true, Transactional: true, Isolation: ReadCommitted, Commit: CommitInTransaction},
 	// The seed's consumer auto-commits and is outside the transaction.
 	{Guarantee: ExactlyOnce, Preset: Common, Client: FranzGo, Acks: AcksAll, Idempotent: true, Transactional: true, Isolation: ReadUncommitted, Commit: CommitAuto, AutoCommitMs: 1000},

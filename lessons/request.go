@@ -175,7 +175,7 @@ func (p *RunParams) validateCustom() *FieldError {
 	}
 	p.Guarantee = p.Claim
 	if p.Settings == nil {
-		return fieldErr("settings", "settings are required with preset custom: acks, retries, idempotent, max_in_flight, transactional, commit, auto_commit_interval_ms, isolation, dedup")
+		return fieldErr("settings", "settings are required with preset custom: acks, retries, idempotent, max_in_flight, transactional, commit, auto_commit_interval_ms, isolation, dedup, commit_on_revoke")
 	}
 	if err := checkSettings(p.Settings); err != nil {
 		return err

@@ -36,6 +36,11 @@ type Settings struct {
 	AutoCommitMs int       `json:"auto_commit_interval_ms,omitempty"`
 	Isolation    Isolation `json:"isolation"`
 	Dedup        bool      `json:"dedup"`
+	// CommitOnRevoke, with commit after, commits what was credited when
+	// the group revokes the processor's partitions, before they move
+	// (Java's ConsumerRebalanceListener.onPartitionsRevoked with
+	// commitSync). false, every client's default, commits nothing then.
+	CommitOnRevoke bool `json:"commit_on_revoke"`
 }
 
 // AcksNone is acks=0: the producer does not wait for any answer.
@@ -43,20 +48,21 @@ const AcksNone Acks = "0"
 
 // The knobs, named as the API, the errors and the blame name them.
 const (
-	SettingAcks          = "acks"
-	SettingRetries       = "retries"
-	SettingIdempotent    = "idempotent"
-	SettingMaxInFlight   = "max_in_flight"
-	SettingTransactional = "transactional"
-	SettingCommit        = "commit"
-	SettingAutoCommitMs  = "auto_commit_interval_ms"
-	SettingIsolation     = "isolation"
-	SettingDedup         = "dedup"
+	SettingAcks           = "acks"
+	SettingRetries        = "retries"
+	SettingIdempotent     = "idempotent"
+	SettingMaxInFlight    = "max_in_flight"
+	SettingTransactional  = "transactional"
+	SettingCommit         = "commit"
+	SettingAutoCommitMs   = "auto_commit_interval_ms"
+	SettingIsolation      = "isolation"
+	SettingDedup          = "dedup"
+	SettingCommitOnRevoke = "commit_on_revoke"
 )
 
 // SettingNames lists the knobs in the order the sandbox shows them.
 var SettingNames = []string{SettingAcks, SettingRetries, SettingIdempotent, SettingMaxInFlight, SettingTransactional,
-	SettingCommit, SettingAutoCommitMs, SettingIsolation, SettingDedup}
+	SettingCommit, SettingAutoCommitMs, SettingIsolation, SettingDedup, SettingCommitOnRevoke}
 
 var (
 	acksValues      = []Acks{AcksNone, AcksLeader, AcksAll}
@@ -114,6 +120,15 @@ func checkSettings(s *Settings) *FieldError {
 		return fieldErr("settings.transactional", "settings.transactional=true needs settings.idempotent=true: %q (Java's ProducerConfig)",
 			"Cannot set a transactional.id without also enabling idempotence.")
 	}
+	// No client refuses a rebalance listener; this rule is the lab's, and
+	// says why the knob means nothing with the other commits.
+	if s.CommitOnRevoke && s.Commit != CommitAfter {
+		return fieldErr("settings.commit_on_revoke", "settings.commit_on_revoke=true needs settings.commit=after, not %s: %s", s.Commit, map[Commit]string{
+			CommitBefore:        "commit before processing has committed every record before crediting it, so a revocation finds nothing credited and uncommitted to commit",
+			CommitAuto:          "with auto-commit the client commits on revocation by itself, what the loop was handed (Java's and kafka-python's consumers commit synchronously before they rejoin the group), so there is no listener of yours to add",
+			CommitInTransaction: "with commit=transaction the offsets go with the credits in one transaction, and franz-go's GroupTransactSession aborts a transaction whose partitions are revoked, for the next owner to redo",
+		}[s.Commit])
+	}
 	if s.Dedup && s.Commit == CommitInTransaction {
 		return fieldErr("settings.dedup", "settings.dedup=true needs settings.commit before, after or auto: the lab's idempotent consumer is a kafka-go processor, and commit=transaction runs on franz-go's GroupTransactSession, which writes credits and offsets atomically and needs none")
 	}
@@ -139,7 +154,7 @@ func oneOf[T comparable](v T, vs []T) bool {
 func (s Settings) Recipe(g GuaranteeID) Recipe {
 	r := Recipe{Guarantee: g, Preset: Custom, Client: KafkaGo, Acks: s.Acks, Attempts: s.Retries + 1,
 		Idempotent: s.Idempotent, Transactional: s.Transactional, Isolation: s.Isolation,
-		Commit: s.Commit, AutoCommitMs: s.AutoCommitMs, Dedup: s.Dedup}
+		Commit: s.Commit, AutoCommitMs: s.AutoCommitMs, Dedup: s.Dedup, CommitOnRevoke: s.CommitOnRevoke}
 	if s.Idempotent || s.Transactional {
 		r.Client = FranzGo
 	}
@@ -177,10 +192,12 @@ func EachValidSetting(fn func(Settings)) {
 							}
 							for _, iso := range isolationValues {
 								for _, dedup := range bools {
-									s := Settings{Acks: acks, Retries: retries, Idempotent: idem, MaxInFlight: inFlight, Transactional: txn,
-										Commit: commit, AutoCommitMs: ms, Isolation: iso, Dedup: dedup}
-									if checkSettings(&s) == nil {
-										fn(s)
+									for _, revoke := range bools {
+										s := Settings{Acks: acks, Retries: retries, Idempotent: idem, MaxInFlight: inFlight, Transactional: txn,
+											Commit: commit, AutoCommitMs: ms, Isolation: iso, Dedup: dedup, CommitOnRevoke: revoke}
+										if checkSettings(&s) == nil {
+											fn(s)
+										}
 									}
 								}
 							}
@@ -250,6 +267,10 @@ func Predict(r Recipe, f FaultID) Outcome {
 	case Rebalance:
 		switch {
 		case r.Commit == CommitBefore, r.Dedup:
+		case r.CommitOnRevoke:
+			// What was credited is committed in the generation that is
+			// ending, before the partitions move: the new owner starts
+			// after it.
 		case r.Commit == CommitInTransaction:
 			// A transaction open when its partitions moved is aborted and
 			// redone, if the revocation fell inside one.
@@ -261,7 +282,8 @@ func Predict(r Recipe, f FaultID) Outcome {
 			// committed the batch before the hand-over (the default case).
 			o.Duplicated, o.SideEffectsDuplicated = Some, Some
 		default:
-			// kafka-go commits nothing on revocation: the new owner
+			// Without commit_on_revoke nothing is committed on
+			// revocation (kafka-go's Reader cannot): the new owner
 			// credits again what was credited and not committed, unless
 			// the batch's commit lands first.
 			o.Duplicated, o.SideEffectsDuplicated = Any, Any
@@ -352,6 +374,9 @@ func BlameFor(g GuaranteeID, r Recipe, f FaultID, res checker.Result) []Blame {
 		case fault.Where == OnNetwork && !r.Idempotent && !r.Dedup:
 			out = append(out, Blame{[]string{SettingRetries, SettingIdempotent, SettingDedup}, "duplicated", "blame.retries-without-idempotence",
 				fmt.Sprintf("retries without idempotence (retries=%d): the resend of a batch the broker had written is written again", r.Attempts-1)})
+		case f == Rebalance && r.Commit == CommitAfter && !r.CommitOnRevoke && !r.Dedup:
+			out = append(out, Blame{[]string{SettingCommitOnRevoke, SettingDedup}, "duplicated", "blame.no-commit-on-revoke",
+				"commit after processing without commit_on_revoke: the partitions moved while credited deposits were not committed yet, and their new owner credited them again"})
 		case fault.Where == InProcess && r.Commit != CommitInTransaction && !r.Dedup:
 			out = append(out, Blame{[]string{SettingCommit, SettingDedup}, "duplicated", "blame.commit-outside-transaction",
 				"commit " + string(r.Commit) + " processing, outside a transaction and without dedup: what was credited after the last commit is credited again"})
@@ -392,9 +417,14 @@ func Knobs() []Knob {
 		{SettingIsolation, []string{string(ReadUncommitted), string(ReadCommitted)},
 			[4]string{"read_uncommitted", "read_uncommitted", "read_uncommitted", "read_uncommitted"}},
 		{SettingDedup, nil, [4]string{"—", "—", "—", "—"}},
+		// Only franz-go commits on revocation by default, and only with
+		// auto-commit on; with commit after (DisableAutoCommit), none do.
+		{SettingCommitOnRevoke, nil, [4]string{"— (Reader: no callback)", "false", "false", "false"}},
 	}
 }
 
 // DefaultSettings is the sandbox's first configuration: the at-least-once
-// strict preset.
+// strict preset's producer and commit, and no commit on revoke, as every
+// client leaves it (a form leaves an unticked box out of its query, so
+// every box starts unticked).
 var DefaultSettings = Settings{Acks: AcksAll, Retries: 5, MaxInFlight: MaxInFlight, Commit: CommitAfter, Isolation: ReadUncommitted}

@@ -49,6 +49,12 @@ func TestCustomValidation(t *testing.T) {
 			[]string{"settings.transactional=true", "settings.idempotent=true", "Cannot set a transactional.id without also enabling idempotence"}},
 		{"dedup in a transaction", custom(ExactlyOnce, with(ok, func(s *Settings) { s.Dedup, s.Commit = true, CommitInTransaction })), "settings.dedup",
 			[]string{"settings.dedup=true", "settings.commit"}},
+		{"revoke commit with commit before", custom(AtLeastOnce, with(ok, func(s *Settings) { s.CommitOnRevoke, s.Commit = true, CommitBefore })), "settings.commit_on_revoke",
+			[]string{"settings.commit_on_revoke=true", "settings.commit=after", "nothing credited and uncommitted"}},
+		{"revoke commit with auto-commit", custom(AtLeastOnce, with(ok, func(s *Settings) { s.CommitOnRevoke, s.Commit, s.AutoCommitMs = true, CommitAuto, 1000 })), "settings.commit_on_revoke",
+			[]string{"settings.commit_on_revoke=true", "settings.commit=after", "commits on revocation by itself"}},
+		{"revoke commit in a transaction", custom(ExactlyOnce, Settings{Acks: AcksAll, Retries: 1, Idempotent: true, Transactional: true, Commit: CommitInTransaction, CommitOnRevoke: true}), "settings.commit_on_revoke",
+			[]string{"settings.commit_on_revoke=true", "settings.commit=after", "aborts a transaction whose partitions are revoked"}},
 		{"no claim", RunParams{Preset: Custom, Fault: NoFault, Settings: &ok}, "claim", []string{"at-most-once, at-least-once or exactly-once"}},
 		{"no settings", RunParams{Preset: Custom, Claim: AtMostOnce, Fault: NoFault}, "settings", []string{"acks, retries"}},
 		{"claim and guarantee differ", RunParams{Guarantee: AtMostOnce, Preset: Custom, Claim: ExactlyOnce, Fault: NoFault, Settings: &ok}, "guarantee", []string{"claim"}},
@@ -95,14 +101,14 @@ func TestValidConfigurations(t *testing.T) {
 	// hand: producer (idempotent, transactional) pairs allowed per acks
 	// and retries: non-idempotent always (1), idempotent and
 	// idempotent+transactional only with acks=all and retries>0 (2 ×
-	// 10); processor: before, after, auto each with or without dedup (6)
-	// plus transaction (1).
+	// 10); processor: before, after, auto each with or without dedup (6),
+	// after also with commit_on_revoke (2), plus transaction (1).
 	producers := 3*11*1 + 1*10*2
-	wantShapes := producers * 5 * 2 * 7
+	wantShapes := producers * 5 * 2 * 9
 	if shapes != wantShapes {
 		t.Errorf("shapes = %d, want %d", shapes, wantShapes)
 	}
-	wantAll := producers * 5 * 2 * (7 - 2 + 2*(MaxAutoCommit-MinAutoCommit+1))
+	wantAll := producers * 5 * 2 * (9 - 2 + 2*(MaxAutoCommit-MinAutoCommit+1))
 	if all != wantAll {
 		t.Errorf("all = %d, want %d", all, wantAll)
 	}
@@ -156,6 +162,9 @@ func TestBlame(t *testing.T) {
 		{ExactlyOnce, autoEOS, ProcessorCrash, checker.Result{Duplicated: 5}, SettingCommit},
 		{AtLeastOnce, plainALO, ProcessorCrash, checker.Result{Duplicated: 5}, ""}, // not forbidden
 		{ExactlyOnce, plainALO, ProcessorCrash, checker.Result{}, ""},
+		// A rebalance's duplicates, by the processor's settings.
+		{ExactlyOnce, plainALO, Rebalance, checker.Result{Duplicated: 4}, SettingCommitOnRevoke},
+		{ExactlyOnce, with(plainALO, func(s *Settings) { s.Commit, s.AutoCommitMs = CommitAuto, 1000 }), Rebalance, checker.Result{Duplicated: 4}, SettingCommit},
 	} {
 		b := BlameFor(tc.claim, tc.s.Recipe(tc.claim), tc.fault, tc.res)
 		got := ""

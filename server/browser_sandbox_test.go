@@ -140,3 +140,71 @@ func evalBool(t *testing.T, ctx context.Context, js string) bool {
 	}
 	return b
 }
+
+// TestBrowserCommitOnRevoke drives the commit_on_revoke knob in both
+// languages: off by default (as in every client), disabled unless commit
+// is after, followed by every client's lines; a paced rebalance with it
+// on, claimed exactly-once, holds.
+func TestBrowserCommitOnRevoke(t *testing.T) {
+	needChromium(t)
+	a, _ := newTestApp(t, 4)
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	ctx := browser(t)
+	poll := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	const box = `document.forms[0].elements.commit_on_revoke`
+	for _, lang := range []string{"en", "ko"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/sandbox?claim=exactly-once&fault=rebalance&lang="+lang), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+			t.Fatal(err)
+		}
+		poll("the sandbox's script", `!document.querySelector("[data-testid=run-button]").disabled`)
+		if !evalBool(t, ctx, `!`+box+`.checked && !`+box+`.disabled`) {
+			t.Errorf("%s: commit_on_revoke is not off and changeable by default", lang)
+		}
+		if err := chromedp.Do(ctx, setKnob("commit", "before")); err != nil {
+			t.Fatal(err)
+		}
+		poll("the box disabled with commit before", box+`.disabled && document.querySelector("[data-testid=refused]").hidden && !document.querySelector("pre[data-client=java]").textContent.includes("ConsumerRebalanceListener")`)
+		if err := chromedp.Do(ctx, setKnob("commit", "after"), setKnob("commit_on_revoke", "true")); err != nil {
+			t.Fatal(err)
+		}
+		poll("the revocation commit in every client's lines", `!`+box+`.disabled && ["kafka-go", "franz-go", "kafka-python", "java"].every((c) => document.querySelector("pre[data-client=" + JSON.stringify(c) + "]").textContent.includes("commit_on_revoke"))`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=run-button]"))); err != nil {
+			t.Fatal(err)
+		}
+		poll("the claim's verdict", `!!document.querySelector("[data-testid=claim-verdict]")`)
+		if !evalBool(t, ctx, `document.querySelector("[data-testid=claim-verdict]").dataset.verdict === "held"`) {
+			t.Errorf("%s: a rebalance with commit_on_revoke broke exactly-once: %s", lang,
+				evalString(t, ctx, `document.querySelector("[data-testid=sandbox-verdict]").textContent`))
+		}
+		// Back through the run to p-1's revocation commit: the caption
+		// says it.
+		says := map[string]string{"en": "commits on revoke", "ko": "회수 시점에 커밋"}[lang]
+		if !evalBool(t, ctx, `(() => {
+			const s = document.querySelector("[data-testid=time]"), c = document.querySelector("[data-testid=caption]");
+			for (let v = 0; v <= Number(s.max); v++) {
+				s.value = v;
+				s.dispatchEvent(new Event("input"));
+				if (c.textContent.includes(`+jsString(says)+`)) return true;
+			}
+			return false;
+		})()`) {
+			t.Errorf("%s: no moment of the run's picture says %q", lang, says)
+		}
+		shoot(t, ctx, "sandbox-commit-on-revoke-"+lang)
+	}
+}
+
+func evalString(t *testing.T, ctx context.Context, js string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return s
+}

@@ -57,6 +57,7 @@ func settingsFromQuery(q url.Values, base lessons.Settings) (lessons.Settings, e
 		flag(lessons.SettingIdempotent, &s.Idempotent),
 		flag(lessons.SettingTransactional, &s.Transactional),
 		flag(lessons.SettingDedup, &s.Dedup),
+		flag(lessons.SettingCommitOnRevoke, &s.CommitOnRevoke),
 	} {
 		if err != nil {
 			return s, err
@@ -64,6 +65,11 @@ func settingsFromQuery(q url.Values, base lessons.Settings) (lessons.Settings, e
 	}
 	if s.Commit != lessons.CommitAuto {
 		s.AutoCommitMs = 0 // a form sends the interval's field whatever the commit
+	}
+	if s.Commit != lessons.CommitAfter {
+		// Likewise the revocation commit's box, which only commit after
+		// has (the API refuses it with the others, saying why).
+		s.CommitOnRevoke = false
 	}
 	return s, nil
 }

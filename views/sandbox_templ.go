@@ -1366,7 +1366,7 @@ func knobInput(s Sandbox, k lessons.Knob) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case lessons.SettingIdempotent, lessons.SettingTransactional, lessons.SettingDedup:
+		case lessons.SettingIdempotent, lessons.SettingTransactional, lessons.SettingDedup, lessons.SettingCommitOnRevoke:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 121, "<input type=\"checkbox\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -141,11 +141,12 @@ func (r *Run) committedAt(p int32, offset int64) {
 // newCommitted holds a run's committed offsets by partition.
 func newCommitted(n int) []atomic.Int64 { return make([]atomic.Int64, n) }
 
-// observe notes that instance fetched from partition p, and puts a hand-
-// over on the trace when p's fetcher changed: revoked for the instance
-// that fetched from it before, assigned for this one. The group's
-// assignment itself is not visible to a kafka-go application; the fetches
-// are what each instance actually processes.
+// observe notes that instance fetched from partition p, or was given it
+// in a Generation, and puts a hand-over on the trace when p's owner
+// changed: revoked for the instance that had it before, assigned for this
+// one. The group's assignment itself is not visible to an application of
+// kafka-go's Reader; the fetches are what each instance actually
+// processes.
 func (r *Run) observe(instance string, p int32) {
 	r.joined(instance)
 	r.ownersMu.Lock()

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -39,11 +42,14 @@ type kafkaGoProcessor struct {
 	r        *Run
 	instance string
 	dialer   *faultconn.Dialer
-	reader   *kafka.Reader
-	writer   *kafka.Writer
-	tr       *kafka.Transport
-	order    commitOrder
-	events   *trace.Batch
+	reader   messageSource
+	// revoke is reader when the processor commits on revocation
+	// (Recipe.CommitOnRevoke); nil with the group Reader.
+	revoke *revokeReader
+	writer *kafka.Writer
+	tr     *kafka.Transport
+	order  commitOrder
+	events *trace.Batch
 	// credited is the idempotent consumer's store (Recipe.Dedup): the
 	// deposits the ledger credits, restored when the instance starts;
 	// nil without dedup.
@@ -85,11 +91,12 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		p.order = creditFirst
 	}
 	st := r.env.Tuning.SessionTimeout
-	p.reader = kafka.NewReader(kafka.ReaderConfig{
+	dialer := &kafka.Dialer{DialFunc: p.dialer.DialContext, Timeout: 5 * time.Second}
+	cfg := kafka.ReaderConfig{
 		Brokers:           r.env.Brokers,
 		GroupID:           r.Names.Group,
 		Topic:             r.Names.Input,
-		Dialer:            &kafka.Dialer{DialFunc: p.dialer.DialContext, Timeout: 5 * time.Second},
+		Dialer:            dialer,
 		MinBytes:          1,
 		MaxBytes:          4 << 20,
 		MaxWait:           100 * time.Millisecond,
@@ -103,7 +110,40 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		StartOffset:       kafka.FirstOffset,
 		CommitInterval:    commitEvery,
 		IsolationLevel:    isolation,
-	})
+	}
+	if r.recipe.CommitOnRevoke && p.order == creditFirst && commitEvery == 0 {
+		p.revoke = newRevokeReader(kafka.ConsumerGroupConfig{
+			ID:                r.Names.Group,
+			Brokers:           r.env.Brokers,
+			Dialer:            dialer,
+			Topics:            []string{r.Names.Input},
+			HeartbeatInterval: st / 4,
+			SessionTimeout:    st,
+			// The rebalance timeout is how long the coordinator waits
+			// for every member to rejoin: the time a member has to
+			// finish its record, commit and let go (Java's
+			// max.poll.interval.ms). A member that takes longer is
+			// dropped and its revocation commit refused; three
+			// sessions leave room for a busy machine, and a dead
+			// member is still dropped when its session expires.
+			RebalanceTimeout: 3 * st,
+			JoinGroupBackoff: 100 * time.Millisecond,
+			StartOffset:      kafka.FirstOffset,
+		}, kafka.ReaderConfig{
+			Brokers:        r.env.Brokers,
+			Dialer:         dialer,
+			MinBytes:       1,
+			MaxBytes:       4 << 20,
+			MaxWait:        100 * time.Millisecond,
+			QueueCapacity:  r.env.Tuning.Batch,
+			ReadBackoffMin: 10 * time.Millisecond,
+			ReadBackoffMax: 100 * time.Millisecond,
+			IsolationLevel: isolation,
+		}, p.generation)
+		p.reader = p.revoke
+	} else {
+		p.reader = kafka.NewReader(cfg)
+	}
 	// On a replicated cluster the ledger's leader can move too (a broker
 	// fenced on a busy machine): its writer outlasts an election as well.
 	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
@@ -138,11 +178,16 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 		}
 	}
 	for {
+		if p.revoke != nil {
+			// The last batch is credited and committed: a generation
+			// that ended meanwhile can go, and the member rejoin.
+			p.revoke.releaseIfEnded()
+		}
 		batch, err := p.collect(ctx)
 		if err != nil {
 			return err
 		}
-		if p.r.isJoiner(p.instance) && p.reader.Stats().Rebalances > 0 {
+		if rd, ok := p.reader.(*kafka.Reader); ok && p.r.isJoiner(p.instance) && rd.Stats().Rebalances > 0 {
 			// kafka-go has no assignment callback; its first generation
 			// is counted once it has joined and read its offsets.
 			p.r.joined(p.instance)
@@ -209,9 +254,11 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 	// A crash or stall due in this batch must leave work on both sides of
 	// it, so that it can strike mid-batch: wait for the record after it.
 	if i, _ := p.faultIndex(batch); i == len(batch)-1 {
-		if m, err := p.reader.FetchMessage(ctx); err == nil {
+		m, err := p.reader.FetchMessage(ctx)
+		switch {
+		case err == nil:
 			batch = append(batch, m)
-		} else {
+		case !errors.Is(err, errRevoked):
 			return nil, err
 		}
 	}
@@ -219,7 +266,7 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 }
 
 // fetch waits up to wait for the next record; nil when none came.
-func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Message, error) {
+func fetch(ctx context.Context, rd messageSource, wait time.Duration) (*kafka.Message, error) {
 	c, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	m, err := rd.FetchMessage(c)
@@ -227,7 +274,7 @@ func fetch(ctx context.Context, rd *kafka.Reader, wait time.Duration) (*kafka.Me
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if errors.Is(err, context.DeadlineExceeded) || groupSettling(err) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errRevoked) || groupSettling(err) {
 			return nil, nil
 		}
 		// A broker the reader cannot reach: kafka-go goes on dialling it,
@@ -291,22 +338,31 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 		if err := p.commit(ctx, batch); err != nil {
 			return false, err
 		}
-		if err := p.credit(ctx, batch, faultAt, fault); err != nil || p.zombie {
+		if _, err := p.credit(ctx, batch, faultAt, fault); err != nil || p.zombie {
 			return false, cmp.Or(err, errZombie)
 		}
 		return done, nil
 	case creditFirst:
-		if err := p.credit(ctx, batch, faultAt, fault); err != nil {
+		n, err := p.credit(ctx, batch, faultAt, fault)
+		if err != nil {
 			return false, err
 		}
-		return done, p.commit(ctx, batch)
+		if n < len(batch) {
+			// The partitions were revoked mid-batch: commit what was
+			// credited, and leave the rest to their next owner.
+			done = slices.ContainsFunc(batch[:n], func(m kafka.Message) bool { return string(m.Key) == endKey })
+			if n == 0 {
+				return false, nil
+			}
+		}
+		return done, p.commit(ctx, batch[:n])
 	default:
 		for i := range batch {
 			at := -1
 			if i == faultAt {
 				at = 0
 			}
-			if err := p.credit(ctx, batch[i:i+1], at, fault); err != nil {
+			if _, err := p.credit(ctx, batch[i:i+1], at, fault); err != nil {
 				return false, err
 			}
 			if err := p.commit(ctx, batch[i:i+1]); err != nil {
@@ -319,21 +375,27 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 
 // credit writes one ledger record per deposit in batch; with faultAt ≥ 0
 // it writes those up to faultAt and then crashes, or stalls and, once
-// awake, writes the rest.
-func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, faultAt int, fault lessons.FaultID) error {
+// awake, writes the rest. n is how many records of batch it processed:
+// all of them, unless the processor commits on revocation and its
+// partitions were revoked first, when it stops at a record boundary.
+func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, faultAt int, fault lessons.FaultID) (n int, err error) {
 	upTo := len(batch)
 	if faultAt >= 0 {
 		upTo = faultAt + 1
 	}
 	credits := make([]kafka.Message, 0, upTo)
 	seqs := make([]int, 0, upTo)
-	for _, m := range batch[:upTo] {
+	for i, m := range batch[:upTo] {
+		if faultAt < 0 && p.revoking() {
+			upTo = i
+			break
+		}
 		seq, ok := deposit.ParseID(string(m.Key))
 		if !ok {
 			continue // the end marker
 		}
 		if err := p.r.Pacer.Stage(ctx); err != nil {
-			return err
+			return 0, err
 		}
 		if p.credited != nil {
 			if p.credited.has(seq) {
@@ -348,24 +410,78 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, fa
 	}
 	if len(credits) > 0 {
 		if err := p.writer.WriteMessages(ctx, credits...); err != nil {
-			return fmt.Errorf("crediting the ledger: %w", err)
+			return 0, fmt.Errorf("crediting the ledger: %w", err)
 		}
 	}
 	p.r.credited(seqs, p.instance, p.events)
 	p.r.notify(seqs, p.instance, p.events)
-	p.r.rebalanceIfDue(ctx, seqs, p.instance)
+	rctx, cancel := p.untilRevoked(ctx)
+	p.r.rebalanceIfDue(rctx, seqs, p.instance)
+	cancel()
 	switch {
 	case faultAt < 0:
-		return nil
+		return upTo, nil
 	case fault == lessons.ProcessorCrash:
 		p.r.crash(batch[faultAt].Key, p.instance, ", before its next commit")
-		return errCrashed
+		return 0, errCrashed
 	}
 	if err := p.r.stall(ctx, batch[faultAt].Key, p.instance, p.dialer); err != nil {
-		return err
+		return 0, err
 	}
 	p.zombie = true
-	return p.credit(ctx, batch[faultAt+1:], -1, "")
+	rest, err := p.credit(ctx, batch[faultAt+1:], -1, "")
+	return faultAt + 1 + rest, err
+}
+
+// revoking reports whether the processor commits on revocation and the
+// group is taking its partitions away: the generation it reads ended. A
+// zombie, awake, does not know that.
+func (p *kafkaGoProcessor) revoking() bool {
+	if p.revoke == nil || p.zombie {
+		return false
+	}
+	_, ended := p.revoke.ended()
+	return ended
+}
+
+// untilRevoked is ctx, ended too when the partitions are revoked, for a
+// processor that commits on revocation: the rebalance fault's wait for
+// the joiner must not hold up the rebalance it waits for. cancel ends its
+// watcher.
+func (p *kafkaGoProcessor) untilRevoked(ctx context.Context) (_ context.Context, cancel context.CancelFunc) {
+	var revoked <-chan struct{}
+	if p.revoke != nil {
+		revoked = p.revoke.revoked()
+	}
+	if revoked == nil {
+		return ctx, func() {}
+	}
+	c, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-revoked:
+			cancel()
+		case <-c.Done():
+		}
+	}()
+	return c, cancel
+}
+
+// generation is told of each generation a processor that commits on
+// revocation joins: the partitions the group gave it, from their
+// committed offsets.
+func (p *kafkaGoProcessor) generation(g *kafka.Generation) {
+	assigned := g.Assignments[p.r.Names.Input]
+	// This member knows its partitions, unlike a Reader's application:
+	// the picture shows them moving at the hand-over, even those with
+	// nothing left to read.
+	ids := make([]string, 0, len(assigned))
+	for _, a := range assigned {
+		p.r.observe(p.instance, int32(a.ID))
+		ids = append(ids, strconv.Itoa(a.ID))
+	}
+	p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Instance: p.instance, Topic: p.r.Names.Input, Offset: -1, Generation: g.ID,
+		Detail: fmt.Sprintf("%s is in generation %d of the group with partitions [%s], each from its committed offset", p.instance, g.ID, strings.Join(ids, " "))})
 }
 
 // skip passes over a delivery of deposit seq, which the ledger already
@@ -409,6 +525,10 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 	if p.zombie {
 		return p.commitAsZombie(ctx, batch)
 	}
+	gen, onRevoke := int32(0), false
+	if p.revoke != nil {
+		gen, onRevoke = p.revoke.ended()
+	}
 	if err := p.commitMessages(ctx, batch); err != nil {
 		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
 			first := batch[0]
@@ -431,8 +551,16 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 			continue
 		}
 		p.r.committedAt(int32(m.Partition), m.Offset+1)
-		p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(m.Key), Instance: p.instance,
-			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset + 1})
+		e := trace.Event{Actor: trace.Processor, Kind: trace.Commit, ID: string(m.Key), Instance: p.instance,
+			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset + 1, Generation: gen}
+		if onRevoke {
+			// Sent in the ending generation, while the coordinator
+			// prepares the rebalance: it took the commit, and the
+			// partition's next owner starts after this record.
+			e.OnRevoke = true
+			e.Detail = fmt.Sprintf("committed on revoke: generation %d is ending, and %s commits what it credited before it gives partition %d up", gen, p.instance, m.Partition)
+		}
+		p.r.emit(e)
 	}
 	return nil
 }

@@ -17,7 +17,8 @@ var partitionTexts = map[Lang]map[string]string{
 		"pic.partitions.note":   "Each partition is its own log with its own offsets; each account's deposits are on one partition, in order.",
 		"home.col.rebalance":    "Rebalance (measured)",
 		"g.amo.rebalance":       "Neither, in this run: the batch was committed before it was credited.",
-		"g.alo.rebalance":       "Part of the batch can be credited twice: kafka-go cannot commit when its partitions are taken away. The dedup preset skips the repeats.",
+		"g.alo.rebalance":       "Neither: the strict preset commits what it credited when its partitions are revoked, before they move.",
+		"pic.commit.revoke":     "{instance} commits on revoke: partition {partition} up to offset {offset}, before the group moves it.",
 		"g.eos.rebalance":       "Neither: the transaction open when the partitions moved is aborted and redone by the new owner.",
 	},
 	Korean: {
@@ -34,7 +35,8 @@ var partitionTexts = map[Lang]map[string]string{
 		"pic.partitions.note":   "파티션마다 오프셋이 따로 있는 별개의 로그입니다. 한 계정의 입금은 모두 한 파티션에 순서대로 들어갑니다.",
 		"home.col.rebalance":    "리밸런스 (측정)",
 		"g.amo.rebalance":       "이 실행에서는 유실도 중복도 없습니다. 반영하기 전에 커밋했기 때문입니다.",
-		"g.alo.rebalance":       "배치의 일부가 두 번 반영될 수 있습니다: kafka-go는 파티션을 빼앗길 때 커밋할 기회를 주지 않습니다. dedup(멱등 컨슈머) 설정은 중복을 건너뜁니다.",
+		"g.alo.rebalance":       "유실도 중복도 없습니다: strict 설정은 파티션이 회수될 때, 옮겨지기 전에 반영한 만큼 커밋합니다.",
+		"pic.commit.revoke":     "{instance} 인스턴스가 파티션 회수 시점에 커밋합니다: 그룹이 옮기기 전에 파티션 {partition}을 오프셋 {offset}까지.",
 		"g.eos.rebalance":       "유실도 중복도 없습니다: 파티션이 옮겨질 때 진행 중이던 트랜잭션이 중단되고 새 담당 인스턴스가 다시 처리합니다.",
 	},
 }

@@ -41,12 +41,14 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.knob.auto_commit_interval_ms": "With commit auto: how often the timer commits what the processor has been handed.",
 		"sandbox.knob.isolation":               "What the processor reads of transactional writes: only committed ones, or everything.",
 		"sandbox.knob.dedup":                   "The processor skips a deposit the ledger already credits, by its id (an idempotent consumer).",
+		"sandbox.knob.commit_on_revoke":        "With commit after: when a rebalance takes the processor's partitions away, it first commits what it credited, so their next owner does not credit it again.",
 
 		"blame.acks-none":                   "acks=0: the producer never hears that a request was lost, so it never resends it.",
 		"blame.no-retries":                  "retries=0: a send that failed is given up, never resent.",
 		"blame.commit-before":               "commit before processing: the crash came after the offsets were committed and before the deposits were credited.",
 		"blame.retries-without-idempotence": "retries without idempotence: the resend of a batch the broker had already written was written again.",
 		"blame.commit-outside-transaction":  "commit outside a transaction and without dedup: what was credited after the last commit was credited again by the next instance.",
+		"blame.no-commit-on-revoke":         "no commit on revoke: the partitions moved while credited deposits were not committed yet, and their new owner credited them again.",
 
 		"level.title":    "Levels",
 		"level.intro":    "Each level is a broken pipeline, a fault and a goal. Change the knobs the level lets you change until a real run keeps the goal — with as few changes as you can.",
@@ -123,12 +125,14 @@ var sandboxTexts = map[Lang]map[string]string{
 		"sandbox.knob.auto_commit_interval_ms": "commit이 auto일 때, 처리기가 넘겨받은 레코드의 오프셋을 타이머가 얼마나 자주 커밋하는지.",
 		"sandbox.knob.isolation":               "처리기가 트랜잭션으로 쓰인 레코드 중 무엇을 읽는지: 커밋된 것만, 또는 전부.",
 		"sandbox.knob.dedup":                   "원장에 이미 반영된 입금이면 처리기가 ID로 알아보고 건너뜁니다(멱등한 컨슈머).",
+		"sandbox.knob.commit_on_revoke":        "commit이 after일 때: 리밸런스로 파티션이 회수되면, 처리기는 넘겨주기 전에 반영한 만큼 먼저 커밋합니다. 그래서 새 담당 인스턴스가 같은 입금을 다시 반영하지 않습니다.",
 
 		"blame.acks-none":                   "acks=0: 요청이 유실되어도 프로듀서는 알 길이 없어 다시 보내지 않습니다.",
 		"blame.no-retries":                  "retries=0: 실패한 전송을 다시 보내지 않고 포기합니다.",
 		"blame.commit-before":               "반영 전에 커밋: 오프셋을 커밋한 뒤, 입금을 반영하기 전에 비정상 종료가 일어났습니다.",
 		"blame.retries-without-idempotence": "멱등성 프로듀서 없이 재시도: 브로커가 이미 기록한 배치를 다시 보내 한 번 더 기록되었습니다.",
 		"blame.commit-outside-transaction":  "트랜잭션 밖에서, 중복 제거 없이 커밋: 마지막 커밋 뒤에 반영한 입금을 다음 인스턴스가 다시 반영했습니다.",
+		"blame.no-commit-on-revoke":         "파티션 회수 시 커밋 없음: 반영한 입금을 아직 커밋하지 않은 채 파티션이 옮겨져, 새 담당 인스턴스가 다시 반영했습니다.",
 
 		"level.title":    "레벨",
 		"level.intro":    "각 레벨은 잘못 설정된 파이프라인, 장애 하나, 목표 하나로 이루어집니다. 바꿀 수 있는 설정만 바꿔서 실제 실행이 목표를 지키게 만드세요. 바꾸는 설정은 적을수록 좋습니다.",

@@ -75,9 +75,10 @@ const (
 	Watermarks Kind = "watermarks"
 	// Assigned and Revoked are a processor instance gaining and losing
 	// a partition of the input topic (Partition), as the lab sees it:
-	// kafka-go tells its application nothing when the group moves a
-	// partition, so the lab infers both from which instance fetches from
-	// which partition (Run.observe).
+	// kafka-go's Reader tells its application nothing when the group
+	// moves a partition, so the lab infers both from which instance
+	// fetches from which partition (Run.observe); a processor that
+	// commits on revocation reads a Generation's assignments instead.
 	Assigned Kind = "assigned"
 	Revoked  Kind = "revoked"
 	// Replicas is the input partition's replica set as a cluster fault
@@ -153,6 +154,9 @@ type Event struct {
 	LSO *int64 `json:"lso,omitempty"`
 	// Aborted marks a Record of an aborted transaction.
 	Aborted bool `json:"aborted,omitempty"`
+	// OnRevoke marks a Commit sent as the instance's generation ended,
+	// before the group moved its partitions: the revocation commit.
+	OnRevoke bool `json:"on_revoke,omitempty"`
 	// Replicas is a Replicas event's replica set.
 	Replicas *ReplicaSet `json:"replicas,omitempty"`
 	Detail   string      `json:"detail,omitempty"`

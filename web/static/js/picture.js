@@ -140,6 +140,8 @@ export class Model {
         if (e.actor !== "processor") break;
         this.part(pn).committed = e.offset;
         if (e.instance) this.identity(e);
+        // The revocation commit, sent as the generation ended.
+        if (e.on_revoke) say("pic.commit.revoke", { partition: pn, offset: e.offset });
         break;
       case "txn-begin":
         if (e.actor === "processor" && e.instance) this.identity(e);

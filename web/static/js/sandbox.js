@@ -37,6 +37,8 @@ function settings() {
     else s[k] = input.value;
   }
   if (s.commit !== "auto") s.auto_commit_interval_ms = 0;
+  // Only commit after has a revocation commit (checkSettings).
+  if (s.commit !== "after") s.commit_on_revoke = false;
   return s;
 }
 
@@ -66,6 +68,7 @@ let asked = 0;
 async function refresh() {
   form.elements.auto_commit_interval_ms.disabled = form.elements.commit.value !== "auto" || form.elements.auto_commit_interval_ms.closest("tr").hasAttribute("data-frozen");
   if (form.elements.commit.value === "auto" && form.elements.auto_commit_interval_ms.value === "") form.elements.auto_commit_interval_ms.value = "1000";
+  form.elements.commit_on_revoke.disabled = form.elements.commit.value !== "after" || form.elements.commit_on_revoke.closest("tr").hasAttribute("data-frozen");
   if (levelID) {
     form.querySelector("[data-testid=level-changes]").textContent = `${t["level.changes"]}: ${changes(settings())}`;
   }
