@@ -100,8 +100,9 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 // With a stall due (processor-stall), the credits so far are flushed and
 // the instance freezes (Run.stall); once it wakes, it produces the rest,
 // and woke collects the broker's answers to them: a zombie's writes are
-// what fencing refuses.
-func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string, dialer *faultconn.Dialer, b *trace.Batch) (seqs []int, done bool, crashAt *kgo.Record, woke *zombieWrites, err error) {
+// what fencing refuses. Before that, answered, if not nil, gets every
+// credit's answer.
+func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string, dialer *faultconn.Dialer, b *trace.Batch, answered func(*kgo.Record, error)) (seqs []int, done bool, crashAt *kgo.Record, woke *zombieWrites, err error) {
 	first, repeats := 0, 0 // the batch's repeated notifications
 	defer func() {
 		r.notifier.repeated(first, repeats, instance, b)
@@ -120,7 +121,7 @@ func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Rec
 			continue
 		}
 		seqs = append(seqs, seq)
-		var promise func(*kgo.Record, error)
+		promise := answered
 		if woke != nil {
 			promise = woke.answer
 		}

@@ -9,6 +9,7 @@
 package pipeline
 
 import (
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,25 @@ type Names struct {
 	Group          string `json:"-"`
 	ProducerTxnID  string `json:"-"`
 	ProcessorTxnID string `json:"-"`
+}
+
+// ProcessorTxnIDFor is the transactional id of the exactly-once
+// processor instances in slot: stable for one slot across restarts, so a
+// replacement's InitProducerID fences the instance it replaces and aborts
+// its open transaction, and different for instances running at the same
+// time: of two live producers sharing an id, the one that called
+// InitProducerID last fences the other, whose transaction is aborted and
+// whose next transactional request fails. (When all of a group's
+// instances shared one id, three instances on three partitions took
+// turns fencing each other instead of sharing the work.) The offsets in
+// each transaction carry the member's generation (KIP-447): that, not the
+// transactional id, is what fences a member the group has replaced.
+// Slot 1 keeps the run's one processor id.
+func (n Names) ProcessorTxnIDFor(slot int) string {
+	if slot <= 1 {
+		return n.ProcessorTxnID
+	}
+	return n.ProcessorTxnID + "-" + strconv.Itoa(slot)
 }
 
 // NamesFor derives a run's names from its id.
