@@ -34,7 +34,7 @@ func fastRecovery() []kgo.Opt {
 // groupMember is what both franz-go processors share: a member of the
 // run's group reading the input from its start and writing the ledger.
 func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
-	st := r.env.Tuning.SessionTimeout
+	st := r.sessionTimeout()
 	return append(fastRecovery(),
 		kgo.SeedBrokers(r.env.Brokers...),
 		kgo.Dialer(dialer.DialContext),
@@ -43,7 +43,7 @@ func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(st),
 		kgo.RebalanceTimeout(st),
-		kgo.HeartbeatInterval(st/4),
+		kgo.HeartbeatInterval(r.heartbeatInterval()),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.DefaultProduceTopic(r.Names.Ledger),
 		accountPartitioner(),

@@ -84,7 +84,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	default:
 		p.order = creditFirst
 	}
-	st := r.env.Tuning.SessionTimeout
+	st := r.sessionTimeout()
 	p.reader = kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           r.env.Brokers,
 		GroupID:           r.Names.Group,
@@ -96,7 +96,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		QueueCapacity:     r.env.Tuning.Batch,
 		SessionTimeout:    st,
 		RebalanceTimeout:  st,
-		HeartbeatInterval: st / 4,
+		HeartbeatInterval: r.heartbeatInterval(),
 		JoinGroupBackoff:  100 * time.Millisecond,
 		ReadBackoffMin:    10 * time.Millisecond,
 		ReadBackoffMax:    100 * time.Millisecond,

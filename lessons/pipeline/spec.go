@@ -84,8 +84,17 @@ type Tuning struct {
 	// SessionTimeout is how long the group waits for a crashed processor
 	// before giving its partition to the new instance. Kafka's default
 	// minimum is 6 s (group.min.session.timeout.ms); the embedded broker
-	// and the CI broker allow 500 ms.
+	// and the CI broker allow 500 ms. It is the session of runs whose
+	// faults change the group's members (Run.sessionTimeout).
 	SessionTimeout time.Duration
+	// QuietSessionTimeout, when longer, is the session of the other runs:
+	// there nothing waits for the group to notice a member gone, and a
+	// short session only risks a live member's expiring when its
+	// heartbeats starve on a busy machine (a class of 300 on two cores):
+	// the group then rebalances, an open transaction aborts and its
+	// batch is credited and notified again, which a run without a group
+	// fault does not claim. Heartbeats keep SessionTimeout's pace.
+	QuietSessionTimeout time.Duration
 	// Batch is how many deposits the processor takes per poll, and so per
 	// commit or transaction.
 	Batch int
@@ -114,7 +123,7 @@ func ClusterTuning() Tuning {
 
 // DefaultTuning suits the embedded broker.
 func DefaultTuning() Tuning {
-	return Tuning{SessionTimeout: time.Second, Batch: 500, TxnSize: 500}
+	return Tuning{SessionTimeout: time.Second, QuietSessionTimeout: 6 * time.Second, Batch: 500, TxnSize: 500}
 }
 
 // Progress counts what a run has done so far, for live display. The
