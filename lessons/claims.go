@@ -216,10 +216,17 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// starts, after the other instance credited its batch: the
 			// records it reads again are skipped.
 			Rebalance: clean,
-			// An open bug: in 1 of 4 cluster runs the processor credited
-			// 99 of the deposits written during the election twice (the
-			// input held each once), so the store missed them; not yet
-			// understood, so the row says what the runs show.
+			// In 1 of 4 cluster runs the processor credited 99 of the
+			// deposits written during the election twice, though the
+			// input held each once. Likely (not yet confirmed by a
+			// cluster run) the processor's own ledger writes: kafka-go,
+			// acks=all, not idempotent. The killed broker stays in the
+			// ledger's ISR until the controller fences it, a write
+			// waits for it and times out, and kafka-go writes the batch
+			// again, while the first copy is committed once the ISR
+			// shrinks. The store is checked before writing, so it
+			// guards against repeats in the input, not against its
+			// writer's retries: "any".
 			LeaderCrash: leaderCrashDedup,
 		},
 	},

@@ -34,7 +34,7 @@ func fastRecovery() []kgo.Opt {
 // groupMember is what both franz-go processors share: a member of the
 // run's group reading the input from its start and writing the ledger.
 func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
-	st := r.env.Tuning.SessionTimeout
+	st := r.sessionTimeout()
 	return append(fastRecovery(),
 		kgo.SeedBrokers(r.env.Brokers...),
 		kgo.Dialer(dialer.DialContext),
@@ -43,7 +43,7 @@ func groupMember(r *Run, dialer *faultconn.Dialer) []kgo.Opt {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(st),
 		kgo.RebalanceTimeout(st),
-		kgo.HeartbeatInterval(st/4),
+		kgo.HeartbeatInterval(r.heartbeatInterval()),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.DefaultProduceTopic(r.Names.Ledger),
 		accountPartitioner(),
@@ -100,8 +100,9 @@ func poll(ctx context.Context, pollFn func(context.Context, int) kgo.Fetches, ma
 // With a stall due (processor-stall), the credits so far are flushed and
 // the instance freezes (Run.stall); once it wakes, it produces the rest,
 // and woke collects the broker's answers to them: a zombie's writes are
-// what fencing refuses.
-func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string, dialer *faultconn.Dialer, b *trace.Batch) (seqs []int, done bool, crashAt *kgo.Record, woke *zombieWrites, err error) {
+// what fencing refuses. Before that, answered, if not nil, gets every
+// credit's answer.
+func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Record, instance string, dialer *faultconn.Dialer, b *trace.Batch, answered func(*kgo.Record, error)) (seqs []int, done bool, crashAt *kgo.Record, woke *zombieWrites, err error) {
 	first, repeats := 0, 0 // the batch's repeated notifications
 	defer func() {
 		r.notifier.repeated(first, repeats, instance, b)
@@ -120,7 +121,7 @@ func produceCredits(ctx context.Context, r *Run, cl *kgo.Client, recs []*kgo.Rec
 			continue
 		}
 		seqs = append(seqs, seq)
-		var promise func(*kgo.Record, error)
+		promise := answered
 		if woke != nil {
 			promise = woke.answer
 		}

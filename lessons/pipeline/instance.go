@@ -46,16 +46,25 @@ func (r *Run) supervise(ctx context.Context) error {
 	ended := make(chan end)
 	instances, running := 0, 0
 	zombies := map[string]bool{} // frozen instances, until they end
-	start := func(e *trace.Event) {
+	// slots: which slot each instance holds (Names.ProcessorTxnIDFor). A
+	// replacement takes the slot of the instance it replaces, as a
+	// restarted pod keeps its name; a joiner takes a new one.
+	slots, nextSlot := map[string]int{}, 0
+	start := func(e *trace.Event, slot int) {
 		instances++
 		running++
 		name := fmt.Sprintf("p-%d", instances)
+		if slot == 0 {
+			nextSlot++
+			slot = nextSlot
+		}
+		slots[name] = slot
 		if e != nil {
 			e.Instance = name
 			r.emit(*e)
 		}
 		go func() {
-			err := r.process(ctx, name)
+			err := r.process(ctx, name, slot)
 			r.left(name)
 			ended <- end{name, err}
 		}()
@@ -65,7 +74,7 @@ func (r *Run) supervise(ctx context.Context) error {
 			Detail: "a new processor instance joins the group and resumes from the committed offset"}
 	}
 	for range r.processors() {
-		start(nil)
+		start(nil, 0)
 	}
 	var first error
 	for running > 0 {
@@ -81,7 +90,7 @@ func (r *Run) supervise(ctx context.Context) error {
 				}
 			case errors.Is(e.err, errCrashed):
 				if first == nil {
-					start(restart())
+					start(restart(), slots[e.instance])
 				}
 			case e.err != nil && first == nil:
 				first = e.err
@@ -90,14 +99,14 @@ func (r *Run) supervise(ctx context.Context) error {
 		case name := <-r.zombies.stalled:
 			zombies[name] = true
 			if first == nil {
-				start(restart())
+				start(restart(), slots[name])
 			}
 		case <-r.joins:
 			if first == nil && running > 0 {
 				name := fmt.Sprintf("p-%d", instances+1)
 				r.joiner.Store(&name)
 				start(&trace.Event{Actor: trace.Processor, Kind: trace.Lifecycle, Offset: -1,
-					Detail: name + " joins the group: the group rebalances and moves partitions to it"})
+					Detail: name + " joins the group: the group rebalances and moves partitions to it"}, 0)
 			}
 		}
 		if len(zombies) > 0 && running == len(zombies) {
@@ -109,13 +118,14 @@ func (r *Run) supervise(ctx context.Context) error {
 
 var errCrashed = errors.New("processor crashed (injected)")
 
-func (r *Run) process(ctx context.Context, instance string) error {
+// process runs one processor instance in slot (supervise).
+func (r *Run) process(ctx context.Context, instance string, slot int) error {
 	// The recipe's client is its producer's. A custom run with a
 	// franz-go producer and commit before or after, or dedup, is
 	// processed by kafka-go, the processor that has those.
 	switch {
 	case r.recipe.Commit == lessons.CommitInTransaction:
-		return newTxnProcessor(r, instance).run(ctx)
+		return newTxnProcessor(r, instance, r.Names.ProcessorTxnIDFor(slot)).run(ctx)
 	case r.recipe.Client == lessons.FranzGo && r.recipe.Commit == lessons.CommitAuto && !r.recipe.Dedup:
 		return newAutoCommitProcessor(r, instance).run(ctx)
 	default:

@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/deposit"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
@@ -22,6 +23,31 @@ func (r *Run) partitions() int { return max(r.Spec.Partitions, 1) }
 
 // processors is how many instances the run's processor group starts with.
 func (r *Run) processors() int { return max(r.Spec.Processors, 1) }
+
+// sessionTimeout is the group session of the run's processors: the short
+// Tuning.SessionTimeout when one of its faults changes the group's
+// members (a crashed or frozen instance the group must notice, a joiner),
+// whose takeover it times; Tuning.QuietSessionTimeout otherwise, so a
+// busy machine does not expire a live member. A fault injected live into
+// a quiet run is taken over after the quiet session.
+func (r *Run) sessionTimeout() time.Duration {
+	t := r.env.Tuning
+	faults := []lessons.FaultID{r.Spec.Fault}
+	for _, s := range r.Spec.Schedule {
+		faults = append(faults, s.Fault)
+	}
+	for _, f := range faults {
+		switch f {
+		case lessons.ProcessorCrash, lessons.ProcessorStall, lessons.Rebalance:
+			return t.SessionTimeout
+		}
+	}
+	return max(t.SessionTimeout, t.QuietSessionTimeout)
+}
+
+// heartbeatInterval keeps the short session's pace, a quarter of it, in
+// every run: a member learns of a rebalance at its next heartbeat.
+func (r *Run) heartbeatInterval() time.Duration { return r.env.Tuning.SessionTimeout / 4 }
 
 // recordPartition places a record of a run's input or ledger topic: a
 // deposit's records on its account's partition (deposit.Partition), on

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -24,6 +25,10 @@ import (
 // embedded broker, or the cluster in KAFKA_BROKERS (CI runs both).
 var testEnv Env
 
+// testEmbedded is the embedded broker testEnv runs on, nil on Apache
+// Kafka: a test that steers the broker itself (kfake's ControlKey) needs it.
+var testEmbedded *kfake.Cluster
+
 func TestMain(m *testing.M) {
 	if os.Getenv("LAB_CLUSTER_TESTS") != "" {
 		os.Exit(onCluster(m))
@@ -34,6 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testEnv = Env{Brokers: b.Addrs(), Admin: b.Admin(), Tuning: DefaultTuning()}
+	testEmbedded = b.Embedded()
 	code := m.Run()
 	b.Close()
 	os.Exit(code)

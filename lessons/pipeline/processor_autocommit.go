@@ -61,7 +61,7 @@ func (p *autoCommitProcessor) run(ctx context.Context) (err error) {
 			recs = append(recs, more.Records()...)
 		}
 		fetched(p.r, p.events, recs, p.instance)
-		seqs, done, crashAt, woke, err := produceCredits(ctx, p.r, cl, recs, p.instance, p.dialer, p.events)
+		seqs, done, crashAt, woke, err := produceCredits(ctx, p.r, cl, recs, p.instance, p.dialer, p.events, nil)
 		if err != nil {
 			return err
 		}

@@ -90,7 +90,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	default:
 		p.order = creditFirst
 	}
-	st := r.env.Tuning.SessionTimeout
+	st := r.sessionTimeout()
 	dialer := &kafka.Dialer{DialFunc: p.dialer.DialContext, Timeout: 5 * time.Second}
 	cfg := kafka.ReaderConfig{
 		Brokers:           r.env.Brokers,
@@ -103,7 +103,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		QueueCapacity:     r.env.Tuning.Batch,
 		SessionTimeout:    st,
 		RebalanceTimeout:  st,
-		HeartbeatInterval: st / 4,
+		HeartbeatInterval: r.heartbeatInterval(),
 		JoinGroupBackoff:  100 * time.Millisecond,
 		ReadBackoffMin:    10 * time.Millisecond,
 		ReadBackoffMax:    100 * time.Millisecond,
@@ -117,7 +117,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 			Brokers:           r.env.Brokers,
 			Dialer:            dialer,
 			Topics:            []string{r.Names.Input},
-			HeartbeatInterval: st / 4,
+			HeartbeatInterval: r.heartbeatInterval(),
 			SessionTimeout:    st,
 			// The rebalance timeout is how long the coordinator waits
 			// for every member to rejoin: the time a member has to

@@ -9,6 +9,7 @@
 package pipeline
 
 import (
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,25 @@ type Names struct {
 	ProcessorTxnID string `json:"-"`
 }
 
+// ProcessorTxnIDFor is the transactional id of the exactly-once
+// processor instances in slot: stable for one slot across restarts, so a
+// replacement's InitProducerID fences the instance it replaces and aborts
+// its open transaction, and different for instances running at the same
+// time: of two live producers sharing an id, the one that called
+// InitProducerID last fences the other, whose transaction is aborted and
+// whose next transactional request fails. (When all of a group's
+// instances shared one id, three instances on three partitions took
+// turns fencing each other instead of sharing the work.) The offsets in
+// each transaction carry the member's generation (KIP-447): that, not the
+// transactional id, is what fences a member the group has replaced.
+// Slot 1 keeps the run's one processor id.
+func (n Names) ProcessorTxnIDFor(slot int) string {
+	if slot <= 1 {
+		return n.ProcessorTxnID
+	}
+	return n.ProcessorTxnID + "-" + strconv.Itoa(slot)
+}
+
 // NamesFor derives a run's names from its id.
 func NamesFor(runID string) Names {
 	p := "lab." + runID
@@ -64,8 +84,17 @@ type Tuning struct {
 	// SessionTimeout is how long the group waits for a crashed processor
 	// before giving its partition to the new instance. Kafka's default
 	// minimum is 6 s (group.min.session.timeout.ms); the embedded broker
-	// and the CI broker allow 500 ms.
+	// and the CI broker allow 500 ms. It is the session of runs whose
+	// faults change the group's members (Run.sessionTimeout).
 	SessionTimeout time.Duration
+	// QuietSessionTimeout, when longer, is the session of the other runs:
+	// there nothing waits for the group to notice a member gone, and a
+	// short session only risks a live member's expiring when its
+	// heartbeats starve on a busy machine (a class of 300 on two cores):
+	// the group then rebalances, an open transaction aborts and its
+	// batch is credited and notified again, which a run without a group
+	// fault does not claim. Heartbeats keep SessionTimeout's pace.
+	QuietSessionTimeout time.Duration
 	// Batch is how many deposits the processor takes per poll, and so per
 	// commit or transaction.
 	Batch int
@@ -94,7 +123,7 @@ func ClusterTuning() Tuning {
 
 // DefaultTuning suits the embedded broker.
 func DefaultTuning() Tuning {
-	return Tuning{SessionTimeout: time.Second, Batch: 500, TxnSize: 500}
+	return Tuning{SessionTimeout: time.Second, QuietSessionTimeout: 6 * time.Second, Batch: 500, TxnSize: 500}
 }
 
 // Progress counts what a run has done so far, for live display. The

@@ -55,7 +55,7 @@ func (r *Run) stall(ctx context.Context, key []byte, instance string, dialer *fa
 	defer dialer.Thaw()
 	r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Stall, ID: string(key), Instance: instance, Offset: -1,
 		Fault: string(lessons.ProcessorStall), Phase: trace.Struck,
-		Detail: fmt.Sprintf("froze after crediting %s, before its next commit: no heartbeats, so after the session timeout (%s) the group gives its partition to a new instance", key, r.env.Tuning.SessionTimeout)})
+		Detail: fmt.Sprintf("froze after crediting %s, before its next commit: no heartbeats, so after the session timeout (%s) the group gives its partition to a new instance", key, r.sessionTimeout())})
 	r.zombies.mu.Lock()
 	r.zombies.frozen = append(r.zombies.frozen, z)
 	r.zombies.mu.Unlock()

@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
+)
+
+// TestSessionTimeoutByFault: a run whose fault changes the group's members
+// gets the short session that times its takeover; the others the quiet
+// one, which a busy machine's starved heartbeats do not expire.
+func TestSessionTimeoutByFault(t *testing.T) {
+	for _, tc := range []struct {
+		tuning Tuning
+		spec   Spec
+		want   time.Duration
+	}{
+		{DefaultTuning(), Spec{Fault: lessons.NoFault}, 6 * time.Second},
+		{DefaultTuning(), Spec{Fault: lessons.ProduceAckLost}, 6 * time.Second},
+		{DefaultTuning(), Spec{Fault: lessons.ProduceRequestLost}, 6 * time.Second},
+		{DefaultTuning(), Spec{Fault: lessons.ProcessorCrash}, time.Second},
+		{DefaultTuning(), Spec{Fault: lessons.ProcessorStall}, time.Second},
+		{DefaultTuning(), Spec{Fault: lessons.Rebalance}, time.Second},
+		{DefaultTuning(), Spec{Fault: lessons.NoFault, Schedule: []Strike{{Seq: 3, Fault: lessons.ProduceAckLost}, {Seq: 5, Fault: lessons.ProcessorStall}}}, time.Second},
+		{ClusterTuning(), Spec{Fault: lessons.ProcessorCrash}, 6 * time.Second},
+		{Tuning{SessionTimeout: 8 * time.Second, QuietSessionTimeout: 6 * time.Second}, Spec{Fault: lessons.NoFault}, 8 * time.Second},
+	} {
+		r := &Run{Spec: tc.spec, env: Env{Tuning: tc.tuning}}
+		if got := r.sessionTimeout(); got != tc.want {
+			t.Errorf("%+v with %+v: session %v, want %v", tc.spec, tc.tuning, got, tc.want)
+		}
+		if got := r.heartbeatInterval(); got != tc.tuning.SessionTimeout/4 {
+			t.Errorf("heartbeat %v, want %v", got, tc.tuning.SessionTimeout/4)
+		}
+	}
+}
+
+// TestLostSessionRejoins: an exactly-once processor whose heartbeats go
+// unanswered past its session, as on a machine too busy to run them, is
+// dropped by the group while its transaction is open. It is not a crash:
+// the transaction aborts, the member rejoins and goes on, and the run
+// ends held and exact, with no new instance. (A class of 300 on two cores
+// lost runs this way when a lost session failed the run.)
+func TestLostSessionRejoins(t *testing.T) {
+	if testEmbedded == nil {
+		t.Skip("steers the embedded broker's heartbeats")
+	}
+	spec := Spec{Guarantee: lessons.ExactlyOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 80,
+		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
+	env := testEnv
+	env.Tuning.QuietSessionTimeout = 0 // the short session, so the run outlasts it
+	r, err := New(env, spec, NewPacer(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slept, done atomic.Bool
+	defer done.Store(true)
+	testEmbedded.ControlKey(int16(kmsg.Heartbeat), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if !done.Load() {
+			testEmbedded.KeepControl()
+		}
+		if req.(*kmsg.HeartbeatRequest).Group != r.Names.Group || r.Progress.Credited.Load() < 5 || !slept.CompareAndSwap(false, true) {
+			return nil, nil, false
+		}
+		// Past the session: the coordinator drops the member, and then
+		// answers this heartbeat UNKNOWN_MEMBER_ID. The requests behind
+		// it on its connection (the transaction's offsets) wait too.
+		testEmbedded.SleepControl(func() { time.Sleep(r.sessionTimeout() + 2*time.Second) })
+		return nil, nil, false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatalf("a lost session failed the run: %v", err)
+	}
+	if !slept.Load() {
+		t.Fatal("no heartbeat was held: the test proved nothing")
+	}
+	if res.Lost != 0 || res.Duplicated != 0 || res.UniqueCredited != spec.Messages || res.Verdict != "held" {
+		t.Fatalf("lost %d duplicated %d credited %d of %d, %s", res.Lost, res.Duplicated, res.UniqueCredited, spec.Messages, res.Verdict)
+	}
+	events, _ := r.Log.Snapshot()
+	generations := map[int32]bool{}
+	for _, e := range events {
+		if e.Kind == trace.Restart || e.Kind == trace.Error {
+			t.Fatalf("a lost session is no crash, yet %s: %s", e.Kind, e.Detail)
+		}
+		if e.Kind == trace.TxnCommit {
+			generations[e.Generation] = true
+		}
+	}
+	if len(generations) < 2 {
+		t.Fatalf("the transactions committed in generations %v: the member never rejoined, so the test proved nothing", generations)
+	}
+}
