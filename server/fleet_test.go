@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons/fleet"
+	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+)
+
+// instance is one lab instance of a shared lab: its registry, its part in
+// the fleet and its web server.
+type instance struct {
+	reg   *runs.Registry
+	fleet *fleet.Fleet
+	srv   *httptest.Server
+}
+
+// testLiveness is the tests' instance liveness: short, so that a killed
+// owner's runs end soon.
+const testLiveness = 3 * time.Second
+
+// newInstance starts a lab instance sharing its runs through the topics
+// under prefix on the test broker, as main does with -brokers.
+func newInstance(t *testing.T, prefix string) *instance {
+	t.Helper()
+	fl, err := fleet.New(fleet.Config{Brokers: testBroker.Addrs(), Prefix: prefix, Liveness: testLiveness})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := runs.New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin(), Tuning: pipeline.DefaultTuning()},
+		runs.Config{MaxConcurrent: 4, LightPerSlot: lightPerSlot, Instance: fl.ID(), Observer: fl, JoinTaken: fl.JoinTaken})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := fl.Start(ctx, reg); err != nil {
+		fl.Kill()
+		t.Fatal(err)
+	}
+	in := &instance{reg: reg, fleet: fl, srv: httptest.NewServer(newApp(testBroker, sharedRuns{reg, fl}, testLessons))}
+	t.Cleanup(func() {
+		in.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := reg.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		fl.Close(ctx)
+	})
+	return in
+}
+
+// kill stops the instance as a crash would: its server and its Kafka
+// clients go at once, nothing more is published. (Its runs' pipelines
+// are stopped by the cleanup, after the test.)
+func (in *instance) kill() {
+	in.srv.CloseClientConnections()
+	in.srv.Close()
+	in.fleet.Kill()
+}
+
+// ask sends one request to an instance and decodes a JSON answer.
+func ask(t *testing.T, method, url, token, body string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	cl := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out, resp.Header
+}
+
+// seen waits until in answers for run id, for at most bound, and returns
+// its status there.
+func seen(t *testing.T, in *instance, id string, ok func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, out, _ := ask(t, "GET", in.srv.URL+"/api/runs/"+id, "", "")
+		if code == http.StatusOK && ok(out) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s on the other instance: %d %v", id, code, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func any_(map[string]any) bool { return true }
+
+// TestTwoInstances: two lab instances on one Kafka cluster, with separate
+// registries and nothing shared but the lab's topics, act as one lab. A
+// run started through A is shown, watched to its verdict, joined,
+// driven with its token and downloaded through B; a presenter's run on A
+// has its students on B; and when A dies mid-run, B says the run failed
+// and why within the instances' liveness, and still serves A's finished
+// runs.
+func TestTwoInstances(t *testing.T) {
+	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
+	a, b := newInstance(t, prefix), newInstance(t, prefix)
+
+	for _, in := range []*instance{a, b} {
+		for _, path := range []string{"/api/runs/r-nosuchrun", "/runs/r-nosuchrun", "/api/runs/r-nosuchrun/trace", "/join/ZZZZZ"} {
+			if code, out, _ := ask(t, "GET", in.srv.URL+path, "", ""); code != http.StatusNotFound || out["error"] == "" {
+				t.Errorf("GET %s: %d %v, want 404 with a sentence", path, code, out)
+			}
+		}
+	}
+
+	// A run started through A, watched through B to its verdict.
+	code, created, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":40,"pace_ms":50}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /api/runs on A: %d %v", code, created)
+	}
+	id := created["id"].(string)
+	st := seen(t, b, id, any_)
+	if st["instance"] != a.fleet.ID() {
+		t.Errorf("B says run %s is on %v, want A (%s)", id, st["instance"], a.fleet.ID())
+	}
+	conn := dialRun(t, b.srv, id)
+	msgs, at, closeErr := readAllFrames(t, conn)
+	conn.Close()
+	if !strings.Contains(fmt.Sprint(closeErr), "run finished") {
+		t.Errorf("B's websocket ended with %v, want a normal close", closeErr)
+	}
+	local, _ := a.reg.Get(id)
+	started := local.Started()
+	var delays []time.Duration
+	for i, m := range msgs {
+		if m.Type != "events" {
+			continue
+		}
+		for _, raw := range m.Events {
+			var e struct {
+				TUs int64 `json:"t_us"`
+			}
+			_ = json.Unmarshal(raw, &e)
+			delays = append(delays, at[i].Sub(started.Add(time.Duration(e.TUs)*time.Microsecond)))
+		}
+	}
+	if len(delays) < 50 || msgs[len(msgs)-1].Type != "result" {
+		t.Fatalf("B's websocket: %d live events, last frame %q; want the run's events and its result", len(delays), msgs[len(msgs)-1].Type)
+	}
+	slices.Sort(delays)
+	p := func(q float64) time.Duration { return delays[int(q*float64(len(delays)-1))] }
+	t.Logf("live trace through the other instance: %d events, event at owner → frame at B's websocket p50 %v, p99 %v, max %v",
+		len(delays), p(0.5).Round(time.Millisecond), p(0.99).Round(time.Millisecond), delays[len(delays)-1].Round(time.Millisecond))
+	// No wall-clock assert under a loaded machine; the report carries it.
+	_, onA, _ := ask(t, "GET", a.srv.URL+"/api/runs/"+id, "", "")
+	onB := seen(t, b, id, func(s map[string]any) bool { return s["state"] == "done" })
+	if onA["state"] != "done" || !jsonEqual(onA["result"], onB["result"]) || !jsonEqual(onA["result"], msgs[len(msgs)-1].Run["result"]) {
+		t.Errorf("verdicts differ:\nA:        %v\nB:        %v\nB's feed: %v", onA["result"], onB["result"], msgs[len(msgs)-1].Run["result"])
+	}
+	_, traceA, _ := ask(t, "GET", a.srv.URL+"/api/runs/"+id+"/trace", "", "")
+	code, traceB, hdr := ask(t, "GET", b.srv.URL+"/api/runs/"+id+"/trace", "", "")
+	if code != http.StatusOK || !strings.Contains(hdr.Get("Content-Disposition"), id) || !jsonEqual(traceA["events"], traceB["events"]) {
+		t.Errorf("trace through B: %d, %d events, want A's %d", code, len(asList(traceB["events"])), len(asList(traceA["events"])))
+	}
+
+	// A presenter's run on A, its students and its presenter's controls
+	// on B.
+	code, pres, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"exactly-once","fault":"none","messages":10,"pace_ms":100,"presenter":true,"start_paused":true}`)
+	if code != http.StatusCreated || pres["join"] == nil {
+		t.Fatalf("presenter run on A: %d %v", code, pres)
+	}
+	pid, token, join := pres["id"].(string), pres["control_token"].(string), pres["join"].(string)
+	seen(t, b, pid, any_)
+	code, _, hdr = ask(t, "GET", b.srv.URL+strings.ToLower(join)+"?lang=ko", "", "")
+	if code != http.StatusSeeOther || hdr.Get("Location") != "/runs/"+pid+"?lang=ko" {
+		t.Errorf("GET %s on B: %d to %q, want 303 to the run's page", join, code, hdr.Get("Location"))
+	}
+	if code, page := fetchPage(t, b.srv.URL+"/runs/"+pid); code != http.StatusOK || !strings.Contains(page, pid) {
+		t.Errorf("the run's page on B: %d", code)
+	}
+	student := dialRun(t, b.srv, pid)
+	defer student.Close()
+	studentRead := make(chan []wsMsg, 1)
+	go func() { m, _, _ := readAllFrames(t, student); studentRead <- m }()
+	ctl := b.srv.URL + "/api/runs/" + pid + "/control"
+	if code, out, _ := ask(t, "POST", ctl, "not-the-token", `{"action":"resume"}`); code != http.StatusForbidden || !strings.Contains(fmt.Sprint(out["error"]), "Bearer") {
+		t.Errorf("control through B with a wrong token: %d %v, want 403 with a sentence", code, out)
+	}
+	if code, out, _ := ask(t, "POST", ctl, token, `{"action":"step"}`); code != http.StatusOK || out["paused"] != true {
+		t.Errorf("step through B: %d %v", code, out)
+	}
+	if code, out, _ := ask(t, "POST", ctl, token, `{"action":"warp"}`); code != http.StatusBadRequest || out["field"] != "action" {
+		t.Errorf("a bad action through B: %d %v, want the owner's 400", code, out)
+	}
+	if code, out, _ := ask(t, "POST", ctl, token, `{"action":"resume"}`); code != http.StatusOK || out["paused"] != false {
+		t.Errorf("resume through B: %d %v", code, out)
+	}
+	if code, out, _ := ask(t, "POST", ctl, token, `{"action":"pause"}`); code != http.StatusOK || out["paused"] != true {
+		t.Errorf("pause through B: %d %v", code, out)
+	}
+	if !local2paused(a, pid) {
+		t.Errorf("the owner's run is not paused after a pause through B")
+	}
+	if code, out, _ := ask(t, "POST", ctl, token, `{"action":"resume"}`); code != http.StatusOK {
+		t.Errorf("resume through B: %d %v", code, out)
+	}
+	select {
+	case m := <-studentRead:
+		if len(m) == 0 || m[len(m)-1].Type != "result" || m[len(m)-1].Run["state"] != "done" {
+			t.Errorf("the student on B did not see the run end done: %d frames", len(m))
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the student on B saw no end in a minute")
+	}
+	seen(t, b, pid, func(s map[string]any) bool { return s["state"] == "done" })
+	if code, out, _ := ask(t, "POST", ctl, token, `{"action":"pause"}`); code != http.StatusConflict || out["error"] == "" {
+		t.Errorf("control of a finished run through B: %d %v, want 409 with a sentence", code, out)
+	}
+	if code, out, _ := ask(t, "POST", ctl, "not-the-token", `{"action":"pause"}`); code != http.StatusForbidden {
+		t.Errorf("control of a finished run through B with a wrong token: %d %v, want 403", code, out)
+	}
+
+	// Cancelled through B.
+	code, slow, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":100,"pace_ms":200}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST on A: %d %v", code, slow)
+	}
+	sid := slow["id"].(string)
+	seen(t, b, sid, func(s map[string]any) bool { return s["state"] == "running" })
+	if code, out, _ := ask(t, "DELETE", b.srv.URL+"/api/runs/"+sid, "not-the-token", ""); code != http.StatusForbidden {
+		t.Errorf("DELETE through B with a wrong token: %d %v", code, out)
+	}
+	if code, out, _ := ask(t, "DELETE", b.srv.URL+"/api/runs/"+sid, slow["control_token"].(string), ""); code != http.StatusOK || out["state"] != "failed" {
+		t.Errorf("DELETE through B: %d %v, want 200 and the run failed", code, out)
+	}
+
+	// A dies mid-run.
+	code, doomed, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-least-once","fault":"none","messages":100,"pace_ms":200}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST on A: %d %v", code, doomed)
+	}
+	did := doomed["id"].(string)
+	seen(t, b, did, func(s map[string]any) bool { return s["state"] == "running" })
+	viewer := dialRun(t, b.srv, did)
+	defer viewer.Close()
+	killed := time.Now()
+	a.kill()
+	end := seen(t, b, did, func(s map[string]any) bool { return s["state"] == "failed" })
+	took := time.Since(killed)
+	t.Logf("owner killed: B reported its run failed after %v (liveness %v)", took.Round(time.Millisecond), testLiveness)
+	if end["error"] != fleet.OwnerGone {
+		t.Errorf("the killed owner's run on B: error %v, want %q", end["error"], fleet.OwnerGone)
+	}
+	if took > testLiveness+5*time.Second {
+		t.Errorf("B took %v to see the owner gone (liveness %v)", took, testLiveness)
+	}
+	if m, _, _ := readAllFrames(t, viewer); len(m) == 0 || m[len(m)-1].Type != "result" || m[len(m)-1].Run["state"] != "failed" {
+		t.Errorf("B's viewer of the killed owner's run got no failed result")
+	}
+	// The dead owner's finished runs still answer through B.
+	if code, out, _ := ask(t, "GET", b.srv.URL+"/api/runs/"+id, "", ""); code != http.StatusOK || out["state"] != "done" {
+		t.Errorf("a finished run of the dead owner on B: %d %v", code, out)
+	}
+	if code, out, _ := ask(t, "GET", b.srv.URL+"/api/runs/"+id+"/trace", "", ""); code != http.StatusOK || len(asList(out["events"])) == 0 {
+		t.Errorf("the trace of a finished run of the dead owner on B: %d", code)
+	}
+	if code, _, _ := ask(t, "GET", b.srv.URL+join, "", ""); code != http.StatusSeeOther {
+		t.Errorf("the join code of the dead owner's ended run on B: %d, want the run's page as a local ended run", code)
+	}
+}
+
+func local2paused(in *instance, id string) bool {
+	r, ok := in.reg.Get(id)
+	return ok && r.Status().Paused
+}
+
+func jsonEqual(x, y any) bool {
+	a, _ := json.Marshal(x)
+	b, _ := json.Marshal(y)
+	return bytes.Equal(a, b) && string(a) != "null"
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func fetchPage(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
