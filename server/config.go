@@ -33,9 +33,10 @@ type Config struct {
 	// starts and owns (lessons/cluster) instead of the embedded broker:
 	// the cluster faults need it.
 	Cluster int
-	// TopicPrefix starts the names of the lab's own topics on an
-	// external cluster (-topic-prefix), where every instance given the
-	// same -brokers and prefix shares its runs (lessons/fleet).
+	// TopicPrefix starts the name of every topic, group and
+	// transactional id the lab uses on an external cluster
+	// (-topic-prefix), where every instance given the same -brokers and
+	// prefix shares its runs (lessons/fleet).
 	TopicPrefix string
 }
 
@@ -56,7 +57,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	maxQueue := fs.String("max-queue", env("LAB_MAX_QUEUE", "1000"), "runs that may wait for room, one client at most a quarter of them; past it 429; 0 refuses at once (env LAB_MAX_QUEUE)")
 	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
 	clusterN := fs.String("cluster", env("LAB_CLUSTER", "0"), "start and own this many local Apache Kafka brokers (3 to 5; Java 17+, jars fetched once with Maven) for the faults that kill brokers; 0 runs the embedded broker (env LAB_CLUSTER)")
-	prefix := fs.String("topic-prefix", env("LAB_TOPIC_PREFIX", "lab."), "with -brokers: the prefix of the topics through which every lab instance on that cluster shares its runs (env LAB_TOPIC_PREFIX)")
+	prefix := fs.String("topic-prefix", env("LAB_TOPIC_PREFIX", "lab."), "with -brokers: the prefix of every topic, consumer group and transactional id the lab uses there; instances with the same -brokers and prefix are one lab (env LAB_TOPIC_PREFIX)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

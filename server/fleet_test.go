@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func newInstance(t *testing.T, prefix string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := runs.New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin(), Tuning: pipeline.DefaultTuning()},
+	reg := runs.New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin(), Tuning: pipeline.DefaultTuning(), Prefix: prefix},
 		runs.Config{MaxConcurrent: 4, LightPerSlot: lightPerSlot, Instance: fl.ID(), Observer: fl, JoinTaken: fl.JoinTaken})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -131,6 +132,10 @@ func TestTwoInstances(t *testing.T) {
 		}
 	}
 
+	if _, h, _ := ask(t, "GET", b.srv.URL+"/healthz", "", ""); h["instance"] != b.fleet.ID() {
+		t.Errorf("/healthz on B names instance %v, want %s", h["instance"], b.fleet.ID())
+	}
+
 	// A run started through A, watched through B to its verdict.
 	code, created, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":40,"pace_ms":50}`)
 	if code != http.StatusCreated {
@@ -138,6 +143,9 @@ func TestTwoInstances(t *testing.T) {
 	}
 	id := created["id"].(string)
 	st := seen(t, b, id, any_)
+	if topics, _ := st["topics"].(map[string]any); !strings.HasPrefix(fmt.Sprint(topics["input"]), prefix) || !strings.HasPrefix(fmt.Sprint(st["group"]), prefix) {
+		t.Errorf("run %s's topics %v and group %v: want them under %s", id, st["topics"], st["group"], prefix)
+	}
 	if st["instance"] != a.fleet.ID() {
 		t.Errorf("B says run %s is on %v, want A (%s)", id, st["instance"], a.fleet.ID())
 	}
@@ -312,4 +320,73 @@ func fetchPage(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
+}
+
+// TestTopicPrefixFlag: -topic-prefix (LAB_TOPIC_PREFIX) defaults to
+// "lab." and refuses what cannot start a topic name, saying what it wants.
+func TestTopicPrefixFlag(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	c, err := loadConfig(nil, env(nil), io.Discard)
+	if err != nil || c.TopicPrefix != "lab." {
+		t.Fatalf("default prefix: %q %v", c.TopicPrefix, err)
+	}
+	if c, err := loadConfig(nil, env(map[string]string{"LAB_TOPIC_PREFIX": "team-a.lab."}), io.Discard); err != nil || c.TopicPrefix != "team-a.lab." {
+		t.Errorf("LAB_TOPIC_PREFIX: %q %v", c.TopicPrefix, err)
+	}
+	for _, bad := range []string{"", "lab/", "läb.", strings.Repeat("x", 101)} {
+		if _, err := loadConfig([]string{"-topic-prefix", bad}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "e.g. lab.") {
+			t.Errorf("-topic-prefix %q: %v", bad, err)
+		}
+	}
+}
+
+// TestServeWithBrokersIsAnInstance: the lab started with -brokers joins
+// the shared lab (its own topics, an instance name) and stops cleanly.
+func TestServeWithBrokersIsAnInstance(t *testing.T) {
+	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-brokers", strings.Join(testBroker.Addrs(), ","), "-topic-prefix", prefix}, func(string) string { return "" }, out, io.Discard)
+	}()
+	// The lab checks its lessons first: seconds under -race.
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "instance: ") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no instance line in %q", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "topics "+prefix+"*") {
+		t.Errorf("the lab does not say which topics it shares runs through: %q", out.String())
+	}
+	details, err := testBroker.Admin().ListTopics(t.Context(), prefix+"runs", prefix+"frames", prefix+"control")
+	if err != nil || details.Error() != nil || len(details) != 3 {
+		t.Errorf("the lab's topics: %v %v %v", details.Names(), err, details.Error())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written by one goroutine while another
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

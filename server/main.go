@@ -98,6 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		rcfg.Instance, rcfg.Observer, rcfg.JoinTaken = shared.ID(), shared, shared.JoinTaken
+		env.Prefix = cfg.TopicPrefix
 	}
 	registry := runs.New(env, rcfg)
 	var all Runs = registry
