@@ -96,11 +96,17 @@ func hashToken(token string) string {
 // the events are in, once the status is final.
 func (r *Run) Mirrored(st Status, events []trace.Event) {
 	m := r.mirror
+	final := st.State == Done || st.State == Failed
 	m.mu.Lock()
-	m.status = st
+	// An ended mirror stays ended: a late frame of an owner taken for
+	// gone (its heartbeats held up) cannot make it run again, though its
+	// own end, when it comes, is the one kept.
+	if final || !r.Finished() {
+		m.status = st
+	}
 	m.add(events)
 	m.mu.Unlock()
-	if st.State == Done || st.State == Failed {
+	if final {
 		r.closeDone()
 	}
 }

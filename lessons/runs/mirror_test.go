@@ -44,6 +44,10 @@ func TestMirrorRefusesHere(t *testing.T) {
 	if !r.Finished() || r.QueuePosition() != -1 {
 		t.Error("a done mirror is not finished")
 	}
+	r.Mirrored(Status{ID: "r-x", State: Running}, nil)
+	if r.Status().State != Done {
+		t.Errorf("a late frame made an ended mirror %s", r.Status().State)
+	}
 }
 
 // TestMirrorKeepsABoundedLog: whatever its owner sends, a mirror keeps
