@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/kafka-delivery-lab/lab/lessons/fleet"
 )
 
 // TestBrowserTwoInstances: a presenter run started on instance A, driven
@@ -63,4 +66,28 @@ func TestBrowserTwoInstances(t *testing.T) {
 	}
 	shoot(t, bob, "fleet-student-on-b-done-en")
 	shoot(t, alice, "fleet-student-on-a-done-ko")
+
+	// A dies mid-run: its viewers on B are told the run failed and why.
+	code, out, _ = ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"exactly-once","fault":"none","messages":100,"pace_ms":200}`)
+	if code != 201 {
+		t.Fatalf("POST on A: %d %v", code, out)
+	}
+	doomed := out["id"].(string)
+	seen(t, b, doomed, func(s map[string]any) bool { return s["state"] == "running" })
+	for s, lang := range map[context.Context]string{alice: "ko", bob: "en"} {
+		if err := chromedp.Do(s, chromedp.Navigate(b.srv.URL+"/runs/"+doomed+"?lang="+lang), chromedp.WaitReady(chromedp.CSS("[data-testid=run]"))); err != nil {
+			t.Fatal(err)
+		}
+		pollTrue(t, s, "deposits on B's page", producerCells+` >= 1`)
+	}
+	a.kill()
+	for name, s := range map[string]context.Context{"alice": alice, "bob": bob} {
+		pollTrue(t, s, name+" to see the run failed", `!!document.querySelector("[data-testid=run-failed]")`)
+		msg, _ := chromedp.Run(s, chromedp.Evaluate[string](`document.querySelector("[data-testid=run-failed]").textContent`))
+		if !strings.Contains(msg, fleet.OwnerGone) {
+			t.Errorf("%s sees %q, want the sentence %q", name, msg, fleet.OwnerGone)
+		}
+	}
+	shoot(t, bob, "fleet-owner-gone-en")
+	shoot(t, alice, "fleet-owner-gone-ko")
 }
