@@ -66,7 +66,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	c := Config{Addr: *addr, DataDir: *dataDir, TopicPrefix: *prefix}
 	if !validPrefix(c.TopicPrefix) {
-		return Config{}, fmt.Errorf("-topic-prefix %q: want letters, digits, '.', '_' or '-', at most 100 of them, e.g. lab.", c.TopicPrefix)
+		return Config{}, fmt.Errorf("-topic-prefix %q: want letters, digits, '.', '_' or '-', at most 100 of them (e.g. lab.)", c.TopicPrefix)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return Config{}, fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr)
