@@ -33,14 +33,19 @@ const testLiveness = 3 * time.Second
 
 // newInstance starts a lab instance sharing its runs through the topics
 // under prefix on the test broker, as main does with -brokers.
-func newInstance(t *testing.T, prefix string) *instance {
+// Options change the registry's configuration.
+func newInstance(t *testing.T, prefix string, options ...func(*runs.Config)) *instance {
 	t.Helper()
-	fl, err := fleet.New(fleet.Config{Brokers: testBroker.Addrs(), Prefix: prefix, Liveness: testLiveness})
+	cfg := runs.Config{MaxConcurrent: 4, LightPerSlot: lightPerSlot}
+	for _, o := range options {
+		o(&cfg)
+	}
+	fl, err := fleet.New(fleet.Config{Brokers: testBroker.Addrs(), Prefix: prefix, Liveness: testLiveness, Retention: cfg.Retention})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := runs.New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin(), Tuning: pipeline.DefaultTuning(), Prefix: prefix},
-		runs.Config{MaxConcurrent: 4, LightPerSlot: lightPerSlot, Instance: fl.ID(), Observer: fl, JoinTaken: fl.JoinTaken})
+	cfg.Instance, cfg.Observer, cfg.JoinTaken = fl.ID(), fl, fl.JoinTaken
+	reg := runs.New(pipeline.Env{Brokers: testBroker.Addrs(), Admin: testBroker.Admin(), Tuning: pipeline.DefaultTuning(), Prefix: prefix}, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := fl.Start(ctx, reg); err != nil {
@@ -187,6 +192,18 @@ func TestTwoInstances(t *testing.T) {
 	code, traceB, hdr := ask(t, "GET", b.srv.URL+"/api/runs/"+id+"/trace", "", "")
 	if code != http.StatusOK || !strings.Contains(hdr.Get("Content-Disposition"), id) || !jsonEqual(traceA["events"], traceB["events"]) {
 		t.Errorf("trace through B: %d, %d events, want A's %d", code, len(asList(traceB["events"])), len(asList(traceA["events"])))
+	}
+
+	// An instance started later knows the finished run from the lab's
+	// topics alone: the table, then the frames it replays.
+	c := newInstance(t, prefix)
+	onC := seen(t, c, id, func(s map[string]any) bool { return s["state"] == "done" })
+	if !jsonEqual(onA["result"], onC["result"]) {
+		t.Errorf("a later instance's verdict: %v, want A's %v", onC["result"], onA["result"])
+	}
+	_, traceC, _ := ask(t, "GET", c.srv.URL+"/api/runs/"+id+"/trace", "", "")
+	if !jsonEqual(traceA["events"], traceC["events"]) {
+		t.Errorf("a later instance's trace: %d events, want A's %d", len(asList(traceC["events"])), len(asList(traceA["events"])))
 	}
 
 	// A presenter's run on A, its students and its presenter's controls
@@ -389,4 +406,70 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestQueuedAndForgottenRunsThroughAnotherInstance: a run waiting in its
+// instance's queue is shown queued through another instance, refuses
+// controls there with the owner's 409 and can be cancelled there; a run
+// its owner has forgotten is forgotten everywhere, and an instance
+// started after that does not bring it back from the frames it replays.
+func TestQueuedAndForgottenRunsThroughAnotherInstance(t *testing.T) {
+	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
+	a := newInstance(t, prefix, func(c *runs.Config) { c.MaxConcurrent, c.LightPerSlot, c.MaxQueue, c.Retention = 1, 1, 4, 2*time.Second })
+	b := newInstance(t, prefix)
+	_, holder, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5,"pace_ms":100,"start_paused":true}`)
+	code, queued, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5}`)
+	if code != http.StatusAccepted {
+		t.Fatalf("second run on a one-slot A: %d %v, want 202", code, queued)
+	}
+	qid, qtoken := queued["id"].(string), queued["control_token"].(string)
+	st := seen(t, b, qid, any_)
+	if st["state"] != "queued" || st["queue_position"] != 0.0 {
+		t.Errorf("the queued run on B: %v at %v", st["state"], st["queue_position"])
+	}
+	if code, out, _ := ask(t, "POST", b.srv.URL+"/api/runs/"+qid+"/control", qtoken, `{"action":"pause"}`); code != http.StatusConflict || !strings.Contains(fmt.Sprint(out["error"]), "queued") {
+		t.Errorf("control of a queued run through B: %d %v, want the owner's 409", code, out)
+	}
+	if code, out, _ := ask(t, "DELETE", b.srv.URL+"/api/runs/"+qid, qtoken, ""); code != http.StatusOK || out["state"] != "failed" || !strings.Contains(fmt.Sprint(out["error"]), "before it started") {
+		t.Errorf("DELETE of a queued run through B: %d %v", code, out)
+	}
+	hid := holder["id"].(string)
+	if code, out, _ := ask(t, "DELETE", b.srv.URL+"/api/runs/"+hid, holder["control_token"].(string), ""); code != http.StatusOK {
+		t.Fatalf("DELETE through B: %d %v", code, out)
+	}
+	// Both are forgotten by A after its 2 s retention, then by B.
+	for _, id := range []string{qid, hid} {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			code, _, _ := ask(t, "GET", b.srv.URL+"/api/runs/"+id, "", "")
+			if code == http.StatusNotFound {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("B still has run %s after its owner forgot it: %d", id, code)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	// A run of B's, kept, whose frames come after theirs: once a later
+	// instance has its events, it has read past the forgotten runs'.
+	kept := postRun(t, http.DefaultClient, b.srv.URL, `{"guarantee":"at-most-once","fault":"none","messages":3}`)
+	seen(t, b, kept, func(s map[string]any) bool { return s["state"] == "done" })
+	c := newInstance(t, prefix)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, tr, _ := ask(t, "GET", c.srv.URL+"/api/runs/"+kept+"/trace", "", "")
+		if len(asList(tr["events"])) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a later instance has no events of B's kept run %s", kept)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, id := range []string{qid, hid} {
+		if code, out, _ := ask(t, "GET", c.srv.URL+"/api/runs/"+id, "", ""); code != http.StatusNotFound {
+			t.Errorf("a later instance brought back forgotten run %s: %d %v", id, code, out["state"])
+		}
+	}
 }

@@ -125,6 +125,7 @@ type Fleet struct {
 	loops, pubs           sync.WaitGroup
 	controlFrom           map[int32]int64 // the control topic's end at start: older requests are not ours to answer
 	started               bool
+	since                 time.Time // when Start began
 	killed                sync.Once
 
 	mu      sync.Mutex
@@ -159,7 +160,7 @@ func New(cfg Config) (*Fleet, error) {
 	var err error
 	f.cl, err = kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ConsumeTopics(f.runsT, f.framesT, f.ctrlT),
+		kgo.ConsumeTopics(f.runsT), // then frames and control (Start)
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Frames are the live trace: hand them over at once.
 		kgo.ProducerLinger(0),
@@ -190,40 +191,66 @@ func newInstanceID() string {
 	return strings.TrimPrefix(host+"-"+hex.EncodeToString(b[:]), "-")
 }
 
-// Start creates the lab's topics if missing and begins reading them and
-// heartbeating; local answers controls of this instance's runs.
+// Start creates the lab's topics if missing, reads the runs table whole,
+// then begins reading frames and controls and heartbeating; local
+// answers controls of this instance's runs.
 func (f *Fleet) Start(ctx context.Context, local Local) error {
 	f.local = local
+	f.since = time.Now()
 	admin := kadm.NewClient(f.cl)
-	day := "3600000"
-	tenMin := "600000"
-	compact := "compact"
-	del := "delete"
+	hour, tenMin, compact, del := "3600000", "600000", "compact", "delete"
 	for topic, cfg := range map[string]map[string]*string{
 		f.runsT:   {"cleanup.policy": &compact},
-		f.framesT: {"cleanup.policy": &del, "retention.ms": &day},
+		f.framesT: {"cleanup.policy": &del, "retention.ms": &hour},
 		f.ctrlT:   {"cleanup.policy": &del, "retention.ms": &tenMin},
 	} {
 		_, err := admin.CreateTopic(ctx, 1, -1, cfg, topic)
 		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			return fmt.Errorf("cannot create the lab's topic %s (%w): allow the lab to create topics with the prefix %q, or create it yourself (README, \"Several instances\")", topic, err, f.cfg.Prefix)
+			return fmt.Errorf("cannot create the lab's topic %s (%w): is the cluster reachable, and may the lab create topics with the prefix %q? Or create the topic yourself (README, \"Several instances, one lab\")", topic, err, f.cfg.Prefix)
 		}
 	}
-	// Control requests already in the topic were for instances before
-	// this one: read from its end.
 	var ends kadm.ListedOffsets
 	var err error
 	for try := 0; ; try++ {
-		if ends, err = admin.ListEndOffsets(ctx, f.ctrlT); err == nil && ends.Error() == nil {
+		if ends, err = admin.ListEndOffsets(ctx, f.runsT, f.ctrlT); err == nil && ends.Error() == nil {
 			break
 		}
 		if try == 50 || ctx.Err() != nil {
-			return fmt.Errorf("cannot read the lab's topic %s: %w", f.ctrlT, errors.Join(err, ends.Error()))
+			return fmt.Errorf("cannot read the lab's topics %s and %s: %w", f.runsT, f.ctrlT, errors.Join(err, ends.Error()))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Control requests already in the topic were for instances before
+	// this one: read from its end.
 	f.controlFrom = map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { f.controlFrom[o.Partition] = o.Offset })
+	tableEnd := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Topic == f.ctrlT {
+			f.controlFrom[o.Partition] = o.Offset
+		} else if o.Offset > 0 {
+			tableEnd[o.Partition] = o.Offset
+		}
+	})
+	// The table first, whole: then a frame of a run it does not hold
+	// was of a run since forgotten, and is not brought back (onRecord).
+	for len(tableEnd) > 0 {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		fs := f.cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return fmt.Errorf("cannot read the lab's topic %s: %w", f.runsT, ctx.Err())
+		}
+		if fs.Empty() {
+			break // compaction may have taken the last offsets: nothing more is coming
+		}
+		fs.EachRecord(func(rec *kgo.Record) {
+			f.onRecord(rec, false)
+			if rec.Offset+1 >= tableEnd[rec.Partition] {
+				delete(tableEnd, rec.Partition)
+			}
+		})
+	}
+	f.cl.AddConsumeTopics(f.framesT, f.ctrlT)
 	f.started = true
 	f.loops.Add(3)
 	go f.consume()
@@ -434,7 +461,7 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 	f.mu.Lock()
 	e, ok := f.mirrors[id]
 	if !ok {
-		if final && !r.Finished.IsZero() && time.Since(r.Finished) > f.cfg.Retention {
+		if (final && !r.Finished.IsZero() && time.Since(r.Finished) > f.cfg.Retention) || (frame && rec.Timestamp.Before(f.since)) {
 			f.mu.Unlock()
 			return // kept no longer by its owner either
 		}
