@@ -473,3 +473,60 @@ func TestQueuedAndForgottenRunsThroughAnotherInstance(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveTraceThroughAnotherInstance measures what a viewer on another
+// instance waits: 20 lesson runs at once on A (20 deposits, 100 ms apart),
+// each watched by one websocket on A and one on B; for every event, the
+// time from the owner's event to its frame at each viewer. Reported, not
+// asserted: a loaded machine would make a bound flaky.
+func TestLiveTraceThroughAnotherInstance(t *testing.T) {
+	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
+	a, b := newInstance(t, prefix), newInstance(t, prefix)
+	const n = 20
+	type watch struct{ onA, onB []time.Duration }
+	results := make(chan watch, n)
+	for range n {
+		id := postRun(t, http.DefaultClient, a.srv.URL, `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":20,"pace_ms":100}`)
+		seen(t, b, id, any_)
+		local, _ := a.reg.Get(id)
+		ca, cb := dialRun(t, a.srv, id), dialRun(t, b.srv, id)
+		go func() {
+			defer ca.Close()
+			defer cb.Close()
+			delays := func(msgs []wsMsg, at []time.Time) (out []time.Duration) {
+				started := local.Started()
+				for i, m := range msgs {
+					if m.Type != "events" {
+						continue
+					}
+					for _, raw := range m.Events {
+						var e struct {
+							TUs int64 `json:"t_us"`
+						}
+						_ = json.Unmarshal(raw, &e)
+						out = append(out, at[i].Sub(started.Add(time.Duration(e.TUs)*time.Microsecond)))
+					}
+				}
+				return out
+			}
+			done := make(chan []time.Duration, 1)
+			go func() { m, at, _ := readAllFrames(t, cb); done <- delays(m, at) }()
+			m, at, _ := readAllFrames(t, ca)
+			results <- watch{onA: delays(m, at), onB: <-done}
+		}()
+	}
+	var onA, onB []time.Duration
+	for range n {
+		w := <-results
+		onA, onB = append(onA, w.onA...), append(onB, w.onB...)
+	}
+	if len(onB) < n*50 {
+		t.Fatalf("B's viewers got %d live events of %d runs", len(onB), n)
+	}
+	pct := func(d []time.Duration, q float64) time.Duration {
+		slices.Sort(d)
+		return d[int(q*float64(len(d)-1))].Round(time.Millisecond)
+	}
+	t.Logf("%d runs, event at owner → frame: viewers on A (the owner) p50 %v p99 %v over %d events; viewers on B p50 %v p99 %v max %v over %d events",
+		n, pct(onA, 0.5), pct(onA, 0.99), len(onA), pct(onB, 0.5), pct(onB, 0.99), pct(onB, 1), len(onB))
+}

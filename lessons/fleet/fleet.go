@@ -165,6 +165,9 @@ func New(cfg Config) (*Fleet, error) {
 		// Frames are the live trace: hand them over at once.
 		kgo.ProducerLinger(0),
 		kgo.FetchMaxWait(time.Second),
+		// A frame or a heartbeat is worthless after a few seconds: with
+		// the cluster away, records fail instead of piling up.
+		kgo.RecordDeliveryTimeout(10*time.Second),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("lab topics: %w", err)
@@ -326,7 +329,7 @@ func (f *Fleet) Created(r *runs.Run) {
 
 // Expired removes a run this instance forgot from the runs table.
 func (f *Fleet) Expired(r *runs.Run) {
-	f.cl.Produce(f.ctx, &kgo.Record{Topic: f.runsT, Key: []byte(r.ID)}, nil)
+	f.cl.TryProduce(f.ctx, &kgo.Record{Topic: f.runsT, Key: []byte(r.ID)}, nil)
 }
 
 // publish writes r's record to the runs table at each change of state and
@@ -409,8 +412,13 @@ func (f *Fleet) record(topic, key string, v any) *kgo.Record {
 	return &kgo.Record{Topic: topic, Key: []byte(key), Value: b}
 }
 
+// produce sends without waiting. TryProduce, not Produce: with the
+// cluster unreachable and the client's buffer full, a record is dropped
+// at once instead of blocking the caller (a run's publisher, the
+// consumer answering a control); each is resent in a moment, or is news
+// no one can read anyway.
 func (f *Fleet) produce(topic, key string, v any) {
-	f.cl.Produce(f.ctx, f.record(topic, key, v), nil)
+	f.cl.TryProduce(f.ctx, f.record(topic, key, v), nil)
 }
 
 func (f *Fleet) message(m message) *kgo.Record {
@@ -581,7 +589,7 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 		st := r.Status()
 		ans := message{Type: "answer", ID: m.ID, From: f.id, To: m.From, Run: m.Run, Status: &st}
 		ans.Kind, ans.Field, ans.Msg = runs.ErrorKind(err)
-		f.cl.Produce(f.ctx, f.message(ans), nil)
+		f.cl.TryProduce(f.ctx, f.message(ans), nil)
 	}
 }
 
@@ -600,7 +608,16 @@ func (f *Fleet) Control(ctx context.Context, runID, token string, c runs.Control
 		delete(f.waiters, id)
 		f.mu.Unlock()
 	}()
-	f.cl.Produce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, Token: token, Control: &c}), nil)
+	sent := make(chan error, 1)
+	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, Token: token, Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
+	select {
+	case err := <-sent:
+		if err != nil {
+			return runs.Status{}, runs.ErrNoAnswer
+		}
+	case <-ctx.Done():
+		return runs.Status{}, runs.ErrNoAnswer
+	}
 	select {
 	case m := <-ch:
 		if err := runs.KindError(m.Kind, m.Field, m.Msg); err != nil {
@@ -622,7 +639,7 @@ func (f *Fleet) heartbeat() {
 	t := time.NewTicker(f.cfg.Liveness / 4)
 	defer t.Stop()
 	for {
-		f.cl.Produce(f.ctx, f.message(message{Type: "alive", From: f.id}), nil)
+		f.cl.TryProduce(f.ctx, f.message(message{Type: "alive", From: f.id}), nil)
 		select {
 		case <-t.C:
 		case <-f.ctx.Done():
@@ -663,7 +680,7 @@ func (f *Fleet) janitor() {
 				delete(f.mirrors, id)
 				if now.Sub(f.heard[e.owner]) > f.cfg.Liveness {
 					// Its owner cannot forget it any more: do it for it.
-					f.cl.Produce(f.ctx, &kgo.Record{Topic: f.runsT, Key: []byte(id)}, nil)
+					f.cl.TryProduce(f.ctx, &kgo.Record{Topic: f.runsT, Key: []byte(id)}, nil)
 				}
 			}
 		}
