@@ -329,7 +329,7 @@ func (f *Fleet) Created(r *runs.Run) {
 
 // Expired removes a run this instance forgot from the runs table.
 func (f *Fleet) Expired(r *runs.Run) {
-	f.cl.TryProduce(f.ctx, &kgo.Record{Topic: f.runsT, Key: []byte(r.ID)}, nil)
+	f.cl.TryProduce(f.ctx, f.stamp(&kgo.Record{Topic: f.runsT, Key: []byte(r.ID)}), nil)
 }
 
 // publish writes r's record to the runs table at each change of state and
@@ -409,7 +409,26 @@ func (f *Fleet) record(topic, key string, v any) *kgo.Record {
 	if err != nil {
 		panic(err) // plain structs only
 	}
-	return &kgo.Record{Topic: topic, Key: []byte(key), Value: b}
+	return f.stamp(&kgo.Record{Topic: topic, Key: []byte(key), Value: b})
+}
+
+// fromHeader names the instance that wrote a record, so that an instance
+// skips its own without decoding them: it reads every record of the
+// three topics, its own runs' frames included.
+const fromHeader = "lab-instance"
+
+func (f *Fleet) stamp(r *kgo.Record) *kgo.Record {
+	r.Headers = append(r.Headers, kgo.RecordHeader{Key: fromHeader, Value: []byte(f.id)})
+	return r
+}
+
+func (f *Fleet) mine(r *kgo.Record) bool {
+	for _, h := range r.Headers {
+		if h.Key == fromHeader {
+			return string(h.Value) == f.id
+		}
+	}
+	return false
 }
 
 // produce sends without waiting. TryProduce, not Produce: with the
@@ -451,6 +470,9 @@ func (f *Fleet) consume() {
 }
 
 func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
+	if f.mine(rec) {
+		return
+	}
 	id := string(rec.Key)
 	if rec.Value == nil { // its owner forgot it
 		f.mu.Lock()
@@ -546,7 +568,7 @@ func (f *Fleet) evictLocked() {
 }
 
 func (f *Fleet) onMessage(rec *kgo.Record) {
-	if rec.Offset < f.controlFrom[rec.Partition] {
+	if rec.Offset < f.controlFrom[rec.Partition] || f.mine(rec) {
 		return
 	}
 	var m message
@@ -680,7 +702,7 @@ func (f *Fleet) janitor() {
 				delete(f.mirrors, id)
 				if now.Sub(f.heard[e.owner]) > f.cfg.Liveness {
 					// Its owner cannot forget it any more: do it for it.
-					f.cl.TryProduce(f.ctx, &kgo.Record{Topic: f.runsT, Key: []byte(id)}, nil)
+					f.cl.TryProduce(f.ctx, f.stamp(&kgo.Record{Topic: f.runsT, Key: []byte(id)}), nil)
 				}
 			}
 		}

@@ -60,12 +60,13 @@ type mirror struct {
 	// whose cursor is before it is behind.
 	trimmed int64
 	final   []trace.Event // the owner's final snapshot, arriving in parts
+	updated chan struct{} // closed, and replaced, at each update
 }
 
 // NewMirror returns a mirror of a run another instance owns, with the
 // status and the hash of its control token (TokenHash) it published.
 func NewMirror(st Status, tokenHash string, owner Owner) *Run {
-	r := &Run{ID: st.ID, Done: make(chan struct{}), mirror: &mirror{owner: owner, tokenHash: tokenHash, status: st}}
+	r := &Run{ID: st.ID, Done: make(chan struct{}), mirror: &mirror{owner: owner, tokenHash: tokenHash, status: st, updated: make(chan struct{})}}
 	r.joinCode = strings.TrimPrefix(st.Join, "/join/")
 	if st.State == Done || st.State == Failed {
 		close(r.Done)
@@ -105,10 +106,29 @@ func (r *Run) Mirrored(st Status, events []trace.Event) {
 		m.status = st
 	}
 	m.add(events)
+	m.wakeLocked()
 	m.mu.Unlock()
 	if final {
 		r.closeDone()
 	}
+}
+
+// Updated is closed when a mirror next changes, so that its viewers'
+// feed frames it at once rather than at its next tick: a remote viewer
+// already waits for the owner's frame and Kafka. nil (never ready) for a
+// local run.
+func (r *Run) Updated() <-chan struct{} {
+	if r.mirror == nil {
+		return nil
+	}
+	r.mirror.mu.Lock()
+	defer r.mirror.mu.Unlock()
+	return r.mirror.updated
+}
+
+func (m *mirror) wakeLocked() {
+	close(m.updated)
+	m.updated = make(chan struct{})
 }
 
 // MirroredFinal takes one part of the owner's final snapshot of the run's
@@ -129,6 +149,7 @@ func (r *Run) MirroredFinal(events []trace.Event, part, parts int) {
 		m.head, m.recent, m.trimmed = nil, nil, 0
 		m.add(m.final)
 		m.final = nil
+		m.wakeLocked()
 	}
 }
 
@@ -167,6 +188,7 @@ func (r *Run) Fail(msg string) {
 	m.mu.Lock()
 	if m.status.State != Done && m.status.State != Failed {
 		m.status.State, m.status.Error, m.status.QueuePosition, m.status.Paused = Failed, &msg, nil, false
+		m.wakeLocked()
 	}
 	m.mu.Unlock()
 	r.closeDone()
