@@ -545,6 +545,16 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 	}
 }
 
+// ownsLocked reports whether inst owns a kept mirror. f.mu is held.
+func (f *Fleet) ownsLocked(inst string) bool {
+	for _, e := range f.mirrors {
+		if e.owner == inst {
+			return true
+		}
+	}
+	return false
+}
+
 // evictLocked makes room for one more mirror: the oldest finished one
 // goes, else the oldest. f.mu is held.
 func (f *Fleet) evictLocked() {
@@ -704,6 +714,13 @@ func (f *Fleet) janitor() {
 					// Its owner cannot forget it any more: do it for it.
 					f.cl.TryProduce(f.ctx, f.stamp(&kgo.Record{Topic: f.runsT, Key: []byte(id)}), nil)
 				}
+			}
+		}
+		// Forget instances long silent whose runs are all forgotten: a
+		// lab restarted every day for a year must not remember them all.
+		for inst, at := range f.heard {
+			if now.Sub(at) > f.cfg.Retention && !f.ownsLocked(inst) {
+				delete(f.heard, inst)
 			}
 		}
 		f.mu.Unlock()
