@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -126,6 +127,7 @@ func any_(map[string]any) bool { return true }
 // and why within the instances' liveness, and still serves A's finished
 // runs.
 func TestTwoInstances(t *testing.T) {
+	noneLeft(t)
 	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
 	a, b := newInstance(t, prefix), newInstance(t, prefix)
 
@@ -414,6 +416,7 @@ func (l *lockedBuffer) String() string {
 // its owner has forgotten is forgotten everywhere, and an instance
 // started after that does not bring it back from the frames it replays.
 func TestQueuedAndForgottenRunsThroughAnotherInstance(t *testing.T) {
+	noneLeft(t)
 	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
 	a := newInstance(t, prefix, func(c *runs.Config) { c.MaxConcurrent, c.LightPerSlot, c.MaxQueue, c.Retention = 1, 1, 4, 2*time.Second })
 	b := newInstance(t, prefix)
@@ -529,4 +532,38 @@ func TestLiveTraceThroughAnotherInstance(t *testing.T) {
 	}
 	t.Logf("%d runs, event at owner → frame: viewers on A (the owner) p50 %v p99 %v over %d events; viewers on B p50 %v p99 %v max %v over %d events",
 		n, pct(onA, 0.5), pct(onA, 0.99), len(onA), pct(onB, 0.5), pct(onB, 0.99), pct(onB, 1), len(onB))
+}
+
+// noneLeft checks, once the test's instances have shut down, that
+// nothing of theirs is left running: their Kafka clients, publishers,
+// runs, mirrors' feeds. Call it before starting them: cleanups run last
+// first.
+func noneLeft(t *testing.T) {
+	t.Cleanup(func() {
+		var left []string
+		for range 100 {
+			if left = instanceGoroutines(); len(left) == 0 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("%d goroutines of the instances left after they stopped:\n%s", len(left), strings.Join(left, "\n\n"))
+	})
+}
+
+// instanceGoroutines are the stacks of goroutines that a lab instance
+// starts: its runs, feeds and viewers, its fleet, and Kafka clients other
+// than the test suite's own (started by TestMain, goroutine 1).
+func instanceGoroutines() []string {
+	buf := make([]byte, 8<<20)
+	var out []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		ours := strings.Contains(g, "lab/lessons/fleet.") || strings.Contains(g, "lab/lessons/runs.") ||
+			strings.Contains(g, "lab/lessons/pipeline.") || strings.Contains(g, "lab/server.(*feed)") || strings.Contains(g, "lab/server.(*viewer)")
+		client := strings.Contains(g, "franz-go/pkg/kgo.") && !strings.Contains(g, "kgo.NewClient in goroutine 1\n")
+		if ours || client {
+			out = append(out, g)
+		}
+	}
+	return out
 }
