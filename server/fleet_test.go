@@ -418,7 +418,9 @@ func (l *lockedBuffer) String() string {
 func TestQueuedAndForgottenRunsThroughAnotherInstance(t *testing.T) {
 	noneLeft(t)
 	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
-	a := newInstance(t, prefix, func(c *runs.Config) { c.MaxConcurrent, c.LightPerSlot, c.MaxQueue, c.Retention = 1, 1, 4, 2*time.Second })
+	a := newInstance(t, prefix, func(c *runs.Config) {
+		c.MaxConcurrent, c.LightPerSlot, c.MaxQueue, c.Retention = 1, 1, 4, 2*time.Second
+	})
 	b := newInstance(t, prefix)
 	_, holder, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5,"pace_ms":100,"start_paused":true}`)
 	code, queued, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5}`)
