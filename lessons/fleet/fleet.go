@@ -69,8 +69,9 @@ const (
 	// whole kept log.
 	maxFrameEvents = 300
 	// finalPart is the events per part of a run's final log: a part
-	// stays well under Kafka's default 1 MB message.
-	finalPart = 1000
+	// stays under Kafka's default 1 MB message (max.message.bytes) even
+	// with long details, some 2 KB an event at most.
+	finalPart = 400
 	// maxMirrors bounds the other instances' runs kept here; past it
 	// the oldest finished one is forgotten.
 	maxMirrors = 2000
