@@ -18,6 +18,7 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/fleet"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
 // instance is one lab instance of a shared lab: its registry, its part in
@@ -195,6 +196,43 @@ func TestTwoInstances(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(hdr.Get("Content-Disposition"), id) || !jsonEqual(traceA["events"], traceB["events"]) {
 		t.Errorf("trace through B: %d, %d events, want A's %d", code, len(asList(traceB["events"])), len(asList(traceA["events"])))
 	}
+
+	// A full-speed run makes more events than a frame carries and a
+	// mirror keeps: B's trace holds A's first events and every anomaly.
+	big := postRun(t, http.DefaultClient, a.srv.URL, `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":3000}`)
+	seen(t, b, big, func(s map[string]any) bool { return s["state"] == "done" })
+	type ev struct {
+		Seq  int64      `json:"seq"`
+		Kind trace.Kind `json:"kind"`
+	}
+	events := func(base string) (all []ev, anomalies map[int64]bool) {
+		resp, err := http.Get(base + "/api/runs/" + big + "/trace")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var f struct{ Events []ev }
+		_ = json.NewDecoder(resp.Body).Decode(&f)
+		anomalies = map[int64]bool{}
+		for _, e := range f.Events {
+			if e.Kind.Anomalous() {
+				anomalies[e.Seq] = true
+			}
+		}
+		return f.Events, anomalies
+	}
+	bigA, anomA := events(a.srv.URL)
+	bigB, anomB := events(b.srv.URL)
+	if len(bigB) < 1024 || len(bigA) < len(bigB) || !slices.Equal(bigA[:1024], bigB[:1024]) || len(anomA) == 0 {
+		t.Errorf("a big run's trace: %d events on A, %d on B, want B to hold A's first 1,024", len(bigA), len(bigB))
+	}
+	for seq := range anomA {
+		if !anomB[seq] {
+			t.Errorf("a big run's trace on B lacks A's anomaly #%d (%d anomalies on A, %d on B)", seq, len(anomA), len(anomB))
+			break
+		}
+	}
+	t.Logf("a 3,000-deposit run: %d events kept on A, %d on B, %d anomalies on both", len(bigA), len(bigB), len(anomB))
 
 	// An instance started later knows the finished run from the lab's
 	// topics alone: the table, then the frames it replays.

@@ -41,11 +41,14 @@ type Observer interface {
 	Expired(r *Run) // forgotten at the end of its retention
 }
 
-// Mirror bounds: a mirror keeps at most mirrorHead+mirrorRecent events,
-// whatever the owner sends.
+// Mirror bounds: a mirror keeps at most mirrorHead+mirrorAnomalies+
+// mirrorRecent events, whatever the owner sends: as a run's own log
+// (trace.Log), its first events, its anomalies — what a lesson is about —
+// and the latest, in less room, for an instance keeps many mirrors.
 const (
-	mirrorHead   = 1024
-	mirrorRecent = 3072
+	mirrorHead      = 1024
+	mirrorAnomalies = 1024
+	mirrorRecent    = 3072
 )
 
 type mirror struct {
@@ -54,8 +57,9 @@ type mirror struct {
 
 	mu     sync.Mutex
 	status Status
-	head   []trace.Event // the run's first events
-	recent []trace.Event // the latest, after the head, in order
+	head      []trace.Event // the run's first events
+	anomalies []trace.Event // past the head, in order
+	recent    []trace.Event // the latest, after the head, in order
 	// trimmed is the seq of the last event dropped from recent: a reader
 	// whose cursor is before it is behind.
 	trimmed int64
@@ -142,11 +146,11 @@ func (r *Run) MirroredFinal(events []trace.Event, part, parts int) {
 	if part == 0 {
 		m.final = m.final[:0]
 	}
-	if len(m.final)+len(events) <= mirrorHead+mirrorRecent {
+	if len(m.final)+len(events) <= 4*(mirrorHead+mirrorAnomalies+mirrorRecent) {
 		m.final = append(m.final, events...)
 	}
 	if part == parts-1 {
-		m.head, m.recent, m.trimmed = nil, nil, 0
+		m.head, m.anomalies, m.recent, m.trimmed = nil, nil, nil, 0
 		m.add(m.final)
 		m.final = nil
 		m.wakeLocked()
@@ -163,6 +167,9 @@ func (m *mirror) add(events []trace.Event) {
 		if len(m.head) < mirrorHead {
 			m.head = append(m.head, e)
 			continue
+		}
+		if e.Kind.Anomalous() && len(m.anomalies) < mirrorAnomalies {
+			m.anomalies = append(m.anomalies, e)
 		}
 		m.recent = append(m.recent, e)
 	}
@@ -213,8 +220,19 @@ func (m *mirror) snapshot() Status {
 func (m *mirror) events() []trace.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]trace.Event, 0, len(m.head)+len(m.recent))
-	return append(append(out, m.head...), m.recent...)
+	out := make([]trace.Event, 0, len(m.head)+len(m.anomalies)+len(m.recent))
+	out = append(out, m.head...)
+	// The anomalies before the recent window, then the window.
+	from := int64(0)
+	if len(m.recent) > 0 {
+		from = m.recent[0].Seq
+	}
+	for _, e := range m.anomalies {
+		if from == 0 || e.Seq < from {
+			out = append(out, e)
+		}
+	}
+	return append(out, m.recent...)
 }
 
 func (m *mirror) since(seq int64, max int) ([]trace.Event, bool) {

@@ -3,6 +3,7 @@ package runs
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -66,6 +67,20 @@ func TestMirrorKeepsABoundedLog(t *testing.T) {
 	}
 	if n := len(r.Events()); n != mirrorHead+mirrorRecent {
 		t.Errorf("kept %d events, want %d", n, mirrorHead+mirrorRecent)
+	}
+	// An anomaly past the head is kept when the window moves on.
+	seq++
+	r.Mirrored(Status{ID: "r-x", State: Running}, []trace.Event{{Seq: seq, Kind: trace.Fenced}})
+	anomaly := seq
+	var evs []trace.Event
+	for range 2 * mirrorRecent {
+		seq++
+		evs = append(evs, trace.Event{Seq: seq})
+	}
+	r.Mirrored(Status{ID: "r-x", State: Running}, evs)
+	kept := r.Events()
+	if len(kept) != mirrorHead+1+mirrorRecent || kept[mirrorHead].Seq != anomaly || !slices.IsSortedFunc(kept, func(a, b trace.Event) int { return int(a.Seq - b.Seq) }) {
+		t.Errorf("kept %d events, the anomaly %v at the head's end", len(kept), kept[mirrorHead])
 	}
 	if r.LastEvent() != seq {
 		t.Errorf("last %d, want %d", r.LastEvent(), seq)
