@@ -55,8 +55,8 @@ type mirror struct {
 	owner     Owner
 	tokenHash string
 
-	mu     sync.Mutex
-	status Status
+	mu        sync.Mutex
+	status    Status
 	head      []trace.Event // the run's first events
 	anomalies []trace.Event // past the head, in order
 	recent    []trace.Event // the latest, after the head, in order
