@@ -410,11 +410,16 @@ func TestServeWithBrokersIsAnInstance(t *testing.T) {
 	// The lab checks its lessons first: seconds under -race.
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "instance: ") {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("the lab stopped before it served: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
 		if time.Now().After(deadline) {
 			cancel()
 			t.Fatalf("no instance line in %q", out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	if !strings.Contains(out.String(), "topics "+prefix+"*") {
 		t.Errorf("the lab does not say which topics it shares runs through: %q", out.String())
