@@ -499,7 +499,7 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 		if _, known := f.heard[r.Owner]; !known {
 			f.heard[r.Owner] = time.Now() // gets Liveness to be heard from
 		}
-		e = &entry{run: runs.NewMirror(r.Status, r.TokenHash, f), owner: r.Owner, finished: r.Finished}
+		e = &entry{run: runs.NewMirror(r.Status, r.TokenHash, f), owner: r.Owner, framed: frame, finished: r.Finished}
 		if final && e.finished.IsZero() {
 			e.finished = time.Now()
 		}
@@ -557,7 +557,8 @@ func (f *Fleet) ownsLocked(inst string) bool {
 }
 
 // evictLocked makes room for one more mirror: the oldest finished one
-// goes, else the oldest. f.mu is held.
+// goes, else any (2,000 runs in flight elsewhere is past any class this
+// lab was measured with). f.mu is held.
 func (f *Fleet) evictLocked() {
 	if len(f.mirrors) < maxMirrors {
 		return
