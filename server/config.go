@@ -33,6 +33,11 @@ type Config struct {
 	// starts and owns (lessons/cluster) instead of the embedded broker:
 	// the cluster faults need it.
 	Cluster int
+	// TopicPrefix starts the name of every topic, group and
+	// transactional id the lab uses on an external cluster
+	// (-topic-prefix), where every instance given the same -brokers and
+	// prefix shares its runs (lessons/fleet).
+	TopicPrefix string
 }
 
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
@@ -52,13 +57,17 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	maxQueue := fs.String("max-queue", env("LAB_MAX_QUEUE", "1000"), "runs that may wait for room, one client at most a quarter of them; past it 429; 0 refuses at once (env LAB_MAX_QUEUE)")
 	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
 	clusterN := fs.String("cluster", env("LAB_CLUSTER", "0"), "start and own this many local Apache Kafka brokers (3 to 5; Java 17+, jars fetched once with Maven) for the faults that kill brokers; 0 runs the embedded broker (env LAB_CLUSTER)")
+	prefix := fs.String("topic-prefix", env("LAB_TOPIC_PREFIX", "lab."), "with -brokers: the prefix of every topic, consumer group and transactional id the lab uses there; instances with the same -brokers and prefix are one lab (env LAB_TOPIC_PREFIX)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q: every setting is a -flag", fs.Arg(0))
 	}
-	c := Config{Addr: *addr, DataDir: *dataDir}
+	c := Config{Addr: *addr, DataDir: *dataDir, TopicPrefix: *prefix}
+	if !validPrefix(c.TopicPrefix) {
+		return Config{}, fmt.Errorf("-topic-prefix %q: want letters, digits, '.', '_' or '-', at most 100 of them (e.g. lab.)", c.TopicPrefix)
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return Config{}, fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr)
 	}
@@ -97,4 +106,17 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		c.SessionTimeout = time.Duration(ms) * time.Millisecond
 	}
 	return c, nil
+}
+
+// validPrefix reports whether p can start a Kafka topic name.
+func validPrefix(p string) bool {
+	if p == "" || len(p) > 100 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -77,7 +77,7 @@ const bearerHint = ": send it as Authorization: Bearer <token>"
 // runsError maps the run registry's refusals to HTTP, or returns nil: a
 // bad field 400, no control token 403, an action the run's state does not
 // allow or a cluster fault without the cluster it needs 409, all slots taken and no room in the queue 429 (handleError adds Retry-After), shutting
-// down 503. It adds what only HTTP can say, such as where the token goes.
+// down 503, no answer in time from the instance that owns the run 504. It adds what only HTTP can say, such as where the token goes.
 func runsError(err error) *apiError {
 	var fe *lessons.FieldError
 	switch {
@@ -91,6 +91,8 @@ func runsError(err error) *apiError {
 		return &apiError{Status: http.StatusTooManyRequests, Msg: err.Error()}
 	case errors.Is(err, runs.ErrClosed):
 		return &apiError{Status: http.StatusServiceUnavailable, Msg: err.Error()}
+	case errors.Is(err, runs.ErrNoAnswer):
+		return &apiError{Status: http.StatusGatewayTimeout, Msg: err.Error()}
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ func (f *feed) loop() {
 		select {
 		case <-t.C:
 		case <-f.run.Done:
+		case <-f.run.Updated(): // another instance's run: its owner's frame came
 		}
 		finished := f.run.Finished()
 		f.publishEvents(finished)

@@ -24,11 +24,17 @@ type brokerHealth struct {
 type health struct {
 	Status string       `json:"status"`
 	Broker brokerHealth `json:"broker"`
+	// Instance names this lab instance when several share one Kafka
+	// cluster (lessons/fleet): which one a load balancer sent you to.
+	Instance string `json:"instance,omitempty"`
 }
 
 // healthShow answers GET /healthz: 200 when the broker answers, 503 when not.
 func (a *app) healthShow(c echo.Context) error {
 	h := health{Status: "ok", Broker: brokerHealth{Mode: a.broker.Mode(), Addrs: a.broker.Addrs(), Reachable: true}}
+	if s, ok := a.runs.(sharedRuns); ok {
+		h.Instance = s.fleet.ID()
+	}
 	if a.cluster != nil {
 		st := a.cluster.Status(c.Request().Context())
 		h.Broker.Cluster = &st

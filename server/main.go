@@ -18,6 +18,7 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/content"
+	"github.com/kafka-delivery-lab/lab/lessons/fleet"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 	"github.com/kafka-delivery-lab/lab/lessons/samples"
@@ -88,13 +89,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tuning.SessionTimeout = cmp.Or(cfg.SessionTimeout, 6*time.Second)
 	}
 	env.Tuning = tuning
-	registry := runs.New(env, runs.Config{MaxConcurrent: cfg.MaxConcurrent, LightPerSlot: lightPerSlot, MaxQueue: cfg.MaxQueue})
-	app := newApp(b, registry, lessons)
+	rcfg := runs.Config{MaxConcurrent: cfg.MaxConcurrent, LightPerSlot: lightPerSlot, MaxQueue: cfg.MaxQueue}
+	var shared *fleet.Fleet
+	if b.Mode() == broker.External {
+		// Every instance on this cluster is one lab; the embedded
+		// broker and the owned cluster are one instance's own.
+		if shared, err = fleet.New(fleet.Config{Brokers: b.Addrs(), Prefix: cfg.TopicPrefix}); err != nil {
+			return err
+		}
+		rcfg.Instance, rcfg.Observer, rcfg.JoinTaken = shared.ID(), shared, shared.JoinTaken
+		env.Prefix = cfg.TopicPrefix
+	}
+	registry := runs.New(env, rcfg)
+	var all Runs = registry
+	if shared != nil {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := shared.Start(sctx, registry)
+		cancel()
+		if err != nil {
+			shared.Kill()
+			return err
+		}
+		all = sharedRuns{registry, shared}
+	}
+	app := newApp(b, all, lessons)
 	app.hosts.public = cfg.PublicURL
 	if owned != nil {
 		app.cluster = owned
 	}
 
+	if shared != nil {
+		defer shared.Kill() // after Close, on the way out of every error
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("web app: cannot listen on %s (%w); set -addr or LAB_ADDR to another address", cfg.Addr, err)
@@ -102,6 +128,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "web:    http://%s/\n", ln.Addr())
 	for _, a := range b.Addrs() {
 		fmt.Fprintf(stdout, "broker: %s (%s)\n", a, b.Mode())
+	}
+	if shared != nil {
+		fmt.Fprintf(stdout, "instance: %s (runs shared through the topics %s*)\n", shared.ID(), cfg.TopicPrefix)
 	}
 
 	srv := &http.Server{
@@ -122,6 +151,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	if err := registry.Shutdown(sctx); err != nil {
 		fmt.Fprintln(stderr, "some runs did not stop in time:", err)
+	}
+	if shared != nil {
+		shared.Close(sctx)
 	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/fleet"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
 )
 
@@ -32,4 +33,26 @@ func (a *app) run(c echo.Context) (*runs.Run, error) {
 		return nil, &apiError{Status: http.StatusNotFound, Msg: "no run with that id: runs are kept for 10 minutes after they end", Field: "id"}
 	}
 	return r, nil
+}
+
+// sharedRuns are the runs of every lab instance on one Kafka cluster:
+// this instance's from its registry, the others' from their mirrors
+// (lessons/fleet). A new run always starts here.
+type sharedRuns struct {
+	*runs.Registry
+	fleet *fleet.Fleet
+}
+
+func (s sharedRuns) Get(id string) (*runs.Run, bool) {
+	if r, ok := s.Registry.Get(id); ok {
+		return r, true
+	}
+	return s.fleet.Get(id)
+}
+
+func (s sharedRuns) Join(code string) (*runs.Run, bool) {
+	if r, ok := s.Registry.Join(code); ok {
+		return r, true
+	}
+	return s.fleet.Join(code)
 }

@@ -37,6 +37,9 @@ type Env struct {
 	// Cluster is the cluster the lab owns (-cluster), which the cluster
 	// faults act on; nil on the embedded broker or an external cluster.
 	Cluster Cluster
+	// Prefix starts the names of every run's topics, group and
+	// transactional ids (NamesUnder); "lab." if empty.
+	Prefix string
 }
 
 // Result is the checker's result plus what was measured.
@@ -181,6 +184,9 @@ func New(env Env, spec Spec, pacer *Pacer) (*Run, error) {
 		env.Tuning = DefaultTuning()
 	}
 	names := NamesFor(spec.RunID)
+	if env.Prefix != "" {
+		names = NamesUnder(env.Prefix, spec.RunID)
+	}
 	log := trace.New()
 	r := &Run{
 		Spec: spec, Names: names, Log: log, Pacer: pacer,

@@ -66,9 +66,14 @@ func (n Names) ProcessorTxnIDFor(slot int) string {
 	return n.ProcessorTxnID + "-" + strconv.Itoa(slot)
 }
 
-// NamesFor derives a run's names from its id.
-func NamesFor(runID string) Names {
-	p := "lab." + runID
+// NamesFor derives a run's names from its id, under the prefix "lab.".
+func NamesFor(runID string) Names { return NamesUnder("lab.", runID) }
+
+// NamesUnder derives a run's names from its id under prefix: on a shared
+// cluster, one prefix the lab is granted for topics, groups and
+// transactional ids alike.
+func NamesUnder(prefix, runID string) Names {
+	p := prefix + runID
 	return Names{
 		Input:          p + ".deposits",
 		Ledger:         p + ".ledger",

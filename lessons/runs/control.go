@@ -36,6 +36,12 @@ type Control struct {
 // action, ErrForbidden, ErrFinished, ErrQueued, or ErrNoRoom for a pace
 // that would make a light run a full-speed one when no slot is free.
 func (r *Run) Apply(token string, c Control) error {
+	if r.mirror != nil {
+		if c.Action == "cancel" {
+			return &lessons.FieldError{Field: "action", Msg: fmt.Sprintf("unknown action %q: use %s", c.Action, actionList)}
+		}
+		return r.mirror.control(r, token, c)
+	}
 	if !r.holds(token) {
 		return ErrForbidden
 	}

@@ -148,6 +148,12 @@ func (g *Registry) position(r *Run) int {
 // QueuePosition is how many runs are ahead of r in the queue, or -1 once
 // r has left it.
 func (r *Run) QueuePosition() int {
+	if r.mirror != nil {
+		if p := r.mirror.snapshot().QueuePosition; p != nil {
+			return *p
+		}
+		return -1
+	}
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
 	return r.reg.position(r)
@@ -194,6 +200,9 @@ func (g *Registry) speedUp(r *Run) error {
 // leaves the queue and ends failed without having started; a running one
 // is stopped and ends failed. It returns ErrForbidden or ErrFinished.
 func (r *Run) Cancel(token string) error {
+	if r.mirror != nil {
+		return r.mirror.control(r, token, Control{Action: "cancel"})
+	}
 	if !r.holds(token) {
 		return ErrForbidden
 	}

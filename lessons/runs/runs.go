@@ -54,6 +54,15 @@ type Config struct {
 	// Deadline is how long a run may run, paused time not counted; nil
 	// means deadline, generous for the run's size and pace.
 	Deadline func(Request) time.Duration
+	// Instance names this lab instance in its runs' status when several
+	// share one Kafka cluster (package fleet); "" for a lab on its own.
+	Instance string
+	// Observer, if set, is told of every run (package fleet publishes
+	// them to the other instances).
+	Observer Observer
+	// JoinTaken, if set, reports a join code another instance's run
+	// holds, so that a new presenter run takes another.
+	JoinTaken func(code string) bool
 }
 
 // Registry holds every run the lab knows about.
@@ -121,6 +130,8 @@ type Run struct {
 	waited   time.Duration // in the queue
 	started  time.Time
 	cancel   context.CancelCauseFunc // set when it starts
+
+	mirror *mirror // non-nil: another instance owns the run (mirror.go)
 }
 
 // Start validates req and starts its run, or queues it if it does not fit
@@ -169,7 +180,19 @@ func (g *Registry) start(reqs []Request, client string) ([]*Run, error) {
 		deposits += *reqs[i].Messages
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	out, err := g.startLocked(reqs, client, cost, deposits)
+	g.mu.Unlock()
+	// Told outside g.mu: an observer reads the runs' status, which takes it.
+	if o := g.cfg.Observer; o != nil {
+		for _, r := range out {
+			o.Created(r)
+		}
+	}
+	return out, err
+}
+
+// startLocked admits, creates and queues the runs of start. g.mu is held.
+func (g *Registry) startLocked(reqs []Request, client string, cost, deposits int) ([]*Run, error) {
 	if g.closed {
 		return nil, ErrClosed
 	}
@@ -192,7 +215,7 @@ func (g *Registry) start(reqs []Request, client string) ([]*Run, error) {
 		r := &Run{ID: id, Request: req, Pipeline: p, Done: make(chan struct{}), state: Queued, token: newToken(),
 			reg: g, client: client, cost: g.cost(req)}
 		if req.Presenter {
-			for r.joinCode == "" || g.joins[r.joinCode] != nil {
+			for r.joinCode == "" || g.joins[r.joinCode] != nil || (g.cfg.JoinTaken != nil && g.cfg.JoinTaken(r.joinCode)) {
 				r.joinCode = newJoinCode()
 			}
 		}
@@ -316,6 +339,9 @@ func (g *Registry) expire(r *Run) {
 	// Best effort: a topic left behind is only clutter, never wrong data.
 	_, _ = g.env.Admin.DeleteTopics(ctx, n.Input, n.Ledger)
 	_, _ = g.env.Admin.DeleteGroup(ctx, n.Group)
+	if o := g.cfg.Observer; o != nil {
+		o.Expired(r)
+	}
 }
 
 // Get finds a run by id.
@@ -411,10 +437,16 @@ type Status struct {
 	Settings *lessons.Settings   `json:"settings,omitempty"`
 	Claim    lessons.GuaranteeID `json:"claim,omitempty"`
 	Level    string              `json:"level,omitempty"`
+	// Instance is the lab instance that runs it, when several share one
+	// Kafka cluster; a control sent to any other goes to it.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Status returns a consistent copy of the run's state.
 func (r *Run) Status() Status {
+	if r.mirror != nil {
+		return r.mirror.snapshot()
+	}
 	pos := r.QueuePosition() // before r.mu: the registry's lock comes first
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -427,6 +459,7 @@ func (r *Run) Status() Status {
 		Progress: r.Pipeline.Progress.View(), Result: r.result,
 		Presenter: r.Request.Presenter, Join: r.JoinPath(),
 		Settings: r.Request.Settings, Claim: r.Request.Claim, Level: r.Request.Level,
+		Instance: r.reg.cfg.Instance,
 	}
 	if r.err != "" {
 		e := r.err
