@@ -58,7 +58,7 @@ func Keys(l Lang) []string {
 
 // texts are every block of texts, by language: the interface's, and the
 // blocks a feature keeps in a file of its own.
-var texts = merged(coreTexts, partitionTexts, sandboxTexts)
+var texts = merged(coreTexts, partitionTexts, sandboxTexts, brokerTexts)
 
 // merged joins blocks of texts into one map per language.
 func merged(blocks ...map[Lang]map[string]string) map[Lang]map[string]string {

@@ -25,9 +25,13 @@ export class Model {
     this.records = []; // the ledger as read back after the run: {partition, offset, id, aborted}
     this.moment = null; // the latest key moment: {key, args}
     this.lastCredited = new Map(); // "instance/partition" -> highest input offset it credited there
+    // A cluster fault's input partition: its replica set, the leader killed
+    // and when, whether the leader is alone (what it takes, only it has),
+    // and the deposits sent meanwhile.
+    this.cluster = null; // {set, dead, killT, alone, ids}
     // How often the producer's, the log's and the ledger's cells changed: a
     // band whose cells no event changed is not walked again.
-    this.rev = { p: 0, l: 0, c: 0 };
+    this.rev = { p: 0, l: 0, c: 0, v: 0 };
   }
 
   // part is partition p of the input topic.
@@ -69,10 +73,11 @@ export class Model {
     const id = e.id || "", pn = e.partition || 0;
     const d = id.startsWith("d-") ? this.deposit(id) : null;
     if (d) d.history.push(e);
-    const band = { send: "p", ack: "p", retry: "p", error: "p", fault: "p", fetch: "l", credit: "c", record: e.actor === "broker" ? "l" : "c" }[e.kind];
+    const band = { send: "p", ack: "p", retry: "p", error: "p", fault: "p", audit: "p", fetch: "l", credit: "c", record: e.actor === "broker" ? "l" : "c" }[e.kind];
     if (band) this.rev[band]++;
-    // A failed deposit's cell says whether it reached the log after all.
-    if (d?.failed && (e.kind === "fetch" || e.kind === "credit")) this.rev.p++;
+    if (d?.alone) this.rev.v++;
+    // A failed (or vanished) deposit's cell says whether it reached the log after all.
+    if ((d?.failed || d?.vanished) && (e.kind === "fetch" || e.kind === "credit")) this.rev.p++;
     // who is the event's instance; say makes the event the latest key
     // moment, its caption's text key filled with the instance and more.
     const who = () => this.instance(e.instance || "?");
@@ -80,6 +85,7 @@ export class Model {
     switch (e.kind) {
       case "send":
         d.sent = true;
+        if (this.cluster?.alone) this.alone(d, id);
         break;
       case "ack":
         d.acked = true;
@@ -99,7 +105,13 @@ export class Model {
         if (d) d.failed = true;
         break;
       case "fault":
-        if (d && e.phase === "struck") d.hit = e.fault;
+        if (d && e.phase === "struck") {
+          d.hit = e.fault;
+          // Sent while only the leader could have them, as the nemesis saw.
+          if (this.cluster) this.alone(d, id);
+        }
+        // A cluster fault's steps are told by its replicas events.
+        else if (this.cluster) break;
         else if (!id && e.fault && e.phase === "struck") say("pic.struck", { fault: e.fault, detail: e.detail });
         else if (!id && e.phase === "armed") say("pic.armed", { fault: e.fault });
         break;
@@ -174,6 +186,13 @@ export class Model {
         say("pic.zombie-fenced", { error: e.broker_error || "" });
         break;
       }
+      case "replicas":
+        this.replicas(e, say);
+        break;
+      // The checker's finding for a deposit (lost, duplicated…).
+      case "audit":
+        if (d) d.audit = e.detail || "";
+        break;
       case "record":
         if (e.actor === "broker") this.part(pn).aborted.set(e.offset, id);
         else this.records.push({ partition: pn, offset: e.offset, id, aborted: !!e.aborted });
@@ -188,6 +207,49 @@ export class Model {
         }
         break;
     }
+  }
+
+  // alone: d was sent while the leader was alone; acknowledged, only it has d.
+  alone(d, id) {
+    if (d.alone) return;
+    d.alone = true;
+    this.cluster.ids.push(id);
+    this.rev.v++;
+  }
+
+  // replicas folds a cluster fault's step in and says what matters most of
+  // what changed.
+  replicas(e, say) {
+    const s = e.replicas;
+    if (!s) return;
+    const c = (this.cluster ||= { set: s, dead: -1, killT: 0, alone: false, ids: [] });
+    const was = c.set, isr = s.isr.join(", ");
+    // The brokers now in state to that were in none of states from.
+    const now = (to, ...from) => s.brokers.filter((b) => b.state === to && !from.includes(was.brokers.find((w) => w.id === b.id)?.state)).map((b) => b.id).join(", ");
+    const back = now("running", "running", "paused"), killed = now("killed", "killed"), paused = now("paused", "paused");
+    c.set = s;
+    this.rev.v++;
+    // With every follower stopped, the leader alone takes writes: acks=1
+    // acknowledges them at once, acks=all waits for the in-sync set.
+    c.alone = s.leader >= 0 && s.brokers.every((b) => b.id === s.leader || b.state !== "running");
+    let n = 0;
+    if (was.leader >= 0 && s.leader < 0) {
+      c.dead = was.leader;
+      c.killT = e.t_us;
+      // What the dead leader acknowledged alone dies with it.
+      for (const id of c.ids) {
+        const d = this.deposits.get(id);
+        if (d.acked) n += d.vanished = 1;
+      }
+      this.rev.p++;
+      say(n ? "pic.rep.killed" : "pic.rep.killed.none", { broker: was.leader, n });
+    } else if (was.leader < 0 && s.leader >= 0) {
+      for (const id of c.ids) n += this.deposits.get(id).vanished || 0;
+      say(n ? "pic.rep.elected" : "pic.rep.elected.none", { broker: s.leader, s: ((e.t_us - c.killT) / 1e6).toFixed(1), n });
+    } else if (back) say("pic.rep.back", { broker: back, isr });
+    // Only with every follower stopped is the leader alone.
+    else if (paused && c.alone) say("pic.rep.paused", { broker: paused, leader: s.leader });
+    else if (killed || paused) say("pic.rep.down", { broker: killed || paused, isr });
   }
 
   // identity records an instance's generation and epoch, and fences the
@@ -225,6 +287,9 @@ export class Model {
   }
 }
 
+// gone: acknowledged by a leader alone that died, never in the new leader's log.
+const gone = (d) => d.vanished && !d.offsets.length;
+
 // format fills a text's {name} placeholders with values, as text.
 const format = (s, args) => (s || "").replace(/\{(\w+)\}/g, (_, k) => String(args[k] ?? ""));
 
@@ -253,7 +318,8 @@ const centre = (p, top) => ({ x: p.x + CELL / 2, y: top + p.y + ROW - 8 });
 // more than all the changes to the kept ones); the rest wait for the next
 // frames. Each is a clone of BOX (one call where building it is a dozen):
 // its label, a badge in its corner for a second (third…) credit or write
-// (×2, ↻2…), a strike-through shown on aborted records, and its title.
+// (×2, ↻2…), a strike-through shown on aborted (and vanished) records, and
+// its title.
 const BUILDS = 8;
 const BOX = svg("g");
 BOX.append(svg("rect", { width: CELL, height: ROW - 8, rx: 3 }), svg("text", { x: CELL / 2, y: 17, "text-anchor": "middle" }),
@@ -278,7 +344,7 @@ export class Picture {
     this.chrome = svg("g");
     // One layer per band (producer, log, credits), moved as a whole when
     // a band above it grows, so its boxes keep their own coordinates.
-    this.layers = { p: svg("g"), l: svg("g"), c: svg("g") };
+    this.layers = { p: svg("g"), v: svg("g"), l: svg("g"), c: svg("g") };
     this.boxes = new Map(); // key -> {g, and what it shows: pos, klass, label…}
     this.walked = {}; // band -> what its cells showed when last walked
     this.ledger = null; // the ledger as last walked: {cells (each with its place p), base (each partition's rows' top, of several), h}
@@ -412,6 +478,9 @@ export class Picture {
   render() {
     const t = this.t, m = this.model;
     const width = this.width;
+    // The result belongs to the run's end: a moment the slider looks back
+    // at has no verdict yet.
+    const res = this.slider.hidden || Number(this.slider.value) >= this.events.length ? this.result : null;
     const cols = Math.max(4, Math.floor(width / (CELL + GAP)));
     // put draws a part of the chrome: kept from the last frame when its
     // state is the same, built anew otherwise. A frame of a 200-deposit run
@@ -526,10 +595,52 @@ export class Picture {
     walk("p", () => ids.forEach((id, i) => {
       const d = m.deposits.get(id);
       const mark = d.failed ? (d.credits || d.offsets.length ? "?" : "✗") : d.acked ? "✓" : "";
-      const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}`;
+      const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}${gone(d) ? " vanished" : ""}`;
       cell("p" + id, at(i), short(id) + mark, cls, id, `${id}: ${this.states(d).join(", ")}`, d.attempt > 1 ? `↻${d.attempt}` : "");
     }));
     y += rows(ids.length) * ROW + GAP * 2;
+
+    // Brokers, for a cluster fault: the input partition's replicas, one box
+    // each, and the deposits sent while the leader was alone.
+    const cl = m.cluster;
+    if (cl) {
+      const s = cl.set, n = s.brokers.length;
+      band(t["pic.brokers"], format(t["pic.brokers.sub"], { isr: s.isr.join(", ") }));
+      const w = Math.max(150, Math.min(250, Math.floor((width - 12 * (n - 1)) / n)));
+      let bx = 0;
+      for (const b of s.brokers) {
+        // The leader is a word, a star and a thick frame; a paused broker
+        // dashed, a killed one crossed out: not colour alone.
+        const lead = b.id === s.leader;
+        const role = t[lead ? "pic.rep.leader" : b.state === "killed" && b.id === cl.dead ? "pic.rep.was" : "pic.rep.follower"];
+        const sync = b.state === "killed" ? "" : t[s.isr.includes(b.id) ? "pic.rep.insync" : "pic.rep.outsync"];
+        const lines = [`${format(t["pic.rep.broker"], { id: b.id })} · ${role}`, t[`pic.rep.state.${b.state}`], sync];
+        put("broker:" + b.id, `${bx},${y},${w}|${b.state}|${lead}|${lines}`, () => {
+          const g = svg("g", { class: `replica ${b.state}${lead ? " leader" : ""}`, transform: `translate(${bx},${y})` });
+          g.append(svg("rect", { width: w, height: 58, rx: 5 }));
+          if (b.state === "killed") g.append(svg("path", { d: `M4 4L${w - 4} 54M${w - 4} 4L4 54`, class: "dead-x" }));
+          lines.forEach((l, i) => l && g.append(svg("text", { x: 8, y: 16 + i * 17, class: i ? "" : "name" }, l)));
+          return g;
+        });
+        bx += w + 12;
+        if (bx + w > width) { bx = 0; y += 64; }
+      }
+      y += bx ? 64 : 0;
+      if (cl.ids.length) {
+        const alone = cl.dead >= 0 ? cl.dead : s.leader;
+        put("alone", `${y}|${alone}`, () => svg("text", { x: 0, y: y + 12, class: "partition-head" }, format(t["pic.rep.alone"], { broker: alone })));
+        y += 16;
+        moved("v", y);
+        walk("v", () => cl.ids.forEach((id, i) => {
+          const d = m.deposits.get(id), lost = gone(d), kept = d.offsets.length > 0;
+          const cls = lost ? `vanished${d.audit === "lost" ? " lost" : ""}` : kept ? "record" : d.acked ? "acked only" : "sent";
+          const what = format(t[lost ? "pic.rep.gone" : kept ? "pic.rep.kept" : d.acked ? "pic.rep.only" : "pic.rep.waiting"], { broker: alone });
+          cell("v" + id, at(i), short(id) + (lost ? "✗" : d.acked || kept ? "✓" : ""), cls, id, `${id}: ${what}`);
+        }));
+        y += rows(cl.ids.length) * ROW + GAP;
+      }
+      y += GAP;
+    }
 
     // Input topic: one cell per offset; a gap is a transaction marker. A
     // run of several partitions gets one row of offsets per partition, each
@@ -632,7 +743,7 @@ export class Picture {
       const w = 250;
       geo.instances.set(name, { x: x + w / 2, y: y + 30 });
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
-      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"];
+      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[res ? "pic.finished" : "pic.running"];
       // Who fenced it; else, of several partitions, those it processes now,
       // as the picture last saw them.
       const more = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : multi ? lay.flatMap(({ q }, pn) => (q.owner === name ? [pname(pn)] : [])).join(", ") : "";
@@ -687,12 +798,12 @@ export class Picture {
 
     // Checker.
     band(t["pic.checker"]);
-    const res = this.result;
     const balance = res ? res.balance : m.credits.length;
     const parts = [`${t["trace.balance"]} ${balance} / ${this.run.messages}`];
     if (res) {
       parts.push(`${t["result.lost"]} ${res.lost}`, `${t["result.duplicated"]} ${res.duplicated}`, `${t["result.recovered"]} ${res.recovered}`);
       if (txnLedger) parts.push(`${t["pic.aborted.count"]} ${res.aborted_credits}`);
+      if (m.cluster) parts.push(`${t["pic.lost.acked"]} ${res.lost_acked}`);
       parts.push(`${res.verdict === "held" ? "✓" : "✗"} ${t["verdict." + res.verdict]}`);
     }
     const checked = parts.join("   ");
@@ -738,6 +849,7 @@ export class Picture {
     if (d.acked) s.push(t["pic.acked"]);
     if (d.failed) s.push(t["pic.failed"]);
     if (d.hit) s.push(d.hit);
+    if (gone(d)) s.push(t["pic.lost.acked"]);
     return s;
   }
 
