@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -206,6 +207,10 @@ func TestNoRawTextKeys(t *testing.T) {
 			}
 		}
 	}
+	var shipped map[string]string // the script texts of the page that ships the most
+	if err := json.Unmarshal([]byte(sandboxI18N[text.English]), &shipped); err != nil {
+		t.Fatal(err)
+	}
 	jsKey := regexp.MustCompile(`t\["([a-z][a-z0-9.-]*)"\]`)
 	files, _ := filepath.Glob(filepath.Join("..", "web", "static", "js", "*.js"))
 	for _, f := range files {
@@ -215,6 +220,9 @@ func TestNoRawTextKeys(t *testing.T) {
 				if l.T(m[1]) == m[1] {
 					t.Errorf("%s uses text key %q, missing in %s", filepath.Base(f), m[1], l)
 				}
+			}
+			if _, ok := shipped[m[1]]; !ok {
+				t.Errorf("%s uses text key %q, which no page gives its scripts (server/panel.go scriptTexts, serverOnly)", filepath.Base(f), m[1])
 			}
 		}
 	}
