@@ -14,7 +14,7 @@ import (
 // serverOnly: the run form's, the watch and compare pages' own and these,
 // which the server renders and no script reads, are left out of every
 // page's script texts (the lesson page's budget is 180 KB).
-var scriptTexts = []string{"trace.", "verdict.", "result.", "error.", "explain.", "control.", "predict.", "replay.", "progress.", "fault.", "claim.", "expect.", "pic.", "chart."}
+var scriptTexts = []string{"trace.", "verdict.", "result.", "error.", "explain.", "control.", "predict.", "replay.download", "fault.", "claim.", "expect.", "pic.", "chart."}
 
 var serverOnly = map[string]bool{
 	"replay.body": true, "replay.file": true, "replay.link": true, "replay.title": true,
@@ -28,6 +28,9 @@ var serverOnly = map[string]bool{
 var (
 	scriptI18N  = i18nJSON(scriptTexts)
 	sandboxI18N = i18nJSON(append(slices.Clip(scriptTexts), "sandbox.", "blame.", "level."))
+	// The home page's progress box, and the replay page's error.
+	homeI18N   = i18nJSON(append(slices.Clip(scriptTexts), "progress."))
+	replayI18N = i18nJSON(append(slices.Clip(scriptTexts), "replay."))
 )
 
 // i18nJSON is, per language, the JSON of the texts whose keys start with
