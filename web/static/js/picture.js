@@ -165,10 +165,15 @@ export class Model {
         say(`pic.${e.kind}`, { id });
         break;
       }
-      case "restart":
+      case "restart": {
         who();
-        say("pic.restart", { offset: this.part(0).committed });
+        // The new instance resumes each partition the crashed one owned
+        // from that partition's committed offset.
+        const dead = [...this.instances].findLast(([, p]) => p.state === "crashed")?.[0], ps = [...this.partitions];
+        const at = ps.filter(([, q]) => q.owner === dead);
+        say("pic.restart", { at: (at.length ? at : ps).map(([pn, q]) => [pn, q.committed]) });
         break;
+      }
       case "txn-abort":
         say(e.actor === "producer" ? "pic.abort.producer" : "pic.abort");
         break;
@@ -222,7 +227,7 @@ export class Model {
   replicas(e, say) {
     const s = e.replicas;
     if (!s) return;
-    const c = (this.cluster ||= { set: s, dead: -1, killT: 0, alone: false, ids: [] });
+    const c = (this.cluster ||= { set: s, dead: -1, ids: [] });
     const was = c.set, isr = s.isr.join(", ");
     // The brokers now in state to that were in none of states from.
     const now = (to, ...from) => s.brokers.filter((b) => b.state === to && !from.includes(was.brokers.find((w) => w.id === b.id)?.state)).map((b) => b.id).join(", ");
@@ -287,8 +292,9 @@ export class Model {
   }
 }
 
-// gone: acknowledged by a leader alone that died, never in the new leader's log.
-const gone = (d) => d.vanished && !d.offsets.length;
+// gone: acknowledged, and then lost: found lost by the checker, or (live)
+// acknowledged by a leader alone that died, never in the new leader's log.
+const gone = (d) => d.acked && (d.audit === "lost" || d.vanished && !d.offsets.length);
 
 // format fills a text's {name} placeholders with values, as text.
 const format = (s, args) => (s || "").replace(/\{(\w+)\}/g, (_, k) => String(args[k] ?? ""));
@@ -401,7 +407,7 @@ export class Picture {
 
   add(e) {
     // Live unless the slider looks back: then the run goes on unseen.
-    const live = this.slider.hidden || Number(this.slider.value) === this.events.length;
+    const live = this.atEnd();
     this.events.push(e);
     if (!this.slider.hidden) this.slider.max = this.events.length;
     if (live) {
@@ -435,6 +441,11 @@ export class Picture {
     } else {
       this.seek(this.events.length);
     }
+  }
+
+  // atEnd: the picture shows the run's latest moment, not one looked back at.
+  atEnd() {
+    return this.slider.hidden || +this.slider.value >= this.events.length;
   }
 
   // seek rebuilds the picture as it was after the first n events.
@@ -480,7 +491,7 @@ export class Picture {
     const width = this.width;
     // The result belongs to the run's end: a moment the slider looks back
     // at has no verdict yet.
-    const res = this.slider.hidden || Number(this.slider.value) >= this.events.length ? this.result : null;
+    const res = this.atEnd() ? this.result : null;
     const cols = Math.max(4, Math.floor(width / (CELL + GAP)));
     // put draws a part of the chrome: kept from the last frame when its
     // state is the same, built anew otherwise. A frame of a 200-deposit run
@@ -600,6 +611,7 @@ export class Picture {
     }));
     y += rows(ids.length) * ROW + GAP * 2;
 
+    const heading = (key, hy, text) => put(key, `${hy}|${text}`, () => svg("text", { x: 0, y: hy, class: "partition-head" }, text));
     // Brokers, for a cluster fault: the input partition's replicas, one box
     // each, and the deposits sent while the leader was alone.
     const cl = m.cluster;
@@ -615,7 +627,7 @@ export class Picture {
         const role = t[lead ? "pic.rep.leader" : b.state === "killed" && b.id === cl.dead ? "pic.rep.was" : "pic.rep.follower"];
         const sync = b.state === "killed" ? "" : t[s.isr.includes(b.id) ? "pic.rep.insync" : "pic.rep.outsync"];
         const lines = [`${format(t["pic.rep.broker"], { id: b.id })} · ${role}`, t[`pic.rep.state.${b.state}`], sync];
-        put("broker:" + b.id, `${bx},${y},${w}|${b.state}|${lead}|${lines}`, () => {
+        put("broker:" + b.id, `${bx},${y},${w}|${lines}`, () => {
           const g = svg("g", { class: `replica ${b.state}${lead ? " leader" : ""}`, transform: `translate(${bx},${y})` });
           g.append(svg("rect", { width: w, height: 58, rx: 5 }));
           if (b.state === "killed") g.append(svg("path", { d: `M4 4L${w - 4} 54M${w - 4} 4L4 54`, class: "dead-x" }));
@@ -628,13 +640,13 @@ export class Picture {
       y += bx ? 64 : 0;
       if (cl.ids.length) {
         const alone = cl.dead >= 0 ? cl.dead : s.leader;
-        put("alone", `${y}|${alone}`, () => svg("text", { x: 0, y: y + 12, class: "partition-head" }, format(t["pic.rep.alone"], { broker: alone })));
+        heading("alone", y + 12, format(t["pic.rep.alone"], { broker: alone }));
         y += 16;
         moved("v", y);
         walk("v", () => cl.ids.forEach((id, i) => {
           const d = m.deposits.get(id), lost = gone(d), kept = d.offsets.length > 0;
           const cls = lost ? `vanished${d.audit === "lost" ? " lost" : ""}` : kept ? "record" : d.acked ? "acked only" : "sent";
-          const what = format(t[lost ? "pic.rep.gone" : kept ? "pic.rep.kept" : d.acked ? "pic.rep.only" : "pic.rep.waiting"], { broker: alone });
+          const what = format(t[lost ? "pic.rep.gone" : kept ? "pic.acked" : d.acked ? "pic.rep.only" : "pic.rep.waiting"], { broker: alone });
           cell("v" + id, at(i), short(id) + (lost ? "✗" : d.acked || kept ? "✓" : ""), cls, id, `${id}: ${what}`);
         }));
         y += rows(cl.ids.length) * ROW + GAP;
@@ -654,7 +666,6 @@ export class Picture {
     const nParts = Math.max(this.run.partitions || 1, ...[...m.partitions.keys()].map((pn) => pn + 1));
     const multi = nParts > 1;
     const pname = (pn) => format(t["pic.partition.n"], { n: pn });
-    const heading = (key, hy, text) => put(key, `${hy}|${text}`, () => svg("text", { x: 0, y: hy, class: "partition-head" }, text));
     const watermarks = (q) => (q.hw >= 0 ? [`${t["pic.hw"]} ${q.hw}`, `${t["pic.lso"]} ${q.lso}`] : []);
     const marks = multi ? [t["pic.partitions.note"]] : [t["pic.partition"], ...watermarks(m.part(0))];
     if (abortedN) marks.push(uncommitted ? "read_uncommitted" : "read_committed");
@@ -740,21 +751,23 @@ export class Picture {
     band(t["trace.processor"], [r.commit && `${t["pic.commit"]}: ${r.commit}`, r.isolation].filter(Boolean).join(" · "));
     let x = 0;
     for (const [name, p] of m.instances) {
-      const w = 250;
-      geo.instances.set(name, { x: x + w / 2, y: y + 30 });
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
       const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[res ? "pic.finished" : "pic.running"];
       // Who fenced it; else, of several partitions, those it processes now,
       // as the picture last saw them.
       const more = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : multi ? lay.flatMap(({ q }, pn) => (q.owner === name ? [pname(pn)] : [])).join(", ") : "";
-      put("instance:" + name, `${x},${y}|${p.state}|${id}|${doing}|${more}`, () => {
+      // As wide as its longest line (a zombie's, a Korean one), at the
+      // presenter's 14 px: a wide character takes about 14, another 8.5.
+      const w = Math.min(width, Math.max(250, 16 + Math.max(...[id, doing, more].map((l) => [...l].reduce((a, c) => a + (c > "ᄀ" ? 14 : 8.5), 0)))));
+      if (x && x + w > width) { x = 0; y += 68; }
+      geo.instances.set(name, { x: x + w / 2, y: y + 30 });
+      put("instance:" + name, `${x},${y},${w}|${p.state}|${id}|${doing}|${more}`, () => {
         const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });
         g.append(svg("rect", { width: w, height: 60, rx: 5 }), svg("text", { x: 8, y: 17, class: "name" }, id), svg("text", { x: 8, y: 35 }, doing));
         if (more) g.append(svg("text", { x: 8, y: 52 }, more));
         return g;
       });
       x += w + 12;
-      if (x + w > width) { x = 0; y += 68; }
     }
     y += 72;
 
@@ -845,18 +858,16 @@ export class Picture {
   // states words what the producer learnt of a deposit, for its box's
   // label; where it went after is its history (follow it).
   states(d) {
-    const t = this.t, s = [];
-    if (d.acked) s.push(t["pic.acked"]);
-    if (d.failed) s.push(t["pic.failed"]);
-    if (d.hit) s.push(d.hit);
-    if (gone(d)) s.push(t["pic.lost.acked"]);
-    return s;
+    const t = this.t;
+    return [d.acked && t["pic.acked"], d.failed && t["pic.failed"], d.hit, gone(d) && t["pic.lost.acked"]].filter(Boolean);
   }
 
   captionText() {
     const t = this.t, mo = this.model.moment;
     if (!mo) return t[this.model.deposits.size ? "pic.flowing" : "pic.start"];
-    return format(t[mo.key], { ...mo, id: mo.id || "", fault: mo.fault ? named(t, mo.fault) : "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
+    // Of several partitions, each offset says its partition.
+    const at = mo.at?.map(([n, o]) => (this.model.partitions.size > 1 ? `${o} (${format(t["pic.partition.n"], { n })})` : o)).join(", ");
+    return format(t[mo.key], { ...mo, offset: at, id: mo.id || "", fault: mo.fault ? named(t, mo.fault) : "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
   }
 
   // drawHistory lists what happened to the deposit being followed.
