@@ -29,9 +29,10 @@ export class Model {
     // and when, whether the leader is alone (what it takes, only it has),
     // and the deposits sent meanwhile.
     this.cluster = null; // {set, dead, killT, alone, ids}
-    // How often the producer's, the log's and the ledger's cells changed: a
-    // band whose cells no event changed is not walked again.
-    this.rev = { p: 0, l: 0, c: 0, v: 0 };
+    // The deposits (and the end marker) events changed since the picture
+    // last drew: the picture redraws their cells and those that moved, and
+    // passes over the rest (TestBrowserBudget).
+    this.touched = new Set();
   }
 
   // part is partition p of the input topic.
@@ -73,11 +74,7 @@ export class Model {
     const id = e.id || "", pn = e.partition || 0;
     const d = id.startsWith("d-") ? this.deposit(id) : null;
     if (d) d.history.push(e);
-    const band = { send: "p", ack: "p", retry: "p", error: "p", fault: "p", audit: "p", fetch: "l", credit: "c", record: e.actor === "broker" ? "l" : "c" }[e.kind];
-    if (band) this.rev[band]++;
-    if (d?.alone) this.rev.v++;
-    // A failed (or vanished) deposit's cell says whether it reached the log after all.
-    if ((d?.failed || d?.vanished) && (e.kind === "fetch" || e.kind === "credit")) this.rev.p++;
+    if (id) this.touched.add(id);
     // who is the event's instance; say makes the event the latest key
     // moment, its caption's text key filled with the instance and more.
     const who = () => this.instance(e.instance || "?");
@@ -219,7 +216,6 @@ export class Model {
     if (d.alone) return;
     d.alone = true;
     this.cluster.ids.push(id);
-    this.rev.v++;
   }
 
   // replicas folds a cluster fault's step in and says what matters most of
@@ -233,7 +229,6 @@ export class Model {
     const now = (to, ...from) => s.brokers.filter((b) => b.state === to && !from.includes(was.brokers.find((w) => w.id === b.id)?.state)).map((b) => b.id).join(", ");
     const back = now("running", "running", "paused"), killed = now("killed", "killed"), paused = now("paused", "paused");
     c.set = s;
-    this.rev.v++;
     // With every follower stopped, the leader alone takes writes: acks=1
     // acknowledges them at once, acks=all waits for the in-sync set.
     c.alone = s.leader >= 0 && s.brokers.every((b) => b.id === s.leader || b.state !== "running");
@@ -245,8 +240,8 @@ export class Model {
       for (const id of c.ids) {
         const d = this.deposits.get(id);
         if (d.acked) n += d.vanished = 1;
+        this.touched.add(id);
       }
-      this.rev.p++;
       say(n ? "pic.rep.killed" : "pic.rep.killed.none", { broker: was.leader, n });
     } else if (was.leader < 0 && s.leader >= 0) {
       for (const id of c.ids) n += this.deposits.get(id).vanished || 0;
@@ -357,7 +352,6 @@ export class Picture {
     // The chrome's parts (headings, pointers, instances…), kept like the
     // boxes: a frame rebuilds only those whose state changed.
     this.parts = new Map(); // key -> {node, state}
-    this.shown = []; // the chrome's nodes, in order, as last drawn
     // Deposits in flight, over everything (flight.js), in the SVG's own
     // coordinates; its module loads only for a reader who did not ask for
     // less motion.
@@ -578,21 +572,22 @@ export class Picture {
       else g.removeAttribute("aria-label");
     };
 
-    // walk draws a band's cells, unless nothing they show changed since it
-    // last did (nor what else places them, more): a frame then walks only
-    // the bands its events changed.
-    const skipped = new Set();
+    // walk draws a band's cells. Walked again with the same width, focus,
+    // view and more (what else places them), it redraws only the cells same
+    // says changed; a box not built yet (this.builds) is built next time.
+    let full = true;
     const walk = (band, draw, more) => {
-      const sig = `${m.rev[band]}|${cols}|${this.focus}|${this.view}|${more}`;
-      if (this.walked[band] === sig) {
-        skipped.add(band);
-        return;
-      }
-      const was = this.behind;
-      this.behind = false;
+      const sig = `${cols}|${this.focus}|${this.view}|${more}`;
+      full = this.walked[band] !== sig;
+      this.walked[band] = sig;
       draw();
-      this.walked[band] = this.behind ? "" : sig;
-      this.behind ||= was;
+    };
+    // same: the box key shows deposit id at p as it did, and is kept.
+    const same = (key, p, id) => {
+      const b = !full && !m.touched.has(id) && this.boxes.get(key);
+      if (!b || b.x !== p.x || b.y !== p.y) return false;
+      used.add(key);
+      return true;
     };
 
     // Producer: one cell per deposit.
@@ -604,6 +599,7 @@ export class Picture {
     const ids = [...m.deposits.keys()].filter((id) => m.deposits.get(id).sent).sort();
     geo.ids = ids;
     walk("p", () => ids.forEach((id, i) => {
+      if (same("p" + id, at(i), id)) return;
       const d = m.deposits.get(id);
       const mark = d.failed ? (d.credits || d.offsets.length ? "?" : "✗") : d.acked ? "✓" : "";
       const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}${gone(d) ? " vanished" : ""}`;
@@ -644,6 +640,7 @@ export class Picture {
         y += 16;
         moved("v", y);
         walk("v", () => cl.ids.forEach((id, i) => {
+          if (same("v" + id, at(i), id)) return;
           const d = m.deposits.get(id), lost = gone(d), kept = d.offsets.length > 0;
           const cls = lost ? `vanished${d.audit === "lost" ? " lost" : ""}` : kept ? "record" : d.acked ? "acked only" : "sent";
           const what = format(t[lost ? "pic.rep.gone" : kept ? "pic.acked" : d.acked ? "pic.rep.only" : "pic.rep.waiting"], { broker: alone });
@@ -692,6 +689,7 @@ export class Picture {
       const key = multi ? `l${pn}:` : "l", where = multi ? `${pname(pn)} · ${t["pic.offset"]}` : t["pic.offset"];
       for (let o = 0; o <= top; o++) {
         const id = q.log.get(o), k = key + o, p = logAt(pn, o);
+        if (same(k, p, id || q.aborted.get(o) || "")) continue;
         if (id === "end") {
           cell(k, p, "end", "marker end", "", t["pic.end"]);
         } else if (id) {
@@ -780,8 +778,7 @@ export class Picture {
         if (rec.aborted && !uncommitted) continue;
         const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
         if (!rec.aborted) seen.set(rec.id, n);
-        cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, pn: rec.partition, id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "",
-          cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
+        cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, pn: rec.partition, id: rec.id, rec, n });
       }
       // Of several partitions, one row (or more) per partition: an
       // account's credits are on its partition, in the order they were
@@ -796,7 +793,9 @@ export class Picture {
       for (const c of cells) {
         const p = at(c.i);
         c.p = { x: p.x, y: p.y + base[c.pn] };
-        cell("c" + c.key, c.p, c.label, c.cls, c.id, c.title, c.badge);
+        // What a credit's box shows is built only when it changed.
+        const { rec, n, id } = c;
+        if (!same("c" + c.key, c.p, id)) cell("c" + c.key, c.p, short(id), rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, id, rec.aborted ? `${id} — ${t["pic.aborted"]}` : id, n > 1 ? `×${n}` : "");
       }
     }, nParts);
     const led = this.ledger;
@@ -837,13 +836,18 @@ export class Picture {
       this.svg.setAttribute("aria-label", `${t["pic.label"]}: ${caption}`);
     }
     for (const [key, box] of this.boxes) {
-      if (!used.has(key) && !skipped.has(key[0])) { box.g.remove(); this.boxes.delete(key); }
+      if (!used.has(key)) { box.g.remove(); this.boxes.delete(key); }
     }
     const keys = new Set(nodes);
     for (const [key, part] of this.parts) if (!keys.has(part.node)) this.parts.delete(key);
-    if (nodes.length !== this.shown.length || nodes.some((n, i) => n !== this.shown[i])) {
-      this.chrome.replaceChildren(...nodes);
-      this.shown = nodes;
+    // Only the parts rebuilt are put in, and the old ones taken out:
+    // replacing them all made the browser restyle every one (a band's
+    // count changes in most frames).
+    let cur = this.chrome.firstChild;
+    for (const n of [...nodes, null]) {
+      while (cur && !keys.has(cur)) { const next = cur.nextSibling; cur.remove(); cur = next; }
+      if (n === cur) cur = cur?.nextSibling;
+      else if (n) this.chrome.insertBefore(n, cur);
     }
     this.flight?.frame({
       producer: (id) => { const i = geo.ids.indexOf(id); return i < 0 ? null : centre(at(i), geo.top.p); },
@@ -852,6 +856,7 @@ export class Picture {
       instance: (name) => geo.instances.get(name) || null,
       ledger: (id) => { const c = geo.cells.findLast((c) => c.id === id); return c ? centre(c.p, geo.top.c) : null; },
     });
+    m.touched.clear();
     this.drawHistory();
   }
 
