@@ -274,14 +274,19 @@ export class Model {
   ranges(pn) {
     const out = [];
     const { log, fetchedBy, committed } = this.part(pn);
-    const again = [...fetchedBy].filter(([, s]) => s.size > 1).map(([o]) => o).sort((a, b) => a - b);
-    if (again.length) out.push({ kind: "again", from: again[0], to: again.at(-1) });
+    // A range is its lowest and highest offset, found in one pass (it runs
+    // in every frame: no arrays, no sorting).
+    const range = (kind, offsets, keep) => {
+      let from = Infinity, to = -1;
+      for (const o of offsets) if (keep(o)) { from = Math.min(from, o); to = Math.max(to, o); }
+      if (to >= 0) out.push({ kind, from, to });
+    };
+    const again = (o) => fetchedBy.get(o)?.size > 1;
+    range("again", fetchedBy.keys(), again);
     for (const [name, p] of this.instances) {
       if (p.state !== "crashed") continue;
       const last = this.lastCredited.get(`${name}/${pn}`) ?? -1;
-      const skipped = [...log.keys()].filter((o) => o > last && o < committed && !(fetchedBy.get(o)?.size > 1) &&
-        this.deposits.get(log.get(o))?.credits === 0).sort((a, b) => a - b);
-      if (skipped.length) out.push({ kind: "skipped", from: skipped[0], to: skipped.at(-1) });
+      range("skipped", log.keys(), (o) => o > last && o < committed && !again(o) && this.deposits.get(log.get(o))?.credits === 0);
     }
     return out;
   }
