@@ -239,6 +239,13 @@ func TestBrowserAxe(t *testing.T) {
 		poll("the compare table", `[...document.querySelectorAll("[data-testid^=compare-row-]")].every(r => r.dataset.verdict)`)
 		check(lang + " /compare after a run")
 
+		// A leader-crash run recorded on a real cluster, replayed: the
+		// brokers' picture at the kill and at the end.
+		events := replayFixture(t, ctx, srv.URL, lang, "leader-crash-at-most-once.json")
+		check(lang + " /replay of a leader crash, at the end")
+		slideTo(t, ctx, replicaStep(events, 0, -1)+1)
+		check(lang + " /replay of a leader crash, at the kill")
+
 		// A presenter's run, opened paused and stepped: the run page as a
 		// student sees it and as the presenter does, during and after.
 		_, out := post(t, a, "/api/runs", "", `{"guarantee":"at-least-once","fault":"produce-ack-lost","messages":6,"presenter":true,"start_paused":true}`)

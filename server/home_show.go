@@ -16,7 +16,7 @@ func (a *app) homeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Home(p, homeTable, l.Sections, scriptI18N[p.Lang]))
+	return render(c, http.StatusOK, views.Home(p, homeTable, l.Sections, homeI18N[p.Lang]))
 }
 
 // homeTable is the home page's comparison: each guarantee's strict preset

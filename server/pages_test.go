@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -206,6 +207,12 @@ func TestNoRawTextKeys(t *testing.T) {
 			}
 		}
 	}
+	shipped := map[string]string{} // the script texts some page gives
+	for _, page := range []map[text.Lang]string{sandboxI18N, homeI18N, replayI18N} {
+		if err := json.Unmarshal([]byte(page[text.English]), &shipped); err != nil {
+			t.Fatal(err)
+		}
+	}
 	jsKey := regexp.MustCompile(`t\["([a-z][a-z0-9.-]*)"\]`)
 	files, _ := filepath.Glob(filepath.Join("..", "web", "static", "js", "*.js"))
 	for _, f := range files {
@@ -215,6 +222,9 @@ func TestNoRawTextKeys(t *testing.T) {
 				if l.T(m[1]) == m[1] {
 					t.Errorf("%s uses text key %q, missing in %s", filepath.Base(f), m[1], l)
 				}
+			}
+			if _, ok := shipped[m[1]]; !ok {
+				t.Errorf("%s uses text key %q, which no page gives its scripts (server/panel.go scriptTexts, serverOnly)", filepath.Base(f), m[1])
 			}
 		}
 	}

@@ -10,8 +10,17 @@ import (
 	"github.com/kafka-delivery-lab/lab/views"
 )
 
-// scriptTexts are the text keys the pages' scripts show.
-var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", "explain.", "compare.", "control.", "watch.", "predict.", "replay.", "progress.", "fault.", "claim.", "expect.", "pic.", "chart."}
+// scriptTexts are the text keys the pages' scripts show, but for
+// serverOnly: the run form's, the watch and compare pages' own and these,
+// which the server renders and no script reads, are left out of every
+// page's script texts (the lesson page's budget is 180 KB).
+var scriptTexts = []string{"trace.", "verdict.", "result.", "error.", "explain.", "control.", "predict.", "replay.download", "fault.", "claim.", "expect.", "pic.", "chart."}
+
+var serverOnly = map[string]bool{
+	"replay.body": true, "replay.file": true, "replay.link": true, "replay.title": true,
+	"progress.title": true, "progress.continue": true, "progress.export": true, "progress.import": true,
+	"predict.ask": true, "predict.title": true, "predict.result": true, "control.keys": true, "control.presenter": true,
+}
 
 // scriptI18N is, per language, the JSON of those texts, and sandboxI18N
 // that of the sandbox's and the levels' pages, which also show theirs:
@@ -19,6 +28,9 @@ var scriptTexts = []string{"panel.", "trace.", "verdict.", "result.", "error.", 
 var (
 	scriptI18N  = i18nJSON(scriptTexts)
 	sandboxI18N = i18nJSON(append(slices.Clip(scriptTexts), "sandbox.", "blame.", "level."))
+	// The home page's progress box, and the replay page's error.
+	homeI18N   = i18nJSON(append(slices.Clip(scriptTexts), "progress."))
+	replayI18N = i18nJSON(append(slices.Clip(scriptTexts), "replay."))
 )
 
 // i18nJSON is, per language, the JSON of the texts whose keys start with
@@ -35,7 +47,7 @@ func i18nJSON(prefixes []string) map[text.Lang]string {
 				}
 			}
 			for _, prefix := range prefixes {
-				if strings.HasPrefix(k, prefix) {
+				if strings.HasPrefix(k, prefix) && !serverOnly[k] {
 					t[k] = l.T(k)
 				}
 			}

@@ -11,5 +11,5 @@ import (
 // replayShow answers GET /replay: load a run file, watch it again.
 func (a *app) replayShow(c echo.Context) error {
 	p := a.page(c, "replay.title")
-	return render(c, http.StatusOK, views.ReplayPage(p, scriptI18N[p.Lang]))
+	return render(c, http.StatusOK, views.ReplayPage(p, replayI18N[p.Lang]))
 }

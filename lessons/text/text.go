@@ -58,7 +58,7 @@ func Keys(l Lang) []string {
 
 // texts are every block of texts, by language: the interface's, and the
 // blocks a feature keeps in a file of its own.
-var texts = merged(coreTexts, partitionTexts, sandboxTexts)
+var texts = merged(coreTexts, partitionTexts, sandboxTexts, brokerTexts)
 
 // merged joins blocks of texts into one map per language.
 func merged(blocks ...map[Lang]map[string]string) map[Lang]map[string]string {
@@ -238,8 +238,8 @@ var coreTexts = map[Lang]map[string]string{
 		"chart.flow":                    "Deposits over time (running totals)",
 		"chart.credits":                 "Credits per deposit",
 		"chart.latency":                 "Latency, send to credit",
-		"chart.strikes":                 "{n} strikes, on requests carrying {d} deposits in all",
-		"chart.crashes":                 "{n} crashes",
+		"chart.strikes":                 "struck {n}×, on requests carrying {d} deposits in all",
+		"chart.crashes":                 "crashed {n}×",
 		"result.p99":                    "p99 latency (ms)",
 		"result.topics":                 "Inspect the run's topics with any Kafka client (kept 10 minutes):",
 		"error.run":                     "The run failed:",

@@ -25,9 +25,14 @@ export class Model {
     this.records = []; // the ledger as read back after the run: {partition, offset, id, aborted}
     this.moment = null; // the latest key moment: {key, args}
     this.lastCredited = new Map(); // "instance/partition" -> highest input offset it credited there
-    // How often the producer's, the log's and the ledger's cells changed: a
-    // band whose cells no event changed is not walked again.
-    this.rev = { p: 0, l: 0, c: 0 };
+    // A cluster fault's input partition: its replica set, the leader killed
+    // and when, whether the leader is alone (what it takes, only it has),
+    // and the deposits sent meanwhile.
+    this.cluster = null; // {set, dead, killT, alone, ids}
+    // The deposits (and the end marker) events changed since the picture
+    // last drew: the picture redraws their cells and those that moved, and
+    // passes over the rest (TestBrowserBudget).
+    this.touched = new Set();
   }
 
   // part is partition p of the input topic.
@@ -69,10 +74,7 @@ export class Model {
     const id = e.id || "", pn = e.partition || 0;
     const d = id.startsWith("d-") ? this.deposit(id) : null;
     if (d) d.history.push(e);
-    const band = { send: "p", ack: "p", retry: "p", error: "p", fault: "p", fetch: "l", credit: "c", record: e.actor === "broker" ? "l" : "c" }[e.kind];
-    if (band) this.rev[band]++;
-    // A failed deposit's cell says whether it reached the log after all.
-    if (d?.failed && (e.kind === "fetch" || e.kind === "credit")) this.rev.p++;
+    if (id) this.touched.add(id);
     // who is the event's instance; say makes the event the latest key
     // moment, its caption's text key filled with the instance and more.
     const who = () => this.instance(e.instance || "?");
@@ -80,6 +82,7 @@ export class Model {
     switch (e.kind) {
       case "send":
         d.sent = true;
+        if (this.cluster?.alone) this.alone(d, id);
         break;
       case "ack":
         d.acked = true;
@@ -99,7 +102,13 @@ export class Model {
         if (d) d.failed = true;
         break;
       case "fault":
-        if (d && e.phase === "struck") d.hit = e.fault;
+        if (d && e.phase === "struck") {
+          d.hit = e.fault;
+          // Sent while only the leader could have them, as the nemesis saw.
+          if (this.cluster) this.alone(d, id);
+        }
+        // A cluster fault's steps are told by its replicas events.
+        else if (this.cluster) break;
         else if (!id && e.fault && e.phase === "struck") say("pic.struck", { fault: e.fault, detail: e.detail });
         else if (!id && e.phase === "armed") say("pic.armed", { fault: e.fault });
         break;
@@ -155,10 +164,15 @@ export class Model {
         say(`pic.${e.kind}`, { id });
         break;
       }
-      case "restart":
+      case "restart": {
         who();
-        say("pic.restart", { offset: this.part(0).committed });
+        // The new instance resumes each partition the crashed one owned
+        // from that partition's committed offset.
+        const dead = [...this.instances].findLast(([, p]) => p.state === "crashed")?.[0], ps = [...this.partitions];
+        const at = ps.filter(([, q]) => q.owner === dead);
+        say("pic.restart", { at: (at.length ? at : ps).map(([pn, q]) => [pn, q.committed]) });
         break;
+      }
       case "txn-abort":
         say(e.actor === "producer" ? "pic.abort.producer" : "pic.abort");
         break;
@@ -176,6 +190,13 @@ export class Model {
         say("pic.zombie-fenced", { error: e.broker_error || "" });
         break;
       }
+      case "replicas":
+        this.replicas(e, say);
+        break;
+      // The checker's finding for a deposit (lost, duplicated…).
+      case "audit":
+        if (d) d.audit = e.detail || "";
+        break;
       case "record":
         if (e.actor === "broker") this.part(pn).aborted.set(e.offset, id);
         else this.records.push({ partition: pn, offset: e.offset, id, aborted: !!e.aborted });
@@ -190,6 +211,47 @@ export class Model {
         }
         break;
     }
+  }
+
+  // alone: d was sent while the leader was alone; acknowledged, only it has d.
+  alone(d, id) {
+    if (d.alone) return;
+    d.alone = true;
+    this.cluster.ids.push(id);
+  }
+
+  // replicas folds a cluster fault's step in and says what matters most of
+  // what changed.
+  replicas(e, say) {
+    const s = e.replicas;
+    if (!s) return;
+    const c = (this.cluster ||= { set: s, dead: -1, ids: [] });
+    const was = c.set, isr = s.isr.join(", ");
+    // The brokers now in state to that were in none of states from.
+    const now = (to, ...from) => s.brokers.filter((b) => b.state === to && !from.includes(was.brokers.find((w) => w.id === b.id)?.state)).map((b) => b.id).join(", ");
+    const back = now("running", "running", "paused"), killed = now("killed", "killed"), paused = now("paused", "paused");
+    c.set = s;
+    // With every follower stopped, the leader alone takes writes: acks=1
+    // acknowledges them at once, acks=all waits for the in-sync set.
+    c.alone = s.leader >= 0 && s.brokers.every((b) => b.id === s.leader || b.state !== "running");
+    let n = 0;
+    if (was.leader >= 0 && s.leader < 0) {
+      c.dead = was.leader;
+      c.killT = e.t_us;
+      // What the dead leader acknowledged alone dies with it.
+      for (const id of c.ids) {
+        const d = this.deposits.get(id);
+        if (d.acked) n += d.vanished = 1;
+        this.touched.add(id);
+      }
+      say(n ? "pic.rep.killed" : "pic.rep.killed.none", { broker: was.leader, n });
+    } else if (was.leader < 0 && s.leader >= 0) {
+      for (const id of c.ids) n += this.deposits.get(id).vanished || 0;
+      say(n ? "pic.rep.elected" : "pic.rep.elected.none", { broker: s.leader, s: ((e.t_us - c.killT) / 1e6).toFixed(1), n });
+    } else if (back) say("pic.rep.back", { broker: back, isr });
+    // Only with every follower stopped is the leader alone.
+    else if (paused && c.alone) say("pic.rep.paused", { broker: paused, leader: s.leader });
+    else if (killed || paused) say("pic.rep.down", { broker: killed || paused, isr });
   }
 
   // identity records an instance's generation and epoch, and fences the
@@ -214,18 +276,27 @@ export class Model {
   ranges(pn) {
     const out = [];
     const { log, fetchedBy, committed } = this.part(pn);
-    const again = [...fetchedBy].filter(([, s]) => s.size > 1).map(([o]) => o).sort((a, b) => a - b);
-    if (again.length) out.push({ kind: "again", from: again[0], to: again.at(-1) });
+    // A range is its lowest and highest offset, found in one pass (it runs
+    // in every frame: no arrays, no sorting).
+    const range = (kind, offsets, keep) => {
+      let from = Infinity, to = -1;
+      for (const o of offsets) if (keep(o)) { from = Math.min(from, o); to = Math.max(to, o); }
+      if (to >= 0) out.push({ kind, from, to });
+    };
+    const again = (o) => fetchedBy.get(o)?.size > 1;
+    range("again", fetchedBy.keys(), again);
     for (const [name, p] of this.instances) {
       if (p.state !== "crashed") continue;
       const last = this.lastCredited.get(`${name}/${pn}`) ?? -1;
-      const skipped = [...log.keys()].filter((o) => o > last && o < committed && !(fetchedBy.get(o)?.size > 1) &&
-        this.deposits.get(log.get(o))?.credits === 0).sort((a, b) => a - b);
-      if (skipped.length) out.push({ kind: "skipped", from: skipped[0], to: skipped.at(-1) });
+      range("skipped", log.keys(), (o) => o > last && o < committed && !again(o) && this.deposits.get(log.get(o))?.credits === 0);
     }
     return out;
   }
 }
+
+// gone: acknowledged, and then lost: found lost by the checker, or (live)
+// acknowledged by a leader alone that died, never in the new leader's log.
+const gone = (d) => d.acked && (d.audit === "lost" || d.vanished && !d.offsets.length);
 
 // format fills a text's {name} placeholders with values, as text.
 const format = (s, args) => (s || "").replace(/\{(\w+)\}/g, (_, k) => String(args[k] ?? ""));
@@ -255,7 +326,8 @@ const centre = (p, top) => ({ x: p.x + CELL / 2, y: top + p.y + ROW - 8 });
 // more than all the changes to the kept ones); the rest wait for the next
 // frames. Each is a clone of BOX (one call where building it is a dozen):
 // its label, a badge in its corner for a second (third…) credit or write
-// (×2, ↻2…), a strike-through shown on aborted records, and its title.
+// (×2, ↻2…), a strike-through shown on aborted (and vanished) records, and
+// its title.
 const BUILDS = 8;
 const BOX = svg("g");
 BOX.append(svg("rect", { width: CELL, height: ROW - 8, rx: 3 }), svg("text", { x: CELL / 2, y: 17, "text-anchor": "middle" }),
@@ -280,14 +352,13 @@ export class Picture {
     this.chrome = svg("g");
     // One layer per band (producer, log, credits), moved as a whole when
     // a band above it grows, so its boxes keep their own coordinates.
-    this.layers = { p: svg("g"), l: svg("g"), c: svg("g") };
+    this.layers = { p: svg("g"), v: svg("g"), l: svg("g"), c: svg("g") };
     this.boxes = new Map(); // key -> {g, and what it shows: pos, klass, label…}
     this.walked = {}; // band -> what its cells showed when last walked
     this.ledger = null; // the ledger as last walked: {cells (each with its place p), base (each partition's rows' top, of several), h}
     // The chrome's parts (headings, pointers, instances…), kept like the
     // boxes: a frame rebuilds only those whose state changed.
     this.parts = new Map(); // key -> {node, state}
-    this.shown = []; // the chrome's nodes, in order, as last drawn
     // Deposits in flight, over everything (flight.js), in the SVG's own
     // coordinates; its module loads only for a reader who did not ask for
     // less motion.
@@ -337,7 +408,7 @@ export class Picture {
 
   add(e) {
     // Live unless the slider looks back: then the run goes on unseen.
-    const live = this.slider.hidden || Number(this.slider.value) === this.events.length;
+    const live = this.atEnd();
     this.events.push(e);
     if (!this.slider.hidden) this.slider.max = this.events.length;
     if (live) {
@@ -371,6 +442,11 @@ export class Picture {
     } else {
       this.seek(this.events.length);
     }
+  }
+
+  // atEnd: the picture shows the run's latest moment, not one looked back at.
+  atEnd() {
+    return this.slider.hidden || +this.slider.value >= this.events.length;
   }
 
   // seek rebuilds the picture as it was after the first n events.
@@ -414,6 +490,9 @@ export class Picture {
   render() {
     const t = this.t, m = this.model;
     const width = this.width;
+    // The result belongs to the run's end: a moment the slider looks back
+    // at has no verdict yet.
+    const res = this.atEnd() ? this.result : null;
     const cols = Math.max(4, Math.floor(width / (CELL + GAP)));
     // put draws a part of the chrome: kept from the last frame when its
     // state is the same, built anew otherwise. A frame of a 200-deposit run
@@ -500,21 +579,22 @@ export class Picture {
       else g.removeAttribute("aria-label");
     };
 
-    // walk draws a band's cells, unless nothing they show changed since it
-    // last did (nor what else places them, more): a frame then walks only
-    // the bands its events changed.
-    const skipped = new Set();
+    // walk draws a band's cells. Walked again with the same width, focus,
+    // view and more (what else places them), it redraws only the cells same
+    // says changed; a box not built yet (this.builds) is built next time.
+    let full = true;
     const walk = (band, draw, more) => {
-      const sig = `${m.rev[band]}|${cols}|${this.focus}|${this.view}|${more}`;
-      if (this.walked[band] === sig) {
-        skipped.add(band);
-        return;
-      }
-      const was = this.behind;
-      this.behind = false;
+      const sig = `${cols}|${this.focus}|${this.view}|${more}`;
+      full = this.walked[band] !== sig;
+      this.walked[band] = sig;
       draw();
-      this.walked[band] = this.behind ? "" : sig;
-      this.behind ||= was;
+    };
+    // same: the box key shows deposit id at p as it did, and is kept.
+    const same = (key, p, id) => {
+      const b = !full && !m.touched.has(id) && this.boxes.get(key);
+      if (!b || b.x !== p.x || b.y !== p.y) return false;
+      used.add(key);
+      return true;
     };
 
     // Producer: one cell per deposit.
@@ -526,12 +606,57 @@ export class Picture {
     const ids = [...m.deposits.keys()].filter((id) => m.deposits.get(id).sent).sort();
     geo.ids = ids;
     walk("p", () => ids.forEach((id, i) => {
+      if (same("p" + id, at(i), id)) return;
       const d = m.deposits.get(id);
       const mark = d.failed ? (d.credits || d.offsets.length ? "?" : "✗") : d.acked ? "✓" : "";
-      const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}`;
+      const cls = `${d.acked ? "acked" : "sent"} ${d.failed ? "failed" : ""} ${d.hit ? "hit" : ""}${gone(d) ? " vanished" : ""}`;
       cell("p" + id, at(i), short(id) + mark, cls, id, `${id}: ${this.states(d).join(", ")}`, d.attempt > 1 ? `↻${d.attempt}` : "");
     }));
     y += rows(ids.length) * ROW + GAP * 2;
+
+    const heading = (key, hy, text) => put(key, `${hy}|${text}`, () => svg("text", { x: 0, y: hy, class: "partition-head" }, text));
+    // Brokers, for a cluster fault: the input partition's replicas, one box
+    // each, and the deposits sent while the leader was alone.
+    const cl = m.cluster;
+    if (cl) {
+      const s = cl.set, n = s.brokers.length;
+      band(t["pic.brokers"], format(t["pic.brokers.sub"], { isr: s.isr.join(", ") }));
+      const w = Math.max(150, Math.min(250, Math.floor((width - 12 * (n - 1)) / n)));
+      let bx = 0;
+      for (const b of s.brokers) {
+        // The leader is a word, a star and a thick frame; a paused broker
+        // dashed, a killed one crossed out: not colour alone.
+        const lead = b.id === s.leader;
+        const role = t[lead ? "pic.rep.leader" : b.state === "killed" && b.id === cl.dead ? "pic.rep.was" : "pic.rep.follower"];
+        const sync = b.state === "killed" ? "" : t[s.isr.includes(b.id) ? "pic.rep.insync" : "pic.rep.outsync"];
+        const lines = [`${format(t["pic.rep.broker"], { id: b.id })} · ${role}`, t[`pic.rep.state.${b.state}`], sync];
+        put("broker:" + b.id, `${bx},${y},${w}|${lines}`, () => {
+          const g = svg("g", { class: `replica ${b.state}${lead ? " leader" : ""}`, transform: `translate(${bx},${y})` });
+          g.append(svg("rect", { width: w, height: 58, rx: 5 }));
+          if (b.state === "killed") g.append(svg("path", { d: `M4 4L${w - 4} 54M${w - 4} 4L4 54`, class: "dead-x" }));
+          lines.forEach((l, i) => l && g.append(svg("text", { x: 8, y: 16 + i * 17, class: i ? "" : "name" }, l)));
+          return g;
+        });
+        bx += w + 12;
+        if (bx + w > width) { bx = 0; y += 64; }
+      }
+      y += bx ? 64 : 0;
+      if (cl.ids.length) {
+        const alone = cl.dead >= 0 ? cl.dead : s.leader;
+        heading("alone", y + 12, format(t["pic.rep.alone"], { broker: alone }));
+        y += 16;
+        moved("v", y);
+        walk("v", () => cl.ids.forEach((id, i) => {
+          if (same("v" + id, at(i), id)) return;
+          const d = m.deposits.get(id), lost = gone(d), kept = d.offsets.length > 0;
+          const cls = lost ? `vanished${d.audit === "lost" ? " lost" : ""}` : kept ? "record" : d.acked ? "acked only" : "sent";
+          const what = format(t[lost ? "pic.rep.gone" : kept ? "pic.acked" : d.acked ? "pic.rep.only" : "pic.rep.waiting"], { broker: alone });
+          cell("v" + id, at(i), short(id) + (lost ? "✗" : d.acked || kept ? "✓" : ""), cls, id, `${id}: ${what}`);
+        }));
+        y += rows(cl.ids.length) * ROW + GAP;
+      }
+      y += GAP;
+    }
 
     // Input topic: one cell per offset; a gap is a transaction marker. A
     // run of several partitions gets one row of offsets per partition, each
@@ -545,7 +670,6 @@ export class Picture {
     const nParts = Math.max(this.run.partitions || 1, ...[...m.partitions.keys()].map((pn) => pn + 1));
     const multi = nParts > 1;
     const pname = (pn) => format(t["pic.partition.n"], { n: pn });
-    const heading = (key, hy, text) => put(key, `${hy}|${text}`, () => svg("text", { x: 0, y: hy, class: "partition-head" }, text));
     const watermarks = (q) => (q.hw >= 0 ? [`${t["pic.hw"]} ${q.hw}`, `${t["pic.lso"]} ${q.lso}`] : []);
     const marks = multi ? [t["pic.partitions.note"]] : [t["pic.partition"], ...watermarks(m.part(0))];
     if (abortedN) marks.push(uncommitted ? "read_uncommitted" : "read_committed");
@@ -572,6 +696,7 @@ export class Picture {
       const key = multi ? `l${pn}:` : "l", where = multi ? `${pname(pn)} · ${t["pic.offset"]}` : t["pic.offset"];
       for (let o = 0; o <= top; o++) {
         const id = q.log.get(o), k = key + o, p = logAt(pn, o);
+        if (same(k, p, id || q.aborted.get(o) || "")) continue;
         if (id === "end") {
           cell(k, p, "end", "marker end", "", t["pic.end"]);
         } else if (id) {
@@ -631,21 +756,23 @@ export class Picture {
     band(t["trace.processor"], [r.commit && `${t["pic.commit"]}: ${r.commit}`, r.isolation].filter(Boolean).join(" · "));
     let x = 0;
     for (const [name, p] of m.instances) {
-      const w = 250;
-      geo.instances.set(name, { x: x + w / 2, y: y + 30 });
       const id = [name, p.gen ? `gen ${p.gen}` : "", p.epoch !== null ? `epoch ${p.epoch}` : ""].filter(Boolean).join(" · ");
-      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[this.result ? "pic.finished" : "pic.running"];
+      const doing = p.state === "crashed" ? `✗ ${format(t["pic.crashed"], { id: short(p.after) })}` : p.state === "stalled" || p.state === "zombie" ? `‖ ${format(t[`pic.${p.state}`], { id: short(p.after) })}` : t[res ? "pic.finished" : "pic.running"];
       // Who fenced it; else, of several partitions, those it processes now,
       // as the picture last saw them.
       const more = p.fencedBy ? format(t["pic.fencedby"], { by: p.fencedBy }) : multi ? lay.flatMap(({ q }, pn) => (q.owner === name ? [pname(pn)] : [])).join(", ") : "";
-      put("instance:" + name, `${x},${y}|${p.state}|${id}|${doing}|${more}`, () => {
+      // As wide as its longest line (a zombie's, a Korean one), at the
+      // presenter's 14 px: a wide character takes about 14, another 8.5.
+      const w = Math.min(width, Math.max(250, 16 + Math.max(...[id, doing, more].map((l) => [...l].reduce((a, c) => a + (c > "ᄀ" ? 14 : 8.5), 0)))));
+      if (x && x + w > width) { x = 0; y += 68; }
+      geo.instances.set(name, { x: x + w / 2, y: y + 30 });
+      put("instance:" + name, `${x},${y},${w}|${p.state}|${id}|${doing}|${more}`, () => {
         const g = svg("g", { class: `instance ${p.state}${p.fencedBy ? " fenced" : ""}`, transform: `translate(${x},${y})` });
         g.append(svg("rect", { width: w, height: 60, rx: 5 }), svg("text", { x: 8, y: 17, class: "name" }, id), svg("text", { x: 8, y: 35 }, doing));
         if (more) g.append(svg("text", { x: 8, y: 52 }, more));
         return g;
       });
       x += w + 12;
-      if (x + w > width) { x = 0; y += 68; }
     }
     y += 72;
 
@@ -658,8 +785,7 @@ export class Picture {
         if (rec.aborted && !uncommitted) continue;
         const n = rec.aborted ? 0 : (seen.get(rec.id) || 0) + 1;
         if (!rec.aborted) seen.set(rec.id, n);
-        cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, pn: rec.partition, id: rec.id, label: short(rec.id), badge: n > 1 ? `×${n}` : "",
-          cls: rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, title: rec.aborted ? `${rec.id} — ${t["pic.aborted"]}` : rec.id });
+        cells.push({ key: rec.aborted ? `${rec.id}@${rec.offset}` : `${rec.id}#${n}`, pn: rec.partition, id: rec.id, rec, n });
       }
       // Of several partitions, one row (or more) per partition: an
       // account's credits are on its partition, in the order they were
@@ -674,7 +800,9 @@ export class Picture {
       for (const c of cells) {
         const p = at(c.i);
         c.p = { x: p.x, y: p.y + base[c.pn] };
-        cell("c" + c.key, c.p, c.label, c.cls, c.id, c.title, c.badge);
+        // What a credit's box shows is built only when it changed.
+        const { rec, n, id } = c;
+        if (!same("c" + c.key, c.p, id)) cell("c" + c.key, c.p, short(id), rec.aborted ? "credit aborted" : `credit${n > 1 ? " dup" : ""}`, id, rec.aborted ? `${id} — ${t["pic.aborted"]}` : id, n > 1 ? `×${n}` : "");
       }
     }, nParts);
     const led = this.ledger;
@@ -689,12 +817,12 @@ export class Picture {
 
     // Checker.
     band(t["pic.checker"]);
-    const res = this.result;
     const balance = res ? res.balance : m.credits.length;
     const parts = [`${t["trace.balance"]} ${balance} / ${this.run.messages}`];
     if (res) {
       parts.push(`${t["result.lost"]} ${res.lost}`, `${t["result.duplicated"]} ${res.duplicated}`, `${t["result.recovered"]} ${res.recovered}`);
       if (txnLedger) parts.push(`${t["pic.aborted.count"]} ${res.aborted_credits}`);
+      if (m.cluster) parts.push(`${t["pic.lost.acked"]} ${res.lost_acked}`);
       parts.push(`${res.verdict === "held" ? "✓" : "✗"} ${t["verdict." + res.verdict]}`);
     }
     const checked = parts.join("   ");
@@ -715,13 +843,18 @@ export class Picture {
       this.svg.setAttribute("aria-label", `${t["pic.label"]}: ${caption}`);
     }
     for (const [key, box] of this.boxes) {
-      if (!used.has(key) && !skipped.has(key[0])) { box.g.remove(); this.boxes.delete(key); }
+      if (!used.has(key)) { box.g.remove(); this.boxes.delete(key); }
     }
     const keys = new Set(nodes);
     for (const [key, part] of this.parts) if (!keys.has(part.node)) this.parts.delete(key);
-    if (nodes.length !== this.shown.length || nodes.some((n, i) => n !== this.shown[i])) {
-      this.chrome.replaceChildren(...nodes);
-      this.shown = nodes;
+    // Only the parts rebuilt are put in, and the old ones taken out:
+    // replacing them all made the browser restyle every one (a band's
+    // count changes in most frames).
+    let cur = this.chrome.firstChild;
+    for (const n of [...nodes, null]) {
+      while (cur && !keys.has(cur)) { const next = cur.nextSibling; cur.remove(); cur = next; }
+      if (n === cur) cur = cur?.nextSibling;
+      else if (n) this.chrome.insertBefore(n, cur);
     }
     this.flight?.frame({
       producer: (id) => { const i = geo.ids.indexOf(id); return i < 0 ? null : centre(at(i), geo.top.p); },
@@ -730,23 +863,23 @@ export class Picture {
       instance: (name) => geo.instances.get(name) || null,
       ledger: (id) => { const c = geo.cells.findLast((c) => c.id === id); return c ? centre(c.p, geo.top.c) : null; },
     });
+    m.touched.clear();
     this.drawHistory();
   }
 
   // states words what the producer learnt of a deposit, for its box's
   // label; where it went after is its history (follow it).
   states(d) {
-    const t = this.t, s = [];
-    if (d.acked) s.push(t["pic.acked"]);
-    if (d.failed) s.push(t["pic.failed"]);
-    if (d.hit) s.push(d.hit);
-    return s;
+    const t = this.t;
+    return [d.acked && t["pic.acked"], d.failed && t["pic.failed"], d.hit, gone(d) && t["pic.lost.acked"]].filter(Boolean);
   }
 
   captionText() {
     const t = this.t, mo = this.model.moment;
     if (!mo) return t[this.model.deposits.size ? "pic.flowing" : "pic.start"];
-    return format(t[mo.key], { ...mo, id: mo.id || "", fault: mo.fault ? named(t, mo.fault) : "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
+    // Of several partitions, each offset says its partition.
+    const at = mo.at?.map(([n, o]) => (this.model.partitions.size > 1 ? `${o} (${format(t["pic.partition.n"], { n })})` : o)).join(", ");
+    return format(t[mo.key], { ...mo, offset: at, id: mo.id || "", fault: mo.fault ? named(t, mo.fault) : "", text: mo.fault ? t[`fault.${mo.fault}`] : "" });
   }
 
   // drawHistory lists what happened to the deposit being followed.

@@ -254,6 +254,15 @@ export class RunView {
       case "audit":
         this.audited(id, e.detail);
         break;
+      // A cluster fault's step: who leads the input partition, who is in
+      // sync, what the lab did to each broker.
+      case "replicas": {
+        const r = e.replicas;
+        if (!r) break;
+        const brokers = r.brokers.map((b) => `${b.id}: ${t[`pic.rep.state.${b.state}`]}`).join(", ");
+        this.lanes.broker.append(el("div", { class: "ev replicas", "data-testid": "replicas", text: `${t["pic.rep.leader"]} ${r.leader < 0 ? "–" : r.leader} · ISR ${r.isr} · ${brokers}` }));
+        break;
+      }
     }
   }
 

@@ -1,0 +1,58 @@
+package text
+
+// The run picture's brokers (issue 14 item 4): a cluster fault's input
+// partition drawn as its replicas, the leader's death and the election, and
+// the acknowledged deposits that died with the leader. Joined into texts
+// (text.go).
+var brokerTexts = map[Lang]map[string]string{
+	English: {
+		"pic.brokers":           "Brokers",
+		"pic.brokers.sub":       "the input partition's replicas · in sync (ISR): {isr}",
+		"pic.rep.broker":        "broker {id}",
+		"pic.rep.leader":        "★ leader",
+		"pic.rep.was":           "was leader",
+		"pic.rep.follower":      "follower",
+		"pic.rep.state.running": "running",
+		"pic.rep.state.paused":  "‖ paused (SIGSTOP)",
+		"pic.rep.state.killed":  "✗ killed (SIGKILL)",
+		"pic.rep.insync":        "✓ in sync (ISR)",
+		"pic.rep.outsync":       "– not in sync",
+		"pic.rep.alone":         "Sent while only leader {broker} could take them:",
+		"pic.rep.only":          "acknowledged by leader {broker} alone",
+		"pic.rep.waiting":       "not acknowledged: acks=all waits for the in-sync followers",
+		"pic.rep.gone":          "acknowledged by leader {broker} alone; lost with it",
+		"pic.lost.acked":        "acknowledged, then lost",
+		"pic.rep.paused":        "Followers {broker} are paused (SIGSTOP): they copy nothing, so what leader {leader} takes now, only it has.",
+		"pic.rep.killed":        "Leader {broker} is killed (SIGKILL) with {n} deposits it acknowledged alone: they are lost.",
+		"pic.rep.killed.none":   "Leader {broker} is killed (SIGKILL). With acks=all it acknowledged nothing its followers lacked.",
+		"pic.rep.elected":       "Broker {broker} is elected leader {s} s after the kill, without the {n} acknowledged deposits.",
+		"pic.rep.elected.none":  "Broker {broker} is elected leader {s} s after the kill; the producer retries there.",
+		"pic.rep.back":          "Broker {broker} is back: it truncates what the leader lacks and catches up. In sync: {isr}.",
+		"pic.rep.down":          "Broker {broker} stopped. In sync: {isr}.",
+	},
+	Korean: {
+		"pic.brokers":           "브로커",
+		"pic.brokers.sub":       "입력 파티션의 레플리카 · ISR: {isr}",
+		"pic.rep.broker":        "브로커 {id}",
+		"pic.rep.leader":        "★ 리더",
+		"pic.rep.was":           "이전 리더",
+		"pic.rep.follower":      "팔로워",
+		"pic.rep.state.running": "실행 중",
+		"pic.rep.state.paused":  "‖ 일시 정지(SIGSTOP)",
+		"pic.rep.state.killed":  "✗ 강제 종료(SIGKILL)",
+		"pic.rep.insync":        "✓ ISR에 있음",
+		"pic.rep.outsync":       "– ISR에 없음",
+		"pic.rep.alone":         "리더 {broker}만 받을 수 있던 동안 보낸 입금:",
+		"pic.rep.only":          "리더 {broker}만 확인 응답을 보냄",
+		"pic.rep.waiting":       "확인 응답 없음: acks=all은 ISR을 기다립니다",
+		"pic.rep.gone":          "리더 {broker}만 확인 응답을 보냈고, 함께 유실됨",
+		"pic.lost.acked":        "확인 응답 후 유실",
+		"pic.rep.paused":        "팔로워 {broker} 일시 정지(SIGSTOP): 복제가 멈춰, 이제 리더 {leader}가 받는 입금은 리더에만 있습니다.",
+		"pic.rep.killed":        "리더 {broker} 강제 종료(SIGKILL): 리더 혼자 확인 응답을 보낸 입금 {n}건이 함께 유실됩니다.",
+		"pic.rep.killed.none":   "리더 {broker} 강제 종료(SIGKILL): acks=all이라 팔로워에 없는 입금에는 확인 응답을 보내지 않았습니다.",
+		"pic.rep.elected":       "브로커 {broker}: 강제 종료 {s}초 뒤 리더로 선출. 확인 응답을 받은 입금 {n}건이 없습니다.",
+		"pic.rep.elected.none":  "브로커 {broker}: 강제 종료 {s}초 뒤 리더로 선출. 프로듀서가 여기로 재시도합니다.",
+		"pic.rep.back":          "브로커 {broker} 재시작: 리더에 없는 레코드를 잘라 내고 따라잡습니다. ISR: {isr}.",
+		"pic.rep.down":          "브로커 {broker} 중지. ISR: {isr}.",
+	},
+}
