@@ -26,16 +26,30 @@ var serverOnly = map[string]bool{
 // that of the sandbox's and the levels' pages, which also show theirs:
 // built once, since the texts never change while the app runs.
 var (
-	scriptI18N  = i18nJSON(scriptTexts)
-	sandboxI18N = i18nJSON(append(slices.Clip(scriptTexts), "sandbox.", "blame.", "level."))
+	scriptI18N  = i18nJSON(scriptTexts, nil)
+	sandboxI18N = i18nJSON(append(slices.Clip(scriptTexts), "sandbox.", "blame.", "level."), nil)
 	// The home page's progress box, and the replay page's error.
-	homeI18N   = i18nJSON(append(slices.Clip(scriptTexts), "progress."))
-	replayI18N = i18nJSON(append(slices.Clip(scriptTexts), "replay."))
+	homeI18N   = i18nJSON(append(slices.Clip(scriptTexts), "progress."), nil)
+	replayI18N = i18nJSON(append(slices.Clip(scriptTexts), "replay."), nil)
+	// panelI18N is a run form's (lesson and compare pages): without the
+	// faults' descriptions, which the form shows with data-t and
+	// catalog.js texts() reads from there (1.4 KB of a Korean lesson
+	// page, which has a 180 KB budget).
+	panelI18N = i18nJSON(scriptTexts, formTexts())
 )
 
+// formTexts are the keys of the texts the run form renders with data-t.
+func formTexts() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range lessons.Faults() {
+		m[f.TextKey] = true
+	}
+	return m
+}
+
 // i18nJSON is, per language, the JSON of the texts whose keys start with
-// one of prefixes.
-func i18nJSON(prefixes []string) map[text.Lang]string {
+// one of prefixes, but for those in omit.
+func i18nJSON(prefixes []string, omit map[string]bool) map[text.Lang]string {
 	out := map[text.Lang]string{}
 	for _, l := range text.Langs {
 		t := map[string]string{}
@@ -47,7 +61,7 @@ func i18nJSON(prefixes []string) map[text.Lang]string {
 				}
 			}
 			for _, prefix := range prefixes {
-				if strings.HasPrefix(k, prefix) && !serverOnly[k] {
+				if strings.HasPrefix(k, prefix) && !serverOnly[k] && !omit[k] {
 					t[k] = l.T(k)
 				}
 			}
@@ -70,7 +84,7 @@ func i18nJSON(prefixes []string) map[text.Lang]string {
 // (""), with the catalog's faults and the guarantee's presets.
 func (a *app) panel(l text.Lang, guarantee string) views.RunPanel {
 	g, _ := lessons.LookupGuarantee(lessons.GuaranteeID(guarantee))
-	return views.RunPanel{Guarantee: guarantee, Faults: lessons.Faults(), Presets: g.Presets, I18N: scriptI18N[l], Broker: a.broker.Addrs()[0], Cluster: a.cluster != nil}
+	return views.RunPanel{Guarantee: guarantee, Faults: lessons.Faults(), Presets: g.Presets, I18N: panelI18N[l], Broker: a.broker.Addrs()[0], Cluster: a.cluster != nil}
 }
 
 // catalogJSON is the catalog as GET /api/catalog answers it, and

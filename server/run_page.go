@@ -18,10 +18,9 @@ func (a *app) runPage(c echo.Context) error {
 	}
 	p := a.page(c, "watch.title")
 	st := r.Status()
-	panel := a.panel(p.Lang, string(st.Guarantee))
 	w := views.Watch{
 		RunID: r.ID, Title: text.Named(p.Lang, string(st.Guarantee)) + " · " + text.Named(p.Lang, string(st.Preset)) + " · " + text.Named(p.Lang, string(st.Fault)),
-		Presenter: c.QueryParam("presenter") == "1", I18N: panel.I18N, Faults: injectableFaults(),
+		Presenter: c.QueryParam("presenter") == "1", I18N: scriptI18N[p.Lang], Faults: injectableFaults(),
 		JoinCode: r.JoinCode(), Join: st.Join,
 	}
 	return render(c, http.StatusOK, views.WatchPage(p, w))

@@ -22,8 +22,8 @@ var partitionTexts = map[Lang]map[string]string{
 		"g.eos.rebalance":       "Neither: the transaction open when the partitions moved is aborted and redone by the new owner.",
 	},
 	Korean: {
-		"fault.rebalance":       "실행 도중 새 처리기 인스턴스가 컨슈머 그룹에 합류합니다. 이때 다른 인스턴스는 반영했지만 아직 커밋하지 않은 입금을 들고 있고, 그룹은 파티션 일부를 새 인스턴스로 옮깁니다. 비정상 종료는 없습니다.",
-		"explain.dup.rebalance": "두 번 반영되었습니다 — 이 입금을 반영한 인스턴스가 커밋하기 전에 파티션이 새로 합류한 인스턴스로 옮겨져, 새 담당 인스턴스가 커밋된 오프셋부터 다시 읽었습니다.",
+		"fault.rebalance":       "실행 도중 새 처리기 인스턴스가 컨슈머 그룹에 합류해, 다른 인스턴스가 반영만 하고 아직 커밋하지 않은 입금을 들고 있는 사이 파티션 일부를 가져갑니다. 비정상 종료는 없습니다.",
+		"explain.dup.rebalance": "두 번 반영되었습니다 — 반영한 인스턴스가 커밋하기 전에 파티션이 새로 합류한 인스턴스로 옮겨져, 새 담당 인스턴스가 커밋된 오프셋부터 다시 읽었습니다.",
 		"result.reordered":      "계정 내 순서가 뒤바뀌어 반영됨",
 		"form.partitions":       "파티션 수",
 		"form.processors":       "처리기 수",
@@ -36,7 +36,7 @@ var partitionTexts = map[Lang]map[string]string{
 		"home.col.rebalance":    "리밸런스 (측정)",
 		"g.amo.rebalance":       "이 실행에서는 유실도 중복도 없습니다. 반영하기 전에 커밋했기 때문입니다.",
 		"g.alo.rebalance":       "유실도 중복도 없습니다: strict 설정은 파티션이 회수될 때, 옮겨지기 전에 반영한 만큼 커밋합니다.",
-		"pic.commit.revoke":     "{instance} 인스턴스가 파티션 회수 시점에 커밋합니다: 그룹이 옮기기 전에 파티션 {partition}을 오프셋 {offset}까지.",
+		"pic.commit.revoke":     "{instance}: 파티션 회수 직전 커밋 — 그룹이 옮기기 전에 파티션 {partition}을 오프셋 {offset}까지.",
 		"g.eos.rebalance":       "유실도 중복도 없습니다: 파티션이 옮겨질 때 진행 중이던 트랜잭션이 중단되고 새 담당 인스턴스가 다시 처리합니다.",
 	},
 }

@@ -5,8 +5,13 @@
 export const catalog = JSON.parse(document.getElementById("lab-catalog")?.textContent || "{}");
 
 // texts are the page's script texts in its language (lab-i18n, embedded
-// like the catalog).
-export const texts = () => JSON.parse(document.getElementById("lab-i18n")?.textContent || "{}");
+// like the catalog), with those the page already shows as data-t
+// elements (the run form's fault descriptions), which lab-i18n leaves out.
+export const texts = () => {
+  const t = JSON.parse(document.getElementById("lab-i18n")?.textContent || "{}");
+  for (const el of document.querySelectorAll("[data-t]")) t[el.dataset.t] ??= el.textContent;
+  return t;
+};
 
 // fault returns the catalog's entry for a fault id, or undefined.
 export const fault = (id) => (catalog.faults || []).find((f) => f.id === id);
