@@ -74,6 +74,7 @@ func (a *app) routes() {
 	a.GET("/api/guarantees", a.guaranteesList)
 	a.GET("/api/faults", a.faultsList)
 	a.GET("/api/catalog", a.catalogShow)
+	a.GET("/api/runs", a.runsList)
 	a.POST("/api/runs", a.runCreate)
 	a.GET("/api/runs/:id", a.runShow)
 	a.DELETE("/api/runs/:id", a.runCancel)

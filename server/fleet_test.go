@@ -157,6 +157,13 @@ func TestTwoInstances(t *testing.T) {
 	if st["instance"] != a.fleet.ID() {
 		t.Errorf("B says run %s is on %v, want A (%s)", id, st["instance"], a.fleet.ID())
 	}
+	// Listed through B, as on A: GET /api/runs names it and its owner.
+	if _, list, _ := ask(t, "GET", b.srv.URL+"/api/runs", "", ""); !slices.ContainsFunc(list["runs"].([]any), func(x any) bool {
+		r := x.(map[string]any)
+		return r["id"] == id && r["instance"] == a.fleet.ID()
+	}) {
+		t.Errorf("GET /api/runs on B: %v, want run %s of A", list["runs"], id)
+	}
 	conn := dialRun(t, b.srv, id)
 	msgs, at, closeErr := readAllFrames(t, conn)
 	conn.Close()

@@ -12,7 +12,7 @@ import (
 
 // Runs is what the handlers need of the lab's runs: start them, and find
 // them by id or join code. The handlers declare it, so that they depend on
-// these four methods and not on how runs.Registry keeps its runs (and a
+// these methods and not on how runs.Registry keeps its runs (and a
 // test may hand them any registry that answers these).
 type Runs interface {
 	// Start starts or queues one run, or returns a *runs.FieldError,
@@ -24,6 +24,8 @@ type Runs interface {
 	Compare(fault lessons.FaultID, messages *int, client string) (map[lessons.GuaranteeID]*runs.Run, error)
 	Get(id string) (*runs.Run, bool)
 	Join(code string) (*runs.Run, bool)
+	// List is every run the lab keeps, on every instance.
+	List() []*runs.Run
 }
 
 // run finds the run named by the path's {id}.
@@ -48,6 +50,10 @@ func (s sharedRuns) Get(id string) (*runs.Run, bool) {
 		return r, true
 	}
 	return s.fleet.Get(id)
+}
+
+func (s sharedRuns) List() []*runs.Run {
+	return append(s.Registry.List(), s.fleet.List()...)
 }
 
 func (s sharedRuns) Join(code string) (*runs.Run, bool) {

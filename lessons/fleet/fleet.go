@@ -300,6 +300,17 @@ func (f *Fleet) Get(id string) (*runs.Run, bool) {
 	return e.run, true
 }
 
+// List is every run of the other instances this one mirrors.
+func (f *Fleet) List() []*runs.Run {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*runs.Run, 0, len(f.mirrors))
+	for _, e := range f.mirrors {
+		out = append(out, e.run)
+	}
+	return out
+}
+
 // Join finds another instance's presenter run by its join code.
 func (f *Fleet) Join(code string) (*runs.Run, bool) {
 	code = strings.ToUpper(strings.TrimSpace(code))

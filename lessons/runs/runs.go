@@ -352,6 +352,18 @@ func (g *Registry) Get(id string) (*Run, bool) {
 	return r, ok
 }
 
+// List is every run the registry holds: running, queued, and finished
+// ones not yet forgotten (at most Config.MaxKept).
+func (g *Registry) List() []*Run {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]*Run, 0, len(g.runs))
+	for _, r := range g.runs {
+		out = append(out, r)
+	}
+	return out
+}
+
 // Join finds a presenter's run by its join code (case-insensitive).
 func (g *Registry) Join(code string) (*Run, bool) {
 	g.mu.Lock()
