@@ -184,7 +184,7 @@ func TestBrowserCommitOnRevoke(t *testing.T) {
 		}
 		// Back through the run to p-1's revocation commit: the caption
 		// says it.
-		says := map[string]string{"en": "commits on revoke", "ko": "회수 시점에 커밋"}[lang]
+		says := map[string]string{"en": "commits on revoke", "ko": "회수 직전 커밋"}[lang]
 		if !evalBool(t, ctx, `(() => {
 			const s = document.querySelector("[data-testid=time]"), c = document.querySelector("[data-testid=caption]");
 			for (let v = 0; v <= Number(s.max); v++) {

@@ -35,7 +35,7 @@ var partitionTexts = map[Lang]map[string]string{
 		"pic.partitions.note":   "파티션마다 오프셋이 따로 있는 별개의 로그입니다. 한 계정의 입금은 모두 한 파티션에 순서대로 들어갑니다.",
 		"home.col.rebalance":    "리밸런스 (측정)",
 		"g.amo.rebalance":       "이 실행에서는 유실도 중복도 없습니다. 반영하기 전에 커밋했기 때문입니다.",
-		"g.alo.rebalance":       "유실도 중복도 없습니다: strict 설정은 파티션이 회수될 때, 옮겨지기 전에 반영한 만큼 커밋합니다.",
+		"g.alo.rebalance":       "유실도 중복도 없습니다: strict(엄격한 설정)는 파티션이 회수될 때, 옮겨지기 전에 반영한 만큼 커밋합니다.",
 		"pic.commit.revoke":     "{instance}: 파티션 회수 직전 커밋 — 그룹이 옮기기 전에 파티션 {partition}을 오프셋 {offset}까지.",
 		"g.eos.rebalance":       "유실도 중복도 없습니다: 파티션이 옮겨질 때 진행 중이던 트랜잭션이 중단되고 새 담당 인스턴스가 다시 처리합니다.",
 	},
