@@ -247,6 +247,17 @@ func Predict(r Recipe, f FaultID) Outcome {
 		default:
 			o = leaderCrashAcksAll
 		}
+	case FollowerDown:
+		switch {
+		case r.Acks != AcksAll || r.MinInsyncReplicas() < 2:
+			o = followerDownAlone
+		case r.Idempotent:
+			o = followerDownOnce
+		case r.Dedup:
+			o = followerDownDedup
+		default:
+			o = followerDownRefused
+		}
 	case Rebalance:
 		switch {
 		case r.Commit == CommitBefore, r.Dedup:

@@ -88,6 +88,11 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		Completion:      p.completed,
 		Transport:       p.tr,
 	}
+	if f, _ := lessons.LookupFault(r.Spec.Fault); f.Needs == lessons.NeedsCluster {
+		// The brokers' own errors, attempt by attempt: what a cluster
+		// fault shows the producer.
+		p.w.ErrorLogger = attemptLog{r: r, tries: tries}
+	}
 	return p
 }
 
