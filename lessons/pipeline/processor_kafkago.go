@@ -117,6 +117,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		BatchTimeout:    time.Millisecond,
 		WriteBackoffMin: backoffMin,
 		WriteBackoffMax: backoffMax,
+		WriteTimeout:    r.env.Tuning.WriteTimeout,
 		Transport:       p.tr,
 	}
 	return p

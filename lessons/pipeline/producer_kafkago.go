@@ -84,6 +84,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		BatchTimeout:    2 * time.Millisecond,
 		WriteBackoffMin: backoffMin,
 		WriteBackoffMax: backoffMax,
+		WriteTimeout:    r.env.Tuning.WriteTimeout,
 		Async:           true,
 		Completion:      p.completed,
 		Transport:       p.tr,
