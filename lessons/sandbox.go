@@ -353,6 +353,9 @@ func BlameFor(g GuaranteeID, r Recipe, f FaultID, res checker.Result) []Blame {
 		case fault.Where == OnNetwork && r.Attempts == 1:
 			out = append(out, Blame{[]string{SettingRetries}, "lost", "blame.no-retries",
 				"retries=0: a send that failed is given up, never resent"})
+		case fault.Where == OnBroker && r.Acks != AcksAll:
+			out = append(out, Blame{[]string{SettingAcks}, "lost", "blame.acks-leader",
+				"acks=1: the leader acknowledged deposits no follower had copied, and the follower elected after it died never had them"})
 		case fault.Where == InProcess && r.Commit == CommitBefore:
 			out = append(out, Blame{[]string{SettingCommit}, "lost", "blame.commit-before",
 				"commit before processing: the crash came after the offsets were committed and before the deposits were credited"})

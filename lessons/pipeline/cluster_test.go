@@ -125,3 +125,22 @@ func refusedOnTrace(r *Run) bool {
 	}
 	return false
 }
+
+// TestClusterLevels plays the levels only cluster mode has on the
+// three-broker cluster: "survive a leader crash" fails from its start
+// (acks=1 loses acknowledged deposits) and passes with its reference
+// answer (acks=all).
+func TestClusterLevels(t *testing.T) {
+	needCluster(t)
+	n := 0
+	for _, l := range lessons.Levels() {
+		if l.Needs != lessons.NeedsCluster {
+			continue
+		}
+		n++
+		t.Run(l.ID, func(t *testing.T) { playLevel(t, l) })
+	}
+	if n == 0 {
+		t.Fatal("no level needs cluster mode")
+	}
+}
