@@ -103,6 +103,7 @@ func (r *Run) stopFollowers(ctx context.Context) (*followerDown, error) {
 	if err := cl.Pause(fd.fd.Paused); err != nil {
 		return fail(err)
 	}
+	r.emitReplicas(cl, leader, replicas, isr, fmt.Sprintf("follower %d paused", fd.fd.Paused))
 	r.emit(trace.Event{Actor: trace.Nemesis, Kind: trace.FaultKind, Topic: r.Names.Input, Offset: -1, Fault: string(lessons.FollowerDown), Phase: trace.Armed,
 		Detail: fmt.Sprintf("follower %d paused (SIGSTOP): no fetches, no heartbeats; the controller fences it after broker.session.timeout.ms", fd.fd.Paused)})
 	isr, err = fd.waitISR(ctx, func(isr []int32) bool { return !slices.Contains(isr, fd.fd.Paused) })
@@ -116,6 +117,10 @@ func (r *Run) stopFollowers(ctx context.Context) (*followerDown, error) {
 	if err := cl.Stop(fd.fd.Stopped); err != nil {
 		return fail(err)
 	}
+	if _, _, now, err := cl.Partition(ctx, r.Names.Input); err == nil {
+		isr = now
+	}
+	r.emitReplicas(cl, leader, replicas, isr, fmt.Sprintf("follower %d shut down", fd.fd.Stopped))
 	isr, err = fd.waitISR(ctx, func(isr []int32) bool { return slices.Equal(isr, []int32{leader}) })
 	if err != nil {
 		return fail(err)
@@ -153,7 +158,11 @@ func (fd *followerDown) resume(ctx context.Context) {
 		fd.err = err
 		return
 	}
-	r.emitReplicas(fd.cl, fd.fd.Leader, fd.replicas, []int32{fd.fd.Leader}, fmt.Sprintf("follower %d resumed (SIGCONT)", fd.fd.Paused))
+	isr := []int32{fd.fd.Leader} // as last read, unless the metadata says otherwise now
+	if _, _, now, err := fd.cl.Partition(ctx, r.Names.Input); err == nil {
+		isr = now
+	}
+	r.emitReplicas(fd.cl, fd.fd.Leader, fd.replicas, isr, fmt.Sprintf("follower %d resumed (SIGCONT)", fd.fd.Paused))
 	isr, err := fd.waitISR(ctx, func(isr []int32) bool { return slices.Contains(isr, fd.fd.Paused) })
 	if err != nil {
 		fd.err = err
