@@ -41,7 +41,9 @@ var (
 	// auto-committing processor outside any transaction.
 	autoEOS = Settings{Acks: AcksAll, Retries: 5, Idempotent: true, MaxInFlight: 5, Transactional: true, Commit: CommitAuto, AutoCommitMs: 1000, Isolation: ReadUncommitted}
 	// The at-least-once pipeline with the leader's acknowledgement only.
-	leaderAckALO = Settings{Acks: AcksLeader, Retries: 5, MaxInFlight: 5, Commit: CommitAfter, Isolation: ReadUncommitted}
+	// Ten retries outlast an election (outlastOutage): what fails is the
+	// acknowledgement, not the retries.
+	leaderAckALO = Settings{Acks: AcksLeader, Retries: 10, MaxInFlight: 5, Commit: CommitAfter, Isolation: ReadUncommitted}
 )
 
 func with(s Settings, f func(*Settings)) Settings { f(&s); return s }

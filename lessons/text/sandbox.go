@@ -48,6 +48,7 @@ var sandboxTexts = map[Lang]map[string]string{
 		"blame.retries-without-idempotence": "retries without idempotence: the resend of a batch the broker had already written was written again.",
 		"blame.commit-outside-transaction":  "commit outside a transaction and without dedup: what was credited after the last commit was credited again by the next instance.",
 		"blame.acks-leader":                 "acks=1: the leader acknowledged deposits no follower had copied, and the follower elected after it died never had them.",
+		"blame.retries-outage":              "too few retries: they ran out before the partition took writes again (a leader elected, or a follower back in the in-sync set).",
 
 		"level.title":    "Levels",
 		"level.intro":    "Each level is a broken pipeline, a fault and a goal. Change the knobs the level lets you change until a real run keeps the goal — with as few changes as you can.",
@@ -131,6 +132,7 @@ var sandboxTexts = map[Lang]map[string]string{
 		"blame.commit-before":               "반영 전에 커밋: 오프셋을 커밋한 뒤, 입금을 반영하기 전에 비정상 종료가 일어났습니다.",
 		"blame.retries-without-idempotence": "멱등성 프로듀서 없이 재시도: 브로커가 이미 기록한 배치를 다시 보내 한 번 더 기록되었습니다.",
 		"blame.acks-leader":                 "acks=1: 리더가 어느 팔로워도 복제하지 않은 입금에 확인 응답을 보냈고, 리더가 강제 종료된 뒤 선출된 팔로워에는 그 입금이 없었습니다.",
+		"blame.retries-outage":              "재시도가 너무 적습니다: 파티션이 다시 쓰기를 받기 전에(새 리더가 선출되거나 팔로워가 ISR로 돌아오기 전에) 재시도가 바닥났습니다.",
 		"blame.commit-outside-transaction":  "트랜잭션 밖에서, 중복 제거 없이 커밋: 마지막 커밋 뒤에 반영한 입금을 다음 인스턴스가 다시 반영했습니다.",
 
 		"level.title":    "레벨",
