@@ -411,7 +411,11 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 		return p.commitAsZombie(ctx, batch)
 	}
 	if err := p.commitMessages(ctx, batch); err != nil {
-		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
+		// net.ErrClosed: kafka-go closed the generation's connection to
+		// the coordinator under the commit (its heartbeats failed while a
+		// cluster fault paused the coordinator's broker); the next
+		// generation reads the batch again, as after a rebalance.
+		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, net.ErrClosed) {
 			first := batch[0]
 			p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(first.Key), Instance: p.instance,
 				Topic: first.Topic, Partition: int32(first.Partition), Offset: first.Offset,
