@@ -117,7 +117,8 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		BatchTimeout:    time.Millisecond,
 		WriteBackoffMin: backoffMin,
 		WriteBackoffMax: backoffMax,
-		WriteTimeout:    r.env.Tuning.WriteTimeout,
+		ReadTimeout:     r.env.Tuning.RequestTimeout,
+		WriteTimeout:    r.env.Tuning.RequestTimeout,
 		Transport:       p.tr,
 	}
 	return p

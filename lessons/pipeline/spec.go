@@ -79,9 +79,10 @@ type Tuning struct {
 	// about 11 s, as a Java producer's retries span its
 	// delivery.timeout.ms.
 	ProducerBackoff time.Duration
-	// WriteTimeout, when set, bounds each of a kafka-go writer's attempts
-	// (else kafka-go's 10 s), the producer's and the processor's.
-	WriteTimeout time.Duration
+	// RequestTimeout, when set, bounds each of a kafka-go writer's
+	// attempts and its metadata lookups (else kafka-go's 10 s each), the
+	// producer's and the processor's.
+	RequestTimeout time.Duration
 }
 
 // ClusterTuning suits the cluster the lab owns (-cluster). leader-crash
@@ -95,8 +96,9 @@ func ClusterTuning() Tuning {
 	// follower-down keeps a follower paused (SIGSTOP) for 10-15 s, and
 	// kafka-go sends its metadata requests to any bootstrap broker: one
 	// sent to the paused follower waits until it resumes, where kafka-go's
-	// 10 s would fail the write (a timeout is not an error it retries).
-	t.WriteTimeout = 30 * time.Second
+	// 10 s would fail the write (a timeout is not an error it retries; the
+	// lookup of the topic's partitions is not retried at all).
+	t.RequestTimeout = 30 * time.Second
 	return t
 }
 
