@@ -235,6 +235,22 @@ func (fd *followerDown) heal(ctx context.Context) error {
 	return errors.Join(fd.err, err)
 }
 
+// metadataTTL is how long a kafka-go transport of run r keeps its
+// metadata, 0 for kafka-go's 6 s. Under follower-down, 30 s: a transport
+// refreshes it from any broker, the deadline of the refresh is the TTL,
+// and a refresh that went to the paused follower timed out after 6 s and
+// left the transport failing every request with that timeout until the
+// next one (the dedup processor's ledger write, 1 run in 3). With 30 s
+// the refresh outlasts the pause, and the leader, which follower-down
+// leaves in place, stays known meanwhile. leader-crash keeps 6 s: kafka-go
+// learns the new leader when it expires.
+func metadataTTL(r *Run) time.Duration {
+	if r.Spec.Fault == lessons.FollowerDown {
+		return 30 * time.Second
+	}
+	return 0
+}
+
 // attemptLog is a kafka-go writer's ErrorLogger: kafka-go retries inside
 // the writer and reports only a batch's last error, so each failed attempt
 // is read from its log line ("error writing messages to %s (partition %d,

@@ -70,7 +70,7 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
-		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
+		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second, MetadataTTL: metadataTTL(r)}}
 	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
