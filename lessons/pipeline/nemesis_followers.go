@@ -235,20 +235,23 @@ func (fd *followerDown) heal(ctx context.Context) error {
 	return errors.Join(fd.err, err)
 }
 
-// metadataTTL is how long a kafka-go transport of run r keeps its
-// metadata, 0 for kafka-go's 6 s. Under follower-down, 30 s: a transport
-// refreshes it from any broker, the deadline of the refresh is the TTL,
-// and a refresh that went to the paused follower timed out after 6 s and
-// left the transport failing every request with that timeout until the
-// next one (the dedup processor's ledger write, 1 run in 3). With 30 s
-// the refresh outlasts the pause, and the leader, which follower-down
-// leaves in place, stays known meanwhile. leader-crash keeps 6 s: kafka-go
-// learns the new leader when it expires.
-func metadataTTL(r *Run) time.Duration {
+// transportWaits are how long a kafka-go transport of run r waits for a
+// new connection's handshake and keeps its metadata (0: kafka-go's 5 s
+// and 6 s). Under follower-down, 30 s each. A transport refreshes its
+// metadata from any broker, on a connection it may open then: to the
+// paused follower the TCP connect succeeds (the kernel answers for it) and
+// the handshake, or the refresh, whose deadline is the TTL, timed out
+// instead, leaving the transport failing every request with that timeout
+// until its next refresh (a processor's ledger write, 1 run in 3). With
+// 30 s both outlast the pause, and the leader, which follower-down leaves
+// in place, stays known meanwhile. leader-crash keeps the defaults: a
+// killed broker refuses connections at once, and kafka-go learns the new
+// leader when its metadata expires.
+func transportWaits(r *Run) (dial, metadataTTL time.Duration) {
 	if r.Spec.Fault == lessons.FollowerDown {
-		return 30 * time.Second
+		return 30 * time.Second, 30 * time.Second
 	}
-	return 0
+	return 0, 0
 }
 
 // attemptLog is a kafka-go writer's ErrorLogger: kafka-go retries inside

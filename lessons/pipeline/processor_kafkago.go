@@ -55,7 +55,8 @@ type kafkaGoProcessor struct {
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
-	p.tr = &kafka.Transport{Dial: p.dialer.DialContext, MetadataTTL: metadataTTL(r)}
+	dial, ttl := transportWaits(r)
+	p.tr = &kafka.Transport{Dial: p.dialer.DialContext, DialTimeout: dial, MetadataTTL: ttl}
 	acks, tries := kafkaGoAcks(r.recipe)
 	if acks == kafka.RequireNone {
 		// A custom run's acks=0 is its deposit producer's; the credits
