@@ -134,6 +134,9 @@ const (
 	// LeaderCrash kills the leader of the input partition while its
 	// followers are held back: what it acknowledged alone is gone.
 	LeaderCrash FaultID = "leader-crash"
+	// FollowerDown stops the followers of the input partition one by one
+	// until its in-sync set is the leader alone, and brings one back.
+	FollowerDown FaultID = "follower-down"
 )
 
 // Where a fault strikes.
@@ -188,6 +191,11 @@ var faults = []Fault{
 	// becomes leader without them. The lab restarts the killed broker and
 	// waits for every replica to be in sync again.
 	{LeaderCrash, OnBroker, "fault.leader-crash", map[string]string{"lost": "explain.lost.leader-crash"}, NeedsCluster},
+	// One follower of the input partition is paused (SIGSTOP) until the
+	// controller fences it, the other shut down (SIGTERM); the in-sync set
+	// is then the leader alone, and the paused follower is resumed a few
+	// seconds later. The lab restarts the stopped one after the run.
+	{FollowerDown, OnBroker, "fault.follower-down", nil, NeedsCluster},
 }
 
 // Faults lists the faults, none first.

@@ -50,6 +50,11 @@ type Outcome struct {
 	// LostAcked, when said, counts the lost deposits the broker had
 	// acknowledged: what the cluster faults are about. "" claims nothing.
 	LostAcked Count `json:"lost_acked,omitempty"`
+	// Refused, when said, counts the produce attempts the broker refused
+	// with NOT_ENOUGH_REPLICAS (or NOT_ENOUGH_REPLICAS_AFTER_APPEND): an
+	// acks=all write with fewer in-sync replicas than the topic's
+	// min.insync.replicas. "" claims nothing.
+	Refused Count `json:"refused,omitempty"`
 }
 
 // Claim is one row of the claim table: what a run of a guarantee, in a
@@ -93,6 +98,22 @@ var (
 	// sequence number, and the idempotent consumer skips repeats.
 	leaderCrashDedup = Outcome{Lost: None, LostAcked: None, Duplicated: Any, Recovered: Any, Aborted: None, SideEffectsDuplicated: Any}
 	leaderCrashOnce  = Outcome{Lost: None, LostAcked: None, Duplicated: None, Recovered: Any, Aborted: Any, SideEffectsDuplicated: Any}
+
+	// follower-down (cluster mode). acks=1, or acks=all with
+	// min.insync.replicas=1: the leader alone is enough, so it goes on
+	// acknowledging writes no follower has; nothing is refused.
+	followerDownAlone = Outcome{Lost: None, LostAcked: None, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None, Refused: None}
+	// acks=all with min.insync.replicas=2: once the in-sync set is the
+	// leader alone, every attempt is refused with NOT_ENOUGH_REPLICAS
+	// until a follower is back; kafka-go retries them, and a refusal
+	// after the append (NOT_ENOUGH_REPLICAS_AFTER_APPEND) would make the
+	// retry a second record.
+	followerDownRefused = Outcome{Lost: None, LostAcked: None, Duplicated: Any, Recovered: Any, Aborted: None, SideEffectsDuplicated: Any, Refused: Some}
+	followerDownDedup   = Outcome{Lost: None, LostAcked: None, Duplicated: None, Recovered: Any, Aborted: None, SideEffectsDuplicated: None, Refused: Some}
+	// franz-go's idempotent producer retries until the follower is back;
+	// a rewrite is dropped by sequence number. Its refusals are not
+	// counted (the lab reads kafka-go's attempts only).
+	followerDownOnce = Outcome{Lost: None, LostAcked: None, Duplicated: None, Recovered: Any, Aborted: Any, SideEffectsDuplicated: Any}
 )
 
 // claimRows is the claim table, by guarantee, preset and fault. Every
@@ -124,8 +145,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// it after the new owner read the old one, so a paced run
 			// (batches of one) can credit a deposit twice
 			// (TestRandomFaults draws such runs).
-			Rebalance:   clean,
-			LeaderCrash: leaderCrashAcksOne,
+			Rebalance:    clean,
+			LeaderCrash:  leaderCrashAcksOne,
+			FollowerDown: followerDownAlone,
 		},
 		// The seed's consumer: auto-commit. Commits run on a timer inside
 		// the consumer, only for records already handed out, so after a
@@ -142,8 +164,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// kafka-go commits, at the end of a generation, only what the
 			// application already handed it: the batch credited and not
 			// yet handed over is read again by the partition's new owner.
-			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
-			LeaderCrash: leaderCrashAcksOne,
+			Rebalance:    {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			LeaderCrash:  leaderCrashAcksOne,
+			FollowerDown: followerDownAlone,
 		},
 	},
 	AtLeastOnce: {
@@ -173,8 +196,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// rebalance timeout (three sessions) to finish its record
 			// and commit is dropped from the group, and its commit is
 			// refused, which the trace shows as an error.
-			Rebalance:   clean,
-			LeaderCrash: leaderCrashAcksAll,
+			Rebalance:    clean,
+			LeaderCrash:  leaderCrashAcksAll,
+			FollowerDown: followerDownRefused,
 		},
 		// The seed's consumer: credit one record, commit it, next.
 		Common: {
@@ -192,8 +216,17 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// generation, after the new owner has read the old committed
 			// offset. It has no revocation callback: this is the
 			// consumer that does not commit on revoke.
-			Rebalance:   {Lost: None, Duplicated: Any, Recovered: None, Aborted: None, SideEffectsDuplicated: Any},
+			Rebalance: {Lost: None, Duplicated: Any, Recovered: None, Aborted: None, SideEffectsDuplicated: Any},
+			// min.insync.replicas=1 (Kafka's default) loses nothing here,
+			// measured: acks=all waits for every member of the in-sync
+			// set, however few min.insync.replicas asks for, and the
+			// held-back followers never left it (two of the three KRaft
+			// controllers were paused: no quorum to take them out). The
+			// setting matters once they are out: follower-down.
 			LeaderCrash: leaderCrashAcksAll,
+			// The leader alone is enough: it acknowledges deposits no
+			// follower has, and nothing is refused.
+			FollowerDown: followerDownAlone,
 		},
 		// strict plus an idempotent consumer: every repeat is delivered
 		// and skipped, so the ledger holds each deposit once.
@@ -227,7 +260,8 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// shrinks. The store is checked before writing, so it
 			// guards against repeats in the input, not against its
 			// writer's retries: "any".
-			LeaderCrash: leaderCrashDedup,
+			LeaderCrash:  leaderCrashDedup,
+			FollowerDown: followerDownDedup,
 		},
 	},
 	ExactlyOnce: {
@@ -248,8 +282,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// when its partitions were revoked; the new owner redoes it.
 			// Whether the revocation fell inside the transaction is the
 			// group's timing, so the aborted credits may be none.
-			Rebalance:   {Lost: None, Duplicated: None, Recovered: None, Aborted: Any, SideEffectsDuplicated: Any},
-			LeaderCrash: leaderCrashOnce,
+			Rebalance:    {Lost: None, Duplicated: None, Recovered: None, Aborted: Any, SideEffectsDuplicated: Any},
+			LeaderCrash:  leaderCrashOnce,
+			FollowerDown: followerDownOnce,
 		},
 		// The same producer, with an auto-committing processor that is not
 		// part of any transaction.
@@ -262,8 +297,9 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProcessorStall: redone,
 			// The auto-committed offset lags what was credited: the new
 			// owner credits the difference again.
-			Rebalance:   {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
-			LeaderCrash: leaderCrashOnce,
+			Rebalance:    {Lost: None, Duplicated: Some, Recovered: None, Aborted: None, SideEffectsDuplicated: Some},
+			LeaderCrash:  leaderCrashOnce,
+			FollowerDown: followerDownOnce,
 		},
 	},
 }

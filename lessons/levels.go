@@ -24,6 +24,9 @@ type Level struct {
 	// (TestLevels runs it), and Par that number of changes.
 	Reference Settings `json:"-"`
 	Par       int      `json:"par"`
+	// Needs is its fault's Needs: NeedsCluster for a level only cluster
+	// mode can run.
+	Needs string `json:"needs,omitempty"`
 }
 
 // A level starts from one of these pipelines.
@@ -37,6 +40,10 @@ var (
 	// The exactly-once common preset: a transactional producer and an
 	// auto-committing processor outside any transaction.
 	autoEOS = Settings{Acks: AcksAll, Retries: 5, Idempotent: true, MaxInFlight: 5, Transactional: true, Commit: CommitAuto, AutoCommitMs: 1000, Isolation: ReadUncommitted}
+	// The at-least-once pipeline with the leader's acknowledgement only.
+	// Ten retries outlast an election (outlastOutage): what fails is the
+	// acknowledgement, not the retries.
+	leaderAckALO = Settings{Acks: AcksLeader, Retries: 10, MaxInFlight: 5, Commit: CommitAfter, Isolation: ReadUncommitted}
 )
 
 func with(s Settings, f func(*Settings)) Settings { f(&s); return s }
@@ -74,6 +81,11 @@ var levels = []Level{
 	{ID: "eos-fenced", Fault: ProcessorCrash, Goal: ExactlyOnce, Start: autoEOS,
 		Knobs:     []string{SettingCommit, SettingAutoCommitMs, SettingIsolation},
 		Reference: with(autoEOS, func(s *Settings) { s.Commit, s.AutoCommitMs = CommitInTransaction, 0 })},
+	// Cluster mode only: retries cannot bring back what the leader
+	// acknowledged alone.
+	{ID: "leader-crash", Fault: LeaderCrash, Goal: AtLeastOnce, Start: leaderAckALO,
+		Knobs:     []string{SettingAcks, SettingRetries},
+		Reference: with(leaderAckALO, func(s *Settings) { s.Acks = AcksAll })},
 }
 
 // Levels lists the levels, easiest first, each with its par.
@@ -81,6 +93,8 @@ func Levels() []Level {
 	out := slices.Clone(levels)
 	for i := range out {
 		out[i].Par = Changes(out[i].Start, out[i].Reference)
+		f, _ := LookupFault(out[i].Fault)
+		out[i].Needs = f.Needs
 	}
 	return out
 }

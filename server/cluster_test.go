@@ -20,33 +20,38 @@ func TestClusterFaultsRefusedWithoutCluster(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), `"id":"leader-crash","where":"broker","text_key":"fault.leader-crash","explains":{"lost":"explain.lost.leader-crash"},"needs":"cluster"`) {
 		t.Fatalf("GET /api/faults does not list leader-crash as needing a cluster: %s", rec.Body)
 	}
-	for _, req := range []struct{ path, body string }{
-		{"/api/runs", `{"guarantee":"at-most-once","fault":"leader-crash"}`},
-		{"/api/compare", `{"fault":"leader-crash"}`},
-	} {
-		rec, out := do(t, a, http.MethodPost, req.path, req.body)
-		msg, _ := out["error"].(string)
-		if rec.Code != http.StatusConflict || !strings.Contains(msg, "-cluster 3") {
-			t.Errorf("POST %s %s: %d %s, want 409 saying how to start cluster mode", req.path, req.body, rec.Code, rec.Body)
-		}
+	if !strings.Contains(rec.Body.String(), `"id":"follower-down","where":"broker","text_key":"fault.follower-down","needs":"cluster"`) {
+		t.Fatalf("GET /api/faults does not list follower-down as needing a cluster: %s", rec.Body)
 	}
-	for _, lang := range []string{"en", "ko"} {
-		rec, _ := do(t, a, http.MethodGet, "/lessons/at-most-once?lang="+lang, "")
-		body := rec.Body.String()
-		i := strings.Index(body, `value="leader-crash"`)
-		if i < 0 {
-			t.Fatalf("%s: the run form has no leader-crash", lang)
+	for _, f := range []string{"leader-crash", "follower-down"} {
+		for _, req := range []struct{ path, body string }{
+			{"/api/runs", `{"guarantee":"at-least-once","fault":"` + f + `"}`},
+			{"/api/compare", `{"fault":"` + f + `"}`},
+		} {
+			rec, out := do(t, a, http.MethodPost, req.path, req.body)
+			msg, _ := out["error"].(string)
+			if rec.Code != http.StatusConflict || !strings.Contains(msg, "-cluster 3") {
+				t.Errorf("POST %s %s: %d %s, want 409 saying how to start cluster mode", req.path, req.body, rec.Code, rec.Body)
+			}
 		}
-		input := body[strings.LastIndex(body[:i], "<input"):]
-		input = input[:strings.Index(input, ">")]
-		if !strings.Contains(input, "disabled") {
-			t.Errorf("%s: leader-crash is not disabled: %s", lang, input)
-		}
-		if !strings.Contains(body, `data-testid="needs-leader-crash"`) || !strings.Contains(body, "go run ./server -cluster 3") {
-			t.Errorf("%s: the form does not say how to start cluster mode", lang)
-		}
-		if strings.Contains(body[:i], `value="none" checked`) == false && strings.Contains(input, "checked") {
-			t.Errorf("%s: a disabled fault is checked", lang)
+		for _, lang := range []string{"en", "ko"} {
+			rec, _ := do(t, a, http.MethodGet, "/lessons/at-most-once?lang="+lang, "")
+			body := rec.Body.String()
+			i := strings.Index(body, `value="`+f+`"`)
+			if i < 0 {
+				t.Fatalf("%s: the run form has no %s", lang, f)
+			}
+			input := body[strings.LastIndex(body[:i], "<input"):]
+			input = input[:strings.Index(input, ">")]
+			if !strings.Contains(input, "disabled") {
+				t.Errorf("%s: %s is not disabled: %s", lang, f, input)
+			}
+			if !strings.Contains(body, `data-testid="needs-`+f+`"`) || !strings.Contains(body, "go run ./server -cluster 3") {
+				t.Errorf("%s: the form does not say how to start cluster mode for %s", lang, f)
+			}
+			if strings.Contains(input, "checked") {
+				t.Errorf("%s: the disabled %s is checked", lang, f)
+			}
 		}
 	}
 	for _, f := range lessons.Faults() {

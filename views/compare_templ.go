@@ -95,7 +95,7 @@ func ComparePage(p Page, intro []content.Section, summary string, panel RunPanel
 				}
 			}
 			for _, s := range intro {
-				templ_7745c5c3_Err = sectionBody(p.Lang, s).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = sectionBody(p.Lang, s, len(p.Cluster) > 0).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -399,7 +399,7 @@ func Home(p Page, table HomeTable, intro []content.Section, i18n string) templ.C
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = sectionBody(p.Lang, s).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = sectionBody(p.Lang, s, len(p.Cluster) > 0).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

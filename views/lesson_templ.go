@@ -218,7 +218,7 @@ func LessonPage(p Page, l Lesson) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = sectionBody(p.Lang, s).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = sectionBody(p.Lang, s, len(p.Cluster) > 0).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -34,6 +35,31 @@ func (c *Cluster) Kill(id int32) error {
 	return nil
 }
 
+// Stop shuts broker id down the way an operator does (SIGTERM): a
+// controlled shutdown, in which the broker asks the controller to move
+// its leaderships and take it out of every in-sync set before it exits.
+// It waits, at most stopWait, for the process to end, then kills it.
+func (c *Cluster) Stop(id int32) error {
+	if err := c.signal(id, syscall.SIGTERM, Stopped); err != nil {
+		return err
+	}
+	n, _ := c.node(id)
+	n.mu.Lock()
+	cmd, done := n.cmd, n.done
+	n.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(stopWait):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	return nil
+}
+
+// stopWait bounds a controlled shutdown: one that cannot reach a
+// controller retries for longer than a run waits.
+const stopWait = 20 * time.Second
+
 func (c *Cluster) signal(id int32, sig syscall.Signal, to State) error {
 	n, err := c.node(id)
 	if err != nil {
@@ -41,8 +67,8 @@ func (c *Cluster) signal(id int32, sig syscall.Signal, to State) error {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.state == Killed {
-		return fmt.Errorf("broker %d is killed", id)
+	if n.state == Killed || n.state == Stopped {
+		return fmt.Errorf("broker %d is %s", id, n.state)
 	}
 	if err := syscall.Kill(-n.cmd.Process.Pid, sig); err != nil {
 		return fmt.Errorf("signalling broker %d: %w", id, err)
@@ -142,7 +168,7 @@ func (c *Cluster) Heal(ctx context.Context) error {
 			if err := c.Resume(n.id); err != nil {
 				return err
 			}
-		case Killed:
+		case Killed, Stopped:
 			if err := c.launch(n); err != nil {
 				return err
 			}
@@ -250,14 +276,31 @@ func (c *Cluster) controller(ctx context.Context) int32 {
 	return resp.Topics[0].Partitions[0].LeaderID
 }
 
+// Topics are a run's input and ledger topics, as CreateTopics makes them.
+type Topics struct {
+	Input, Ledger string
+	// InputMinISR is the input's min.insync.replicas: how many in-sync
+	// replicas an acks=all write needs, the leader counted, before the
+	// leader appends it.
+	InputMinISR int
+	// LeadWithCoordinator puts the input's leader on the broker that
+	// leads the ledger and the group's offsets, for a fault that stops
+	// the input's followers and not its leader (follower-down); otherwise
+	// the input is led by a broker that leads nothing else the pipeline
+	// needs, for a fault that kills the leader (leader-crash).
+	LeadWithCoordinator bool
+}
+
 // CreateTopics creates a run's input and ledger topics, every broker a
-// replica of each, with the input led by a broker that leads nothing the
-// rest of the pipeline needs: not the ledger, not the group's offsets, not
-// the transactions' state. Killing the input's leader then takes the
-// input's writes with it and leaves the processor's group, its
-// transactions and its ledger where they were. It waits until both
-// leaders answer for their partition.
-func (c *Cluster) CreateTopics(ctx context.Context, input, ledger string) error {
+// replica of each. For leader-crash the input is led by a broker that
+// leads nothing the rest of the pipeline needs: not the ledger, not the
+// group's offsets, not the transactions' state. Killing the input's
+// leader then takes the input's writes with it and leaves the processor's
+// group, its transactions and its ledger where they were. For
+// follower-down it is led by the group coordinator's broker, which
+// follower-down leaves running. It waits until both leaders answer for
+// their partition.
+func (c *Cluster) CreateTopics(ctx context.Context, ts Topics) error {
 	busy, err := c.coordinatorLeaders(ctx)
 	if err != nil {
 		return err
@@ -268,6 +311,9 @@ func (c *Cluster) CreateTopics(ctx context.Context, input, ledger string) error 
 			victim = n.id
 			break
 		}
+	}
+	if ts.LeadWithCoordinator {
+		victim = busy[0]
 	}
 	if victim < 0 {
 		return fmt.Errorf("every broker leads an internal topic (%v): no broker can lead the input alone", busy)
@@ -282,6 +328,7 @@ func (c *Cluster) CreateTopics(ctx context.Context, input, ledger string) error 
 		}
 		return out
 	}
+	input, ledger := ts.Input, ts.Ledger
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = 15000
 	for _, t := range []struct {
@@ -290,6 +337,11 @@ func (c *Cluster) CreateTopics(ctx context.Context, input, ledger string) error 
 	}{{input, victim}, {ledger, ledgerLeader}} {
 		rt := kmsg.NewCreateTopicsRequestTopic()
 		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.name, -1, -1
+		if t.name == input && ts.InputMinISR > 0 {
+			cfg := kmsg.NewCreateTopicsRequestTopicConfig()
+			cfg.Name, cfg.Value = "min.insync.replicas", kmsg.StringPtr(strconv.Itoa(ts.InputMinISR))
+			rt.Configs = append(rt.Configs, cfg)
+		}
 		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
 		a.Partition, a.Replicas = 0, order(t.leader) // the first replica is the preferred leader
 		rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)

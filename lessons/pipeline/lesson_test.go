@@ -39,6 +39,9 @@ func TestLessonScenarios(t *testing.T) {
 					name += "/notify=" + string(sc.Notify)
 				}
 				t.Run(name, func(t *testing.T) {
+					if f, _ := lessons.LookupFault(sc.Fault); f.Needs == lessons.NeedsCluster && testEnv.Cluster == nil {
+						t.Skip("a cluster fault: TestClusterFaults runs its row on the cluster the tests own (LAB_CLUSTER_TESTS=1)")
+					}
 					t.Parallel() // paced runs mostly wait
 					spec := Spec{RunID: fmt.Sprintf("r-lesson%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1)),
 						Guarantee: sc.Guarantee, Preset: sc.Preset, Fault: sc.Fault, Messages: sc.Messages, Notify: sc.Notify,

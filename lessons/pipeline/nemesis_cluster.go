@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
@@ -37,7 +38,10 @@ type Cluster interface {
 	// CreateTopics creates a run's topics with the input led by a broker
 	// that leads neither the ledger nor a coordinator's partition, so
 	// killing it strikes the input alone.
-	CreateTopics(ctx context.Context, input, ledger string) error
+	CreateTopics(ctx context.Context, ts cluster.Topics) error
+	// Stop shuts a broker down (SIGTERM, a controlled shutdown); Heal
+	// restarts it.
+	Stop(id int32) error
 }
 
 // ErrNeedsCluster refuses a run of a fault that only a cluster the lab

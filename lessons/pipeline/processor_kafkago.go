@@ -61,7 +61,8 @@ type kafkaGoProcessor struct {
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 	p := &kafkaGoProcessor{r: r, instance: instance, dialer: faultconn.NewDialer(faultconn.Config{}), events: r.Log.Batch()}
-	p.tr = &kafka.Transport{Dial: p.dialer.DialContext}
+	dial, ttl := transportWaits(r)
+	p.tr = &kafka.Transport{Dial: p.dialer.DialContext, DialTimeout: dial, MetadataTTL: ttl}
 	acks, tries := kafkaGoAcks(r.recipe)
 	if acks == kafka.RequireNone {
 		// A custom run's acks=0 is its deposit producer's; the credits
@@ -157,6 +158,8 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		BatchTimeout:    time.Millisecond,
 		WriteBackoffMin: backoffMin,
 		WriteBackoffMax: backoffMax,
+		ReadTimeout:     r.env.Tuning.RequestTimeout,
+		WriteTimeout:    r.env.Tuning.RequestTimeout,
 		Transport:       p.tr,
 	}
 	return p
@@ -530,7 +533,11 @@ func (p *kafkaGoProcessor) commit(ctx context.Context, batch []kafka.Message) er
 		gen, onRevoke = p.revoke.ended()
 	}
 	if err := p.commitMessages(ctx, batch); err != nil {
-		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) {
+		// net.ErrClosed: kafka-go closed the generation's connection to
+		// the coordinator under the commit (its heartbeats failed while a
+		// cluster fault paused the coordinator's broker); the next
+		// generation reads the batch again, as after a rebalance.
+		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, net.ErrClosed) {
 			first := batch[0]
 			p.r.emit(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(first.Key), Instance: p.instance,
 				Topic: first.Topic, Partition: int32(first.Partition), Offset: first.Offset,

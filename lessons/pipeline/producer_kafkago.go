@@ -38,6 +38,15 @@ type kafkaGoProducer struct {
 	ackEvs *trace.Batch
 }
 
+// dialTimeout is the producer transport's handshake wait: 5 s, or
+// follower-down's longer one (transportWaits).
+func dialTimeout(r *Run) time.Duration {
+	if d, _ := transportWaits(r); d > 0 {
+		return d
+	}
+	return 5 * time.Second
+}
+
 // handOver is how many deposits an unpaced producer hands to kafka-go per
 // WriteMessages call; each call costs a partition lookup and a lock.
 const handOver = 1000
@@ -67,10 +76,11 @@ func kafkaGoBackoff(t Tuning) (minWait, maxWait time.Duration) {
 }
 
 func newKafkaGoProducer(r *Run) *kafkaGoProducer {
+	_, ttl := transportWaits(r)
 	acks, tries := kafkaGoAcks(r.recipe)
 	dialer := faultconn.NewDialer(faultconn.Config{Rule: r.nemesis.rule, OnFault: r.nemesis.onFault, Armed: r.nemesis.armed})
 	p := &kafkaGoProducer{r: r, tries: tries, sends: r.Log.Batch(), ackEvs: r.Log.Batch(), settledCh: make(chan struct{}, 1),
-		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: 5 * time.Second}}
+		tr: &kafka.Transport{Dial: dialer.DialContext, DialTimeout: dialTimeout(r), MetadataTTL: ttl}}
 	backoffMin, backoffMax := kafkaGoBackoff(r.env.Tuning)
 	p.w = &kafka.Writer{
 		Addr:         kafka.TCP(r.env.Brokers...),
@@ -84,9 +94,16 @@ func newKafkaGoProducer(r *Run) *kafkaGoProducer {
 		BatchTimeout:    2 * time.Millisecond,
 		WriteBackoffMin: backoffMin,
 		WriteBackoffMax: backoffMax,
+		ReadTimeout:     r.env.Tuning.RequestTimeout,
+		WriteTimeout:    r.env.Tuning.RequestTimeout,
 		Async:           true,
 		Completion:      p.completed,
 		Transport:       p.tr,
+	}
+	if f, _ := lessons.LookupFault(r.Spec.Fault); f.Needs == lessons.NeedsCluster {
+		// The brokers' own errors, attempt by attempt: what a cluster
+		// fault shows the producer.
+		p.w.ErrorLogger = attemptLog{r: r, tries: tries}
 	}
 	return p
 }

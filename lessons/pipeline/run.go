@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons"
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/checker"
+	"github.com/kafka-delivery-lab/lab/lessons/cluster"
 	"github.com/kafka-delivery-lab/lab/lessons/trace"
 )
 
@@ -82,6 +84,10 @@ type Result struct {
 	// in sync again, does not hold: lost_acked, proven at the source.
 	Election      *Election `json:"election,omitempty"`
 	AckedNotInLog int       `json:"acked_not_in_log"`
+	// FollowerDown is what follower-down did, and Refused the producer's
+	// attempts the leader refused for too few in-sync replicas.
+	FollowerDown *FollowerDown `json:"follower_down,omitempty"`
+	Refused      int           `json:"refused"`
 }
 
 // expected is the claim the run is checked against: the claim table's row
@@ -160,7 +166,11 @@ type Run struct {
 	joiner        atomic.Pointer[string]
 	handedOver    chan struct{} // closed once the joiner fetched its first record
 	handOverOnce  sync.Once
-	leaderCrash   *leaderCrash // leader-crash once it struck, until healed
+	leaderCrash   *leaderCrash  // leader-crash once it struck, until healed
+	followerDown  *followerDown // follower-down once it struck, until healed
+	// refused counts the producer's attempts the leader refused with
+	// NOT_ENOUGH_REPLICAS(_AFTER_APPEND), as kafka-go logs them.
+	refused atomic.Int64
 }
 
 // New prepares a run. Execute starts it.
@@ -251,7 +261,10 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		return broker.CreatePartitionedTopics(ctx, r.env.Admin, r.partitions(), r.Names.Input, r.Names.Ledger)
 	}
 	if f, _ := lessons.LookupFault(r.Spec.Fault); f.Needs == lessons.NeedsCluster {
-		create = func() error { return r.env.Cluster.CreateTopics(ctx, r.Names.Input, r.Names.Ledger) }
+		create = func() error {
+			return r.env.Cluster.CreateTopics(ctx, cluster.Topics{Input: r.Names.Input, Ledger: r.Names.Ledger,
+				InputMinISR: r.recipe.MinInsyncReplicas(), LeadWithCoordinator: r.Spec.Fault == lessons.FollowerDown})
+		}
 	}
 	if err := create(); err != nil {
 		return Result{}, fmt.Errorf("creating the run's topics: %w", err)
@@ -328,6 +341,11 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 		e := r.leaderCrash.election
 		res.Election = &e
 	}
+	if r.followerDown != nil {
+		fd := r.followerDown.fd
+		res.FollowerDown = &fd
+	}
+	res.Refused = int(r.refused.Load())
 	res.SideEffects = int(r.notifier.acted.Load())
 	res.SideEffectsDuplicated = r.notifier.duplicated()
 	res.SideEffectsDropped = int(r.notifier.dropped.Load())
@@ -337,6 +355,9 @@ func (r *Run) execute(ctx context.Context, cancel context.CancelCauseFunc) (Resu
 	if c, ok := r.expected(); ok && shaped && len(r.Spec.Schedule) == 0 && !r.injected.Load() {
 		c = c.WithNotify(r.Spec.Notify)
 		res.Expected, res.Mismatch = &c, c.Check(res.Result, res.SideEffectsDuplicated)
+		if c.Refused != "" && !c.Refused.Holds(res.Refused) && r.recipe.Client == lessons.KafkaGo {
+			res.Mismatch = strings.TrimPrefix(res.Mismatch+fmt.Sprintf("; refused for too few in-sync replicas: want %s, got %d", c.Refused, res.Refused), "; ")
+		}
 	}
 	if r.Spec.Preset == lessons.Custom {
 		res.Blame = lessons.BlameFor(r.Spec.Guarantee, r.recipe, r.Spec.Fault, res.Result)
@@ -399,6 +420,18 @@ func (r *Run) produce(ctx context.Context, k int) error {
 			}
 			r.leaderCrash = lc
 		}
+		if seq == k && r.Spec.Fault == lessons.FollowerDown {
+			// What was sent so far is in sync first: only what comes
+			// next meets the leader alone.
+			if err := p.settle(ctx); err != nil {
+				return err
+			}
+			fd, err := r.stopFollowers(ctx)
+			if err != nil {
+				return err
+			}
+			r.followerDown = fd
+		}
 		if err := p.send(ctx, seq); err != nil {
 			return err
 		}
@@ -409,12 +442,15 @@ func (r *Run) produce(ctx context.Context, k int) error {
 // heal, after leader-crash struck, waits for the election, restarts the
 // killed broker and waits until every replica is in sync; once.
 func (r *Run) heal(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if fd := r.followerDown; fd != nil && fd.locked {
+		return fd.heal(ctx)
+	}
 	lc := r.leaderCrash
 	if lc == nil || !lc.locked {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	return lc.heal(ctx)
 }
 

@@ -33,24 +33,35 @@ func runSettings(t *testing.T, g lessons.GuaranteeID, s lessons.Settings, f less
 func TestLevels(t *testing.T) {
 	for _, l := range lessons.Levels() {
 		t.Run(l.ID, func(t *testing.T) {
+			if l.Needs == lessons.NeedsCluster && testEnv.Cluster == nil {
+				t.Skip("a cluster level: TestClusterLevels plays it on the cluster the tests own (LAB_CLUSTER_TESTS=1)")
+			}
 			t.Parallel()
-			res, r := runSettings(t, l.Goal, l.Start, l.Fault, 60)
-			if res.Verdict != checker.Violated || !struck(r, l.Fault) {
-				t.Errorf("start: verdict %s (struck %v), want violated: %+v", res.Verdict, struck(r, l.Fault), res.Result)
-			}
-			if len(res.Blame) == 0 {
-				t.Errorf("start: broke the goal and blamed no setting: %+v", res.Result)
-			} else if !slices.ContainsFunc(res.Blame[0].Settings, func(s string) bool { return slices.Contains(l.Knobs, s) }) {
-				t.Errorf("start: blamed %v, none of which the level lets change (%v)", res.Blame[0].Settings, l.Knobs)
-			}
-			res, r = runSettings(t, l.Goal, l.Reference, l.Fault, 60)
-			if res.Verdict != checker.Held || !struck(r, l.Fault) || res.Unexpected != 0 {
-				t.Errorf("reference: verdict %s (struck %v), want held: %+v", res.Verdict, struck(r, l.Fault), res.Result)
-			}
-			if res.Mismatch != "" {
-				t.Errorf("reference: not as predicted: %s", res.Mismatch)
-			}
+			playLevel(t, l)
 		})
+	}
+}
+
+// playLevel runs level l from its start, which must break the goal and
+// blame a knob the level lets change, and with its reference answer,
+// which must keep it as predicted.
+func playLevel(t *testing.T, l lessons.Level) {
+	t.Helper()
+	res, r := runSettings(t, l.Goal, l.Start, l.Fault, 60)
+	if res.Verdict != checker.Violated || !struck(r, l.Fault) {
+		t.Errorf("start: verdict %s (struck %v), want violated: %+v", res.Verdict, struck(r, l.Fault), res.Result)
+	}
+	if len(res.Blame) == 0 {
+		t.Errorf("start: broke the goal and blamed no setting: %+v", res.Result)
+	} else if !slices.ContainsFunc(res.Blame[0].Settings, func(s string) bool { return slices.Contains(l.Knobs, s) }) {
+		t.Errorf("start: blamed %v, none of which the level lets change (%v)", res.Blame[0].Settings, l.Knobs)
+	}
+	res, r = runSettings(t, l.Goal, l.Reference, l.Fault, 60)
+	if res.Verdict != checker.Held || !struck(r, l.Fault) || res.Unexpected != 0 {
+		t.Errorf("reference: verdict %s (struck %v), want held: %+v", res.Verdict, struck(r, l.Fault), res.Result)
+	}
+	if res.Mismatch != "" {
+		t.Errorf("reference: not as predicted: %s", res.Mismatch)
 	}
 }
 

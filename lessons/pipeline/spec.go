@@ -113,6 +113,10 @@ type Tuning struct {
 	// about 11 s, as a Java producer's retries span its
 	// delivery.timeout.ms.
 	ProducerBackoff time.Duration
+	// RequestTimeout, when set, bounds each of a kafka-go writer's
+	// attempts and its metadata lookups (else kafka-go's 10 s each), the
+	// producer's and the processor's.
+	RequestTimeout time.Duration
 }
 
 // ClusterTuning suits the cluster the lab owns (-cluster). leader-crash
@@ -123,6 +127,12 @@ func ClusterTuning() Tuning {
 	t := DefaultTuning()
 	t.SessionTimeout = 6 * time.Second
 	t.ProducerBackoff = 2 * time.Second
+	// follower-down keeps a follower paused (SIGSTOP) for 10-15 s, and
+	// kafka-go sends its metadata requests to any bootstrap broker: one
+	// sent to the paused follower waits until it resumes, where kafka-go's
+	// 10 s would fail the write (a timeout is not an error it retries; the
+	// lookup of the topic's partitions is not retried at all).
+	t.RequestTimeout = 30 * time.Second
 	return t
 }
 

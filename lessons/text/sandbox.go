@@ -49,6 +49,8 @@ var sandboxTexts = map[Lang]map[string]string{
 		"blame.retries-without-idempotence": "retries without idempotence: the resend of a batch the broker had already written was written again.",
 		"blame.commit-outside-transaction":  "commit outside a transaction and without dedup: what was credited after the last commit was credited again by the next instance.",
 		"blame.no-commit-on-revoke":         "no commit on revoke: the partitions moved while credited deposits were not committed yet, and their new owner credited them again.",
+		"blame.acks-leader":                 "acks=1: the leader acknowledged deposits no follower had copied, and the follower elected after it died never had them.",
+		"blame.retries-outage":              "too few retries: they ran out before the partition took writes again (a leader elected, or a follower back in the in-sync set).",
 
 		"level.title":    "Levels",
 		"level.intro":    "Each level is a broken pipeline, a fault and a goal. Change the knobs the level lets you change until a real run keeps the goal — with as few changes as you can.",
@@ -65,7 +67,6 @@ var sandboxTexts = map[Lang]map[string]string{
 		"level.pass":     "Level passed: the goal held under the fault.",
 		"level.fail":     "Not yet: the goal broke under the fault. Look at what is to blame and try again.",
 		"level.back":     "All levels",
-		"level.coming":   "Coming with cluster mode: survive a leader crash without losing an acknowledged deposit. It needs more than one broker, which the lab does not run yet.",
 		"level.progress": "Your progress is kept in this browser and exported with the rest of it.",
 
 		"level.amo-ack-lost.title":        "Stop the duplicates of a lost answer",
@@ -88,6 +89,8 @@ var sandboxTexts = map[Lang]map[string]string{
 		"level.dedup-crash.story":         "The processor crashes between crediting and committing, and the next instance credits the same deposits again. Keep exactly-once without a transaction.",
 		"level.eos-fenced.title":          "Keep exactly-once when the processor is fenced",
 		"level.eos-fenced.story":          "The producer is transactional, but the processor auto-commits outside any transaction. It crashes; the next instance takes over. Make credits and offsets commit together, so the crashed instance's work is fenced and aborted.",
+		"level.leader-crash.title":        "Survive a leader crash without losing an acknowledged deposit",
+		"level.leader-crash.story":        "Cluster mode: three brokers, every deposit copied to two followers. The producer retries and the processor commits after crediting, yet when the input partition's leader dies, deposits the producer was told were written are gone. Change the producer so that an acknowledged deposit survives the leader (the input topic has min.insync.replicas=2).",
 	},
 	Korean: {
 		"nav.sandbox": "샌드박스",
@@ -131,6 +134,8 @@ var sandboxTexts = map[Lang]map[string]string{
 		"blame.no-retries":                  "retries=0: 실패한 전송을 다시 보내지 않고 포기합니다.",
 		"blame.commit-before":               "반영 전에 커밋: 오프셋을 커밋한 뒤, 입금을 반영하기 전에 비정상 종료가 일어났습니다.",
 		"blame.retries-without-idempotence": "멱등성 프로듀서 없이 재시도: 브로커가 이미 기록한 배치를 다시 보내 한 번 더 기록되었습니다.",
+		"blame.acks-leader":                 "acks=1: 리더가 어느 팔로워도 복제하지 않은 입금에 확인 응답을 보냈고, 리더가 강제 종료된 뒤 선출된 팔로워에는 그 입금이 없었습니다.",
+		"blame.retries-outage":              "재시도가 너무 적습니다: 파티션이 다시 쓰기를 받기 전에(새 리더가 선출되거나 팔로워가 ISR로 돌아오기 전에) 재시도가 바닥났습니다.",
 		"blame.commit-outside-transaction":  "트랜잭션 밖에서, 중복 제거 없이 커밋: 마지막 커밋 뒤에 반영한 입금을 다음 인스턴스가 다시 반영했습니다.",
 		"blame.no-commit-on-revoke":         "파티션 회수 시 커밋 없음: 반영한 입금을 아직 커밋하지 않은 채 파티션이 옮겨져, 새 담당 인스턴스가 다시 반영했습니다.",
 
@@ -149,7 +154,6 @@ var sandboxTexts = map[Lang]map[string]string{
 		"level.pass":     "레벨 통과: 장애 속에서도 목표를 지켰습니다.",
 		"level.fail":     "아직입니다: 장애 속에서 목표가 보장 위반으로 끝났습니다. 원인이 된 설정을 보고 다시 해 보세요.",
 		"level.back":     "모든 레벨",
-		"level.coming":   "클러스터 모드와 함께 추가될 레벨: 리더가 비정상 종료되어도 확인 응답을 받은 입금을 하나도 유실하지 않기. 브로커가 둘 이상 필요한데, 이 실습은 아직 하나만 실행합니다.",
 		"level.progress": "진행 상황은 이 브라우저에 저장되고, 다른 진행 상황과 함께 내보낼 수 있습니다.",
 
 		"level.amo-ack-lost.title":        "유실된 확인 응답이 만든 중복 막기",
@@ -172,5 +176,7 @@ var sandboxTexts = map[Lang]map[string]string{
 		"level.dedup-crash.story":         "처리기가 반영과 커밋 사이에 비정상 종료되고, 다음 인스턴스가 같은 입금을 다시 반영합니다. 트랜잭션 없이 정확히 한 번을 지키세요.",
 		"level.eos-fenced.title":          "처리기가 펜싱되어도 정확히 한 번 지키기",
 		"level.eos-fenced.story":          "프로듀서는 트랜잭션을 쓰지만, 처리기는 트랜잭션 밖에서 자동 커밋합니다. 처리기가 비정상 종료되고 다음 인스턴스가 이어받습니다. 반영과 오프셋이 함께 커밋되게 해서, 비정상 종료된 인스턴스의 작업이 펜싱되고 중단(abort)되게 하세요.",
+		"level.leader-crash.title":        "리더가 비정상 종료되어도 확인 응답을 받은 입금을 유실하지 않기",
+		"level.leader-crash.story":        "클러스터 모드: 브로커 세 대, 입금마다 팔로워 둘에 복제됩니다. 프로듀서는 재시도하고 처리기는 반영한 뒤에 커밋하는데도, 입력 파티션의 리더가 비정상 종료되면 프로듀서가 기록됐다고 확인 응답을 받은 입금이 유실됩니다. 확인 응답을 받은 입금이 리더가 비정상 종료되어도 남도록 프로듀서를 바꾸세요(입력 토픽은 min.insync.replicas=2입니다).",
 	},
 }
