@@ -19,7 +19,8 @@ var scriptTexts = []string{"trace.", "verdict.", "result.", "error.", "explain."
 var serverOnly = map[string]bool{
 	"replay.body": true, "replay.file": true, "replay.link": true, "replay.title": true,
 	"progress.title": true, "progress.continue": true, "progress.export": true, "progress.import": true,
-	"predict.ask": true, "predict.title": true, "predict.result": true, "control.keys": true, "control.presenter": true,
+	"fault.needs.cluster": true,
+	"predict.ask":         true, "predict.title": true, "predict.result": true, "control.keys": true, "control.presenter": true,
 }
 
 // scriptI18N is, per language, the JSON of those texts, and sandboxI18N

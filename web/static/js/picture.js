@@ -229,7 +229,7 @@ export class Model {
     const was = c.set, isr = s.isr.join(", ");
     // The brokers now in state to that were in none of states from.
     const now = (to, ...from) => s.brokers.filter((b) => b.state === to && !from.includes(was.brokers.find((w) => w.id === b.id)?.state)).map((b) => b.id).join(", ");
-    const back = now("running", "running", "paused"), killed = now("killed", "killed"), paused = now("paused", "paused");
+    const back = now("running", "running", "paused"), killed = now("killed", "killed") || now("stopped", "stopped"), paused = now("paused", "paused");
     c.set = s;
     // With every follower stopped, the leader alone takes writes: acks=1
     // acknowledges them at once, acks=all waits for the in-sync set.
@@ -631,7 +631,7 @@ export class Picture {
         const sync = b.state === "killed" ? "" : t[s.isr.includes(b.id) ? "pic.rep.insync" : "pic.rep.outsync"];
         const lines = [`${format(t["pic.rep.broker"], { id: b.id })} · ${role}`, t[`pic.rep.state.${b.state}`], sync];
         put("broker:" + b.id, `${bx},${y},${w}|${lines}`, () => {
-          const g = svg("g", { class: `replica ${b.state}${lead ? " leader" : ""}`, transform: `translate(${bx},${y})` });
+          const g = svg("g", { class: `replica ${b.state == "stopped" ? "killed" : b.state}${lead ? " leader" : ""}`, transform: `translate(${bx},${y})` });
           g.append(svg("rect", { width: w, height: 58, rx: 5 }));
           if (b.state === "killed") g.append(svg("path", { d: `M4 4L${w - 4} 54M${w - 4} 4L4 54`, class: "dead-x" }));
           lines.forEach((l, i) => l && g.append(svg("text", { x: 8, y: 16 + i * 17, class: i ? "" : "name" }, l)));
