@@ -197,7 +197,13 @@ func TestGuaranteeUnderFault(t *testing.T) {
 				// the run would show them for another reason.
 				t.Errorf("the trace shows no partition moving to the instance that joined, no commit refused by the rebalance, no record read again")
 			}
-			if r.Reordered != 0 { // the at-least-once lesson says so
+			// The at-least-once lesson says order per account holds. Not
+			// under an at-most-once zombie: nothing fences it, so once
+			// awake it credits the rest of its committed batch late,
+			// after the new instance may have credited later deposits of
+			// the same accounts (84 of 200 once in CI).
+			lateZombie := c.Guarantee == lessons.AtMostOnce && c.Fault == lessons.ProcessorStall
+			if r.Reordered != 0 && !lateZombie {
 				t.Errorf("%d deposits credited out of their account's order: %v", r.Reordered, r.ReorderedIDs)
 			}
 			if c.Restart && !restarted(run) {
