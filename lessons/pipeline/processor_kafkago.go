@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -412,7 +413,7 @@ func (p *kafkaGoProcessor) credit(ctx context.Context, batch []kafka.Message, fa
 			Value: deposit.Credit{Deposit: string(m.Key), Amount: deposit.Amount, Processor: p.instance}.Encode()})
 	}
 	if len(credits) > 0 {
-		if err := p.writer.WriteMessages(ctx, credits...); err != nil {
+		if err := p.writeCredits(ctx, credits); err != nil {
 			return 0, fmt.Errorf("crediting the ledger: %w", err)
 		}
 	}
@@ -610,4 +611,43 @@ func (p *kafkaGoProcessor) crash() {
 	p.dialer.Sever()
 	closeBounded(func() { p.writer.Close(); p.tr.CloseIdleConnections() })
 	closeBounded(func() { p.reader.Close() })
+}
+
+// leaderlessWait bounds how long the processor waits for the ledger's
+// partition to have a leader again (an election on a replicated cluster:
+// 3-5 s measured, longer on a busy machine).
+const leaderlessWait = 30 * time.Second
+
+// writeCredits writes credits to the ledger, and writes them again while
+// kafka-go finds no leader for the ledger's partition: its writer spends
+// its attempts within a second or two, an election takes longer, and
+// then the client sent nothing, so writing again cannot credit twice.
+func (p *kafkaGoProcessor) writeCredits(ctx context.Context, credits []kafka.Message) error {
+	giveUp := time.Now().Add(leaderlessWait)
+	for {
+		err := p.writer.WriteMessages(ctx, credits...)
+		if err == nil || !leaderless(err) || time.Now().After(giveUp) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// leaderless reports whether every write in err failed before it was
+// sent, for want of a partition leader: nothing of it reached a broker.
+func leaderless(err error) bool {
+	var we kafka.WriteErrors
+	if !errors.As(err, &we) {
+		return errors.Is(err, protocol.ErrNoLeader)
+	}
+	for _, e := range we {
+		if !errors.Is(e, protocol.ErrNoLeader) {
+			return false
+		}
+	}
+	return len(we) > 0
 }
