@@ -137,7 +137,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err := os.WriteFile(filepath.Join(dir, "log4j2.properties"), []byte(log4jConfig), 0o644); err != nil {
 		return nil, err
 	}
-	clusterID := base64.RawURLEncoding.EncodeToString(randomBytes(16))
+	clusterID := newClusterID()
 	t0 := time.Now()
 	fmt.Fprintf(o.Progress, "cluster: formatting %d KRaft nodes in %s...\n", o.Brokers, dir)
 	errs := make([]error, len(c.nodes))
@@ -406,6 +406,18 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// newClusterID is a KRaft cluster id: 16 random bytes, base64url. One in
+// 64 starts with '-', which kafka-storage's argument parser takes for an
+// option ("--cluster-id: expected one argument", seen in CI); Kafka's own
+// Uuid.randomUuid draws again in that case, and so does this.
+func newClusterID() string {
+	for {
+		if id := base64.RawURLEncoding.EncodeToString(randomBytes(16)); !strings.HasPrefix(id, "-") {
+			return id
+		}
+	}
 }
 
 func randomBytes(n int) []byte {

@@ -124,3 +124,13 @@ func residentMB(pid int) int {
 	pages, _ := strconv.Atoi(f[1])
 	return pages * os.Getpagesize() >> 20
 }
+
+// TestClusterIDNeverLooksLikeAnOption: kafka-storage format takes an id
+// starting with '-' for an option, so none is ever drawn.
+func TestClusterIDNeverLooksLikeAnOption(t *testing.T) {
+	for range 5000 {
+		if id := newClusterID(); strings.HasPrefix(id, "-") || len(id) != 22 {
+			t.Fatalf("cluster id %q", id)
+		}
+	}
+}
