@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -171,20 +170,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Errorf("B's websocket ended with %v, want a normal close", closeErr)
 	}
 	local, _ := a.reg.Get(id)
-	started := local.Started()
-	var delays []time.Duration
-	for i, m := range msgs {
-		if m.Type != "events" {
-			continue
-		}
-		for _, raw := range m.Events {
-			var e struct {
-				TUs int64 `json:"t_us"`
-			}
-			_ = json.Unmarshal(raw, &e)
-			delays = append(delays, at[i].Sub(started.Add(time.Duration(e.TUs)*time.Microsecond)))
-		}
-	}
+	delays := frameDelays(msgs, at, local.Started())
 	if len(delays) < 50 || msgs[len(msgs)-1].Type != "result" {
 		t.Fatalf("B's websocket: %d live events, last frame %q; want the run's events and its result", len(delays), msgs[len(msgs)-1].Type)
 	}
@@ -409,7 +395,7 @@ func TestTopicPrefixFlag(t *testing.T) {
 func TestServeWithBrokersIsAnInstance(t *testing.T) {
 	prefix := fmt.Sprintf("lab.test%d.", time.Now().UnixNano())
 	ctx, cancel := context.WithCancel(t.Context())
-	out := &lockedBuffer{}
+	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-brokers", strings.Join(testBroker.Addrs(), ","), "-topic-prefix", prefix}, func(string) string { return "" }, out, io.Discard)
@@ -441,23 +427,23 @@ func TestServeWithBrokersIsAnInstance(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer written by one goroutine while another
-// reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+// frameDelays is, for every event in msgs, the time from the event at its
+// run's instance (the run started at started) to the frame that brought
+// it, received at at.
+func frameDelays(msgs []wsMsg, at []time.Time, started time.Time) (out []time.Duration) {
+	for i, m := range msgs {
+		if m.Type != "events" {
+			continue
+		}
+		for _, raw := range m.Events {
+			var e struct {
+				TUs int64 `json:"t_us"`
+			}
+			_ = json.Unmarshal(raw, &e)
+			out = append(out, at[i].Sub(started.Add(time.Duration(e.TUs)*time.Microsecond)))
+		}
+	}
+	return out
 }
 
 // TestQueuedAndForgottenRunsThroughAnotherInstance: a run waiting in its
@@ -548,22 +534,7 @@ func TestLiveTraceThroughAnotherInstance(t *testing.T) {
 		go func() {
 			defer ca.Close()
 			defer cb.Close()
-			delays := func(msgs []wsMsg, at []time.Time) (out []time.Duration) {
-				started := local.Started()
-				for i, m := range msgs {
-					if m.Type != "events" {
-						continue
-					}
-					for _, raw := range m.Events {
-						var e struct {
-							TUs int64 `json:"t_us"`
-						}
-						_ = json.Unmarshal(raw, &e)
-						out = append(out, at[i].Sub(started.Add(time.Duration(e.TUs)*time.Microsecond)))
-					}
-				}
-				return out
-			}
+			delays := func(msgs []wsMsg, at []time.Time) []time.Duration { return frameDelays(msgs, at, local.Started()) }
 			done := make(chan []time.Duration, 1)
 			go func() { m, at, _ := readAllFrames(t, cb); done <- delays(m, at) }()
 			m, at, _ := readAllFrames(t, ca)
