@@ -14,13 +14,20 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-func evalInt(t *testing.T, ctx context.Context, js string) int {
+// evalAs evaluates js in the page and returns its value as a T, or fails
+// the test.
+func evalAs[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	if err != nil {
 		t.Fatalf("%s: %v", js, err)
 	}
-	return n
+	return v
+}
+
+func evalInt(t *testing.T, ctx context.Context, js string) int {
+	t.Helper()
+	return evalAs[int](t, ctx, js)
 }
 
 func pollTrue(t *testing.T, ctx context.Context, what, js string) {

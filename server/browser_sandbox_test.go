@@ -134,11 +134,7 @@ func TestBrowserSandbox(t *testing.T) {
 
 func evalBool(t *testing.T, ctx context.Context, js string) bool {
 	t.Helper()
-	b, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-	if err != nil {
-		t.Fatalf("%s: %v", js, err)
-	}
-	return b
+	return evalAs[bool](t, ctx, js)
 }
 
 // TestBrowserCommitOnRevoke drives the commit_on_revoke knob in both
@@ -202,9 +198,5 @@ func TestBrowserCommitOnRevoke(t *testing.T) {
 
 func evalString(t *testing.T, ctx context.Context, js string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-	if err != nil {
-		t.Fatalf("%s: %v", js, err)
-	}
-	return s
+	return evalAs[string](t, ctx, js)
 }
