@@ -58,6 +58,10 @@ type kafkaGoProcessor struct {
 	// zombie is set once the instance woke from a stall: it finishes its
 	// batch, whatever fault is armed, and ends.
 	zombie bool
+	// joins counts the generations the Reader has joined; fetchedIn[i]
+	// is joins when the batch's record i was fetched (see unredelivered).
+	joins     int64
+	fetchedIn []int64
 }
 
 func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
@@ -191,7 +195,7 @@ func (p *kafkaGoProcessor) run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		if rd, ok := p.reader.(*kafka.Reader); ok && p.r.isJoiner(p.instance) && rd.Stats().Rebalances > 0 {
+		if p.r.isJoiner(p.instance) && p.joined() > 0 {
 			// kafka-go has no assignment callback; its first generation
 			// is counted once it has joined and read its offsets.
 			p.r.joined(p.instance)
@@ -246,6 +250,7 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 		return nil, err
 	}
 	batch := []kafka.Message{*first}
+	p.fetchedIn = append(p.fetchedIn[:0], p.joined())
 	lc, cancel := context.WithTimeout(ctx, linger)
 	defer cancel()
 	for limit := p.r.batchLimit(); len(batch) < limit; {
@@ -254,6 +259,7 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 			break
 		}
 		batch = append(batch, m)
+		p.fetchedIn = append(p.fetchedIn, p.joined())
 	}
 	// A crash or stall due in this batch must leave work on both sides of
 	// it, so that it can strike mid-batch: wait for the record after it.
@@ -262,6 +268,7 @@ func (p *kafkaGoProcessor) collect(ctx context.Context) ([]kafka.Message, error)
 		switch {
 		case err == nil:
 			batch = append(batch, m)
+			p.fetchedIn = append(p.fetchedIn, p.joined())
 		case !errors.Is(err, errRevoked):
 			return nil, err
 		}
@@ -306,6 +313,45 @@ func groupSettling(err error) bool {
 		errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, kafka.IllegalGeneration)
 }
 
+// joined is how many generations of its group the Reader has joined so
+// far; 0 for a processor that commits on revocation, which holds its
+// generation until its batch is done. kafka-go counts a generation before
+// it starts reading for it, and its Stats resets the count it returns.
+func (p *kafkaGoProcessor) joined() int64 {
+	if rd, ok := p.reader.(*kafka.Reader); ok {
+		p.joins += rd.Stats().Rebalances
+	}
+	return p.joins
+}
+
+// unredelivered is the part of an at-most-once batch, just committed in
+// generation committedIn (or a later one: see below), that no generation
+// will hand out again: the records fetched in that same generation.
+//
+// kafka-go rejoins in the background and sends a commit in whatever
+// generation it is in by then. A record fetched in an older generation and
+// committed in a newer one is read again from the offset that newer
+// generation started at, committed before it, by the new owner of its
+// partition: crediting it now would credit it twice. Left out, it is
+// credited once, by that owner. When a generation began during the commit,
+// committedIn is the newer one, so the record may be lost instead: never
+// duplicated. (kafka-go counts a generation a moment before it stops
+// handing out the old one's records; a fetch in that moment goes unseen.)
+func (p *kafkaGoProcessor) unredelivered(batch []kafka.Message, committedIn int64) []kafka.Message {
+	kept := batch[:0:0]
+	for i, m := range batch {
+		if p.fetchedIn[i] >= committedIn {
+			kept = append(kept, m)
+			continue
+		}
+		p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(m.Key), Instance: p.instance,
+			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
+			Detail: fmt.Sprintf("the group rebalanced between fetch and commit: the new generation reads offset %d again, so %s does not credit it now", m.Offset, p.instance)})
+	}
+	p.events.Emit()
+	return kept
+}
+
 // faultIndex is the index of the record after whose credit the processor
 // must crash or stall, and which of the two, or -1.
 func (p *kafkaGoProcessor) faultIndex(batch []kafka.Message) (int, lessons.FaultID) {
@@ -339,9 +385,15 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 	faultAt, fault := p.faultIndex(batch)
 	switch p.order {
 	case commitFirst:
+		committedIn := p.joined()
 		if err := p.commit(ctx, batch); err != nil {
 			return false, err
 		}
+		if batch = p.unredelivered(batch, max(committedIn, p.joined())); len(batch) == 0 {
+			return false, nil
+		}
+		done = slices.ContainsFunc(batch, func(m kafka.Message) bool { return string(m.Key) == endKey })
+		faultAt, fault = p.faultIndex(batch)
 		if _, err := p.credit(ctx, batch, faultAt, fault); err != nil || p.zombie {
 			return false, cmp.Or(err, errZombie)
 		}
