@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kafka-delivery-lab/lab/lessons/fleet"
 )
 
 // Config is the app's configuration (API.md, "Configuration"). Each flag
@@ -38,6 +40,10 @@ type Config struct {
 	// (-topic-prefix), where every instance given the same -brokers and
 	// prefix shares its runs (lessons/fleet).
 	TopicPrefix string
+	// InstanceTimeout is how long this instance may go silent before the
+	// others sharing its Kafka end its unfinished runs failed
+	// (-instance-timeout).
+	InstanceTimeout time.Duration
 }
 
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
@@ -58,6 +64,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	publicURL := fs.String("public-url", env("LAB_PUBLIC_URL", ""), "the address the lab is served at when deployed, e.g. https://lab.example.com; empty answers to loopback names only (env LAB_PUBLIC_URL)")
 	clusterN := fs.String("cluster", env("LAB_CLUSTER", "0"), "start and own this many local Apache Kafka brokers (3 to 5; Java 17+, jars fetched once with Maven) for the faults that kill brokers; 0 runs the embedded broker (env LAB_CLUSTER)")
 	prefix := fs.String("topic-prefix", env("LAB_TOPIC_PREFIX", "lab."), "with -brokers: the prefix of every topic, consumer group and transactional id the lab uses there; instances with the same -brokers and prefix are one lab (env LAB_TOPIC_PREFIX)")
+	instanceTimeout := fs.String("instance-timeout", env("LAB_INSTANCE_TIMEOUT", "6s"), "with -brokers: how long this instance may go silent (a crash, a pause) before the other instances end its unfinished runs failed; it heartbeats four times in it (env LAB_INSTANCE_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -101,6 +108,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if c.Cluster > 0 && len(c.Brokers) > 0 {
 		return Config{}, errors.New("-cluster and -brokers both given: the lab either starts its own cluster or uses yours; drop one")
+	}
+	if c.InstanceTimeout, err = time.ParseDuration(*instanceTimeout); err != nil || c.InstanceTimeout < fleet.MinLiveness || c.InstanceTimeout > fleet.MaxLiveness {
+		return Config{}, fmt.Errorf("-instance-timeout %q: want a duration from %v to %v, e.g. 6s", *instanceTimeout, fleet.MinLiveness, fleet.MaxLiveness)
 	}
 	if ms, err := strconv.Atoi(getenv("LAB_SESSION_TIMEOUT_MS")); err == nil && ms > 0 {
 		c.SessionTimeout = time.Duration(ms) * time.Millisecond

@@ -37,11 +37,18 @@ const testLiveness = 3 * time.Second
 // Options change the registry's configuration.
 func newInstance(t *testing.T, prefix string, options ...func(*runs.Config)) *instance {
 	t.Helper()
+	return newInstanceLiving(t, prefix, testLiveness, options...)
+}
+
+// newInstanceLiving is newInstance with its own liveness
+// (-instance-timeout).
+func newInstanceLiving(t *testing.T, prefix string, liveness time.Duration, options ...func(*runs.Config)) *instance {
+	t.Helper()
 	cfg := runs.Config{MaxConcurrent: 4, LightPerSlot: lightPerSlot}
 	for _, o := range options {
 		o(&cfg)
 	}
-	fl, err := fleet.New(fleet.Config{Brokers: testBroker.Addrs(), Prefix: prefix, Liveness: testLiveness, Retention: cfg.Retention})
+	fl, err := fleet.New(fleet.Config{Brokers: testBroker.Addrs(), Prefix: prefix, Liveness: liveness, Retention: cfg.Retention})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,6 +395,51 @@ func TestTopicPrefixFlag(t *testing.T) {
 			t.Errorf("-topic-prefix %q: %v", bad, err)
 		}
 	}
+}
+
+// TestInstanceTimeoutFlag: -instance-timeout (LAB_INSTANCE_TIMEOUT)
+// defaults to 6 s and refuses a duration out of its bounds, saying what
+// it wants.
+func TestInstanceTimeoutFlag(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if c, err := loadConfig(nil, env(nil), io.Discard); err != nil || c.InstanceTimeout != 6*time.Second {
+		t.Errorf("default: %v %v", c.InstanceTimeout, err)
+	}
+	if c, err := loadConfig(nil, env(map[string]string{"LAB_INSTANCE_TIMEOUT": "20s"}), io.Discard); err != nil || c.InstanceTimeout != 20*time.Second {
+		t.Errorf("LAB_INSTANCE_TIMEOUT=20s: %v %v", c.InstanceTimeout, err)
+	}
+	for _, bad := range []string{"6", "0s", "500ms", "6m", "soon"} {
+		if _, err := loadConfig([]string{"-instance-timeout", bad}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "e.g. 6s") {
+			t.Errorf("-instance-timeout %q: %v", bad, err)
+		}
+	}
+}
+
+// TestInstancesTellTheirTimeout: an instance judges another by the
+// timeout that one announces, not by its own. B, which would take 1 s of
+// silence for death, keeps A's run alive across A's 2 s between
+// heartbeats; and still ends it once A is killed.
+func TestInstancesTellTheirTimeout(t *testing.T) {
+	prefix := fmt.Sprintf("t%d.", time.Now().UnixNano()%1e9)
+	a := newInstanceLiving(t, prefix, 8*time.Second)
+	b := newInstanceLiving(t, prefix, time.Second)
+	code, out, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5,"pace_ms":100,"start_paused":true}`)
+	if code != http.StatusAccepted && code != http.StatusCreated {
+		t.Fatalf("start: %d %v", code, out)
+	}
+	id := out["id"].(string)
+	seen(t, b, id, any_)
+	time.Sleep(5 * time.Second) // two of A's heartbeat gaps, five of B's timeout
+	if st := seen(t, b, id, any_); st["state"] != "running" {
+		t.Fatalf("after 5 s, B says A's run is %v: B took A's gap between heartbeats for its death", st["state"])
+	}
+	a.kill()
+	killed := time.Now()
+	st := seen(t, b, id, func(m map[string]any) bool { return m["state"] == "failed" })
+	if waited := time.Since(killed); waited > 12*time.Second {
+		t.Errorf("B took %v to end a killed instance's run", waited)
+	}
+	t.Logf("A killed: B ended its run after %v: %v", time.Since(killed).Round(100*time.Millisecond), st["error"])
 }
 
 // TestServeWithBrokersIsAnInstance: the lab started with -brokers joins

@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if b.Mode() == broker.External {
 		// Every instance on this cluster is one lab; the embedded
 		// broker and the owned cluster are one instance's own.
-		if shared, err = fleet.New(fleet.Config{Brokers: b.Addrs(), Prefix: cfg.TopicPrefix}); err != nil {
+		if shared, err = fleet.New(fleet.Config{Brokers: b.Addrs(), Prefix: cfg.TopicPrefix, Liveness: cfg.InstanceTimeout}); err != nil {
 			return err
 		}
 		rcfg.Instance, rcfg.Observer, rcfg.JoinTaken = shared.ID(), shared, shared.JoinTaken

@@ -48,14 +48,23 @@ type Config struct {
 	// Prefix starts the names of the lab's own topics (and is the
 	// prefix a shared cluster's ACLs grant the lab); "lab." if empty.
 	Prefix string
-	// Liveness is how long an instance may go unheard before its
-	// unfinished runs end failed; 6 s if 0. It heartbeats four times in
-	// it.
+	// Liveness is how long this instance may go unheard before the
+	// others end its unfinished runs failed; 6 s if 0. It heartbeats
+	// four times in it, and says it in each heartbeat, so instances
+	// given different values still judge each other right.
 	Liveness time.Duration
 	// Retention is how long a finished run is kept: the registries'
 	// (runs.Config.Retention); 10 minutes if 0.
 	Retention time.Duration
 }
+
+// Liveness bounds: under a second an instance busy for a moment would
+// be taken as gone; past five minutes a dead one's students wait too long
+// to be told.
+const (
+	MinLiveness = time.Second
+	MaxLiveness = 5 * time.Minute
+)
 
 // OwnerGone is the error of a run whose instance stopped mid-run.
 const OwnerGone = "the lab instance running this run stopped before it finished; start a new run"
@@ -96,17 +105,22 @@ type record struct {
 
 // message is one record of the control topic.
 type message struct {
-	Type    string        `json:"type"` // control, answer, alive, gone
-	ID      string        `json:"id,omitempty"`
-	From    string        `json:"from"`
-	To      string        `json:"to,omitempty"`
-	Run     string        `json:"run,omitempty"`
-	Token   string        `json:"token,omitempty"`
-	Control *runs.Control `json:"control,omitempty"`
-	Status  *runs.Status  `json:"status,omitempty"`
-	Kind    string        `json:"kind,omitempty"`
-	Field   string        `json:"field,omitempty"`
-	Msg     string        `json:"msg,omitempty"`
+	Type string `json:"type"` // control, answer, alive, gone
+	ID   string `json:"id,omitempty"`
+	From string `json:"from"`
+	To   string `json:"to,omitempty"`
+	Run  string `json:"run,omitempty"`
+	// TokenHash is the hash of the control token the sending instance
+	// checked: a control's proof, never the token itself.
+	TokenHash string        `json:"token_hash,omitempty"`
+	Control   *runs.Control `json:"control,omitempty"`
+	Status    *runs.Status  `json:"status,omitempty"`
+	Kind      string        `json:"kind,omitempty"`
+	Field     string        `json:"field,omitempty"`
+	Msg       string        `json:"msg,omitempty"`
+	// LivenessMs, in a heartbeat, is how long the sender may go unheard
+	// before it is taken as gone (Config.Liveness).
+	LivenessMs int64 `json:"liveness_ms,omitempty"`
 }
 
 // Local is this instance's own runs.
@@ -131,7 +145,7 @@ type Fleet struct {
 
 	mu      sync.Mutex
 	mirrors map[string]*entry
-	heard   map[string]time.Time // instance → when its last heartbeat came (this clock)
+	due     map[string]time.Time // instance → when it is gone unless heard from again (this clock)
 	waiters map[string]chan message
 }
 
@@ -156,7 +170,7 @@ func New(cfg Config) (*Fleet, error) {
 		cfg.Retention = 10 * time.Minute
 	}
 	f := &Fleet{cfg: cfg, id: newInstanceID(), runsT: cfg.Prefix + "runs", framesT: cfg.Prefix + "frames", ctrlT: cfg.Prefix + "control",
-		mirrors: map[string]*entry{}, heard: map[string]time.Time{}, waiters: map[string]chan message{}}
+		mirrors: map[string]*entry{}, due: map[string]time.Time{}, waiters: map[string]chan message{}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	var err error
 	f.cl, err = kgo.NewClient(
@@ -507,8 +521,8 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 			f.mu.Unlock()
 			return // kept no longer by its owner either
 		}
-		if _, known := f.heard[r.Owner]; !known {
-			f.heard[r.Owner] = time.Now() // gets Liveness to be heard from
+		if _, known := f.due[r.Owner]; !known {
+			f.due[r.Owner] = time.Now().Add(f.cfg.Liveness) // its time to be heard from
 		}
 		e = &entry{run: runs.NewMirror(r.Status, r.TokenHash, f), owner: r.Owner, framed: frame, finished: r.Finished}
 		if final && e.finished.IsZero() {
@@ -600,12 +614,16 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 	}
 	switch m.Type {
 	case "alive":
+		liveness := time.Duration(m.LivenessMs) * time.Millisecond
+		if liveness <= 0 || liveness > MaxLiveness {
+			liveness = f.cfg.Liveness
+		}
 		f.mu.Lock()
-		f.heard[m.From] = time.Now()
+		f.due[m.From] = time.Now().Add(liveness)
 		f.mu.Unlock()
 	case "gone":
 		f.mu.Lock()
-		f.heard[m.From] = time.Time{}
+		f.due[m.From] = time.Time{}
 		f.mu.Unlock()
 	case "answer":
 		if m.To != f.id {
@@ -625,12 +643,7 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 		if !ok || r.IsMirror() || m.Control == nil {
 			return // another instance's run, or forgotten: that one answers
 		}
-		var err error
-		if m.Control.Action == "cancel" {
-			err = r.Cancel(m.Token)
-		} else {
-			err = r.Apply(m.Token, *m.Control)
-		}
+		err := r.ApplyForwarded(m.TokenHash, *m.Control)
 		st := r.Status()
 		ans := message{Type: "answer", ID: m.ID, From: f.id, To: m.From, Run: m.Run, Status: &st}
 		ans.Kind, ans.Field, ans.Msg = runs.ErrorKind(err)
@@ -640,7 +653,7 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 
 // Control sends c for another instance's run to its owner and waits for
 // the answer (runs.Owner).
-func (f *Fleet) Control(ctx context.Context, runID, token string, c runs.Control) (runs.Status, error) {
+func (f *Fleet) Control(ctx context.Context, runID, tokenHash string, c runs.Control) (runs.Status, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
@@ -654,7 +667,7 @@ func (f *Fleet) Control(ctx context.Context, runID, token string, c runs.Control
 		f.mu.Unlock()
 	}()
 	sent := make(chan error, 1)
-	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, Token: token, Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
+	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, TokenHash: tokenHash, Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
 	select {
 	case err := <-sent:
 		if err != nil {
@@ -684,7 +697,7 @@ func (f *Fleet) heartbeat() {
 	t := time.NewTicker(f.cfg.Liveness / 4)
 	defer t.Stop()
 	for {
-		f.cl.TryProduce(f.ctx, f.message(message{Type: "alive", From: f.id}), nil)
+		f.cl.TryProduce(f.ctx, f.message(message{Type: "alive", From: f.id, LivenessMs: f.cfg.Liveness.Milliseconds()}), nil)
 		select {
 		case <-t.C:
 		case <-f.ctx.Done():
@@ -718,12 +731,12 @@ func (f *Fleet) janitor() {
 			case e.pending != nil && now.Sub(e.since) > finishGrace:
 				ends = append(ends, end{e, e.pending})
 				e.pending = nil
-			case !e.run.Finished() && now.Sub(f.heard[e.owner]) > f.cfg.Liveness:
+			case !e.run.Finished() && now.After(f.due[e.owner]):
 				lost = append(lost, e)
 				e.finished = now
 			case !e.finished.IsZero() && now.Sub(e.finished) > f.cfg.Retention:
 				delete(f.mirrors, id)
-				if now.Sub(f.heard[e.owner]) > f.cfg.Liveness {
+				if now.After(f.due[e.owner]) {
 					// Its owner cannot forget it any more: do it for it.
 					f.cl.TryProduce(f.ctx, f.stamp(&kgo.Record{Topic: f.runsT, Key: []byte(id)}), nil)
 				}
@@ -731,9 +744,9 @@ func (f *Fleet) janitor() {
 		}
 		// Forget instances long silent whose runs are all forgotten: a
 		// lab restarted every day for a year must not remember them all.
-		for inst, at := range f.heard {
+		for inst, at := range f.due {
 			if now.Sub(at) > f.cfg.Retention && !f.ownsLocked(inst) {
-				delete(f.heard, inst)
+				delete(f.due, inst)
 			}
 		}
 		f.mu.Unlock()

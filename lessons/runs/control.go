@@ -45,6 +45,25 @@ func (r *Run) Apply(token string, c Control) error {
 	if !r.holds(token) {
 		return ErrForbidden
 	}
+	return r.apply(c)
+}
+
+// ApplyForwarded performs c (or, for action "cancel", cancels the run)
+// for another instance, which checked the client's token against
+// TokenHash and sends that hash instead (Owner). It returns what Apply and
+// Cancel return.
+func (r *Run) ApplyForwarded(tokenHash string, c Control) error {
+	if r.mirror != nil || subtle.ConstantTimeCompare([]byte(tokenHash), []byte(r.TokenHash())) != 1 {
+		return ErrForbidden
+	}
+	if c.Action == "cancel" {
+		return r.cancelRun()
+	}
+	return r.apply(c)
+}
+
+// apply performs c for a holder of the run's token.
+func (r *Run) apply(c Control) error {
 	if r.Finished() {
 		return ErrFinished
 	}

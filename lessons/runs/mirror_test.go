@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -15,10 +16,13 @@ import (
 type askedOwner struct {
 	asked int
 	err   error
+	// sent is every proof and control the owner was sent.
+	sent []string
 }
 
-func (o *askedOwner) Control(_ context.Context, id, _ string, c Control) (Status, error) {
+func (o *askedOwner) Control(_ context.Context, id, tokenHash string, c Control) (Status, error) {
 	o.asked++
+	o.sent = append(o.sent, tokenHash, c.Token)
 	return Status{ID: id, State: Running, Paused: c.Action == "pause"}, o.err
 }
 
@@ -38,8 +42,20 @@ func TestMirrorRefusesHere(t *testing.T) {
 	if err := r.Apply("secret", Control{Action: "step"}); !errors.Is(err, ErrNotPaused) {
 		t.Errorf("the owner's refusal: %v", err)
 	}
+	owner.err = nil
+	if err := r.Apply("secret", Control{Action: "resume", Token: "secret"}); err != nil {
+		t.Errorf("resume with the token in the control, as over a websocket: %v", err)
+	}
+	for _, s := range owner.sent {
+		if strings.Contains(s, "secret") {
+			t.Errorf("the token travelled to the owner: %q", owner.sent)
+		}
+	}
+	if owner.sent[0] != hashToken("secret") {
+		t.Errorf("the owner was sent %q, not the token's hash", owner.sent[0])
+	}
 	r.Mirrored(Status{ID: "r-x", State: Done}, nil)
-	if err := r.Cancel("secret"); !errors.Is(err, ErrFinished) || owner.asked != 2 {
+	if err := r.Cancel("secret"); !errors.Is(err, ErrFinished) || owner.asked != 3 {
 		t.Errorf("cancel of a finished run: %v, owner asked %d times", err, owner.asked)
 	}
 	if !r.Finished() || r.QueuePosition() != -1 {
@@ -112,5 +128,30 @@ func TestRefusalsTravel(t *testing.T) {
 	}
 	if KindError(ErrorKind(nil)) != nil {
 		t.Error("no error came back as one")
+	}
+}
+
+// TestForwardedControls: the owner drives its run for another instance
+// that proves the token with its hash, and refuses any other proof,
+// including the token itself.
+func TestForwardedControls(t *testing.T) {
+	g := newRegistry(t, Config{})
+	r := mustStart(t, g, lesson("a"))
+	for _, proof := range []string{"", r.Token(), hashToken("wrong")} {
+		if err := r.ApplyForwarded(proof, Control{Action: "resume"}); !errors.Is(err, ErrForbidden) {
+			t.Errorf("proof %q: %v, want forbidden", proof, err)
+		}
+	}
+	if err := r.ApplyForwarded(r.TokenHash(), Control{Action: "step"}); err != nil {
+		t.Errorf("step a paused run: %v", err)
+	}
+	if err := r.ApplyForwarded(r.TokenHash(), Control{Action: "cancel"}); err != nil {
+		t.Errorf("cancel: %v", err)
+	}
+	if st := wait(t, r); st.State != Failed {
+		t.Errorf("cancelled run ended %s", st.State)
+	}
+	if err := r.ApplyForwarded(r.TokenHash(), Control{Action: "cancel"}); !errors.Is(err, ErrFinished) {
+		t.Errorf("cancel of an ended run: %v", err)
 	}
 }

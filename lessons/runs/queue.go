@@ -206,6 +206,11 @@ func (r *Run) Cancel(token string) error {
 	if !r.holds(token) {
 		return ErrForbidden
 	}
+	return r.cancelRun()
+}
+
+// cancelRun cancels the run for a holder of its token.
+func (r *Run) cancelRun() error {
 	g := r.reg
 	g.mu.Lock()
 	queued := g.unqueueLocked(r)
