@@ -32,6 +32,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -93,11 +94,14 @@ const (
 // record is a run as its owner publishes it, in the runs table and in
 // frames.
 type record struct {
-	Owner     string        `json:"owner"`
-	TokenHash string        `json:"token_hash"`
-	Status    runs.Status   `json:"status"`
-	Finished  time.Time     `json:"finished,omitzero"`
-	Events    []trace.Event `json:"events,omitempty"`
+	Owner     string      `json:"owner"`
+	TokenHash string      `json:"token_hash"`
+	Status    runs.Status `json:"status"`
+	Finished  time.Time   `json:"finished,omitzero"`
+	// Started is when the run left its queue, by its owner's clock: an
+	// instance starting later reads the frames from there (framesFrom).
+	Started time.Time     `json:"started,omitzero"`
+	Events  []trace.Event `json:"events,omitempty"`
 	// Part of Parts, when Parts > 0: the run's final kept log.
 	Part  int `json:"part,omitempty"`
 	Parts int `json:"parts,omitempty"`
@@ -142,6 +146,7 @@ type Fleet struct {
 	started               bool
 	since                 time.Time // when Start began
 	killed                sync.Once
+	framesRead            atomic.Int64 // frames records read, for tests
 
 	mu      sync.Mutex
 	mirrors map[string]*entry
@@ -153,6 +158,7 @@ type entry struct {
 	run      *runs.Run
 	owner    string
 	framed   bool      // frames came: fresher than the table
+	started  time.Time // when it started, by the owner's clock; zero if queued or not said
 	finished time.Time // when it finished, by the owner's clock or this one's
 	pending  *runs.Status
 	since    time.Time // when pending came
@@ -230,7 +236,7 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 	var ends kadm.ListedOffsets
 	var err error
 	for try := 0; ; try++ {
-		if ends, err = admin.ListEndOffsets(ctx, f.runsT, f.ctrlT); err == nil && ends.Error() == nil {
+		if ends, err = admin.ListEndOffsets(ctx, f.runsT, f.framesT, f.ctrlT); err == nil && ends.Error() == nil {
 			break
 		}
 		if try == 50 || ctx.Err() != nil {
@@ -242,10 +248,14 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 	// this one: read from its end.
 	f.controlFrom = map[int32]int64{}
 	tableEnd := map[int32]int64{}
+	var frameParts []int32
 	ends.Each(func(o kadm.ListedOffset) {
-		if o.Topic == f.ctrlT {
+		switch {
+		case o.Topic == f.ctrlT:
 			f.controlFrom[o.Partition] = o.Offset
-		} else if o.Offset > 0 {
+		case o.Topic == f.framesT:
+			frameParts = append(frameParts, o.Partition)
+		case o.Offset > 0:
 			tableEnd[o.Partition] = o.Offset
 		}
 	})
@@ -268,13 +278,48 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 			}
 		})
 	}
-	f.cl.AddConsumeTopics(f.framesT, f.ctrlT)
+	at := kgo.NewOffset().AtStart()
+	if from := f.framesFrom(); !from.IsZero() {
+		at = kgo.NewOffset().AfterMilli(from.UnixMilli())
+	}
+	frames := map[int32]kgo.Offset{}
+	for _, p := range frameParts {
+		frames[p] = at
+	}
+	f.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{f.framesT: frames})
+	f.cl.AddConsumeTopics(f.ctrlT)
 	f.started = true
 	f.loops.Add(3)
 	go f.consume()
 	go f.heartbeat()
 	go f.janitor()
 	return nil
+}
+
+// clockSlack allows for other instances' clocks: a frame's timestamp is
+// its owner's.
+const clockSlack = time.Minute
+
+// framesFrom is the time of the oldest frame this instance, starting, can
+// need, once it has read the runs table; zero for all of them. The frames
+// topic keeps an hour of every run's frames, and reading it all could take
+// long in a busy lab. A finished run is served for Retention after its
+// end, from its final log, written at that end; a run in flight needs its
+// frames from its start on; a queued one has none yet.
+func (f *Fleet) framesFrom() time.Time {
+	from := f.since.Add(-f.cfg.Retention)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.mirrors {
+		switch {
+		case e.run.Finished() || e.run.Status().State == runs.Queued:
+		case e.started.IsZero():
+			return time.Time{} // an owner that does not say
+		case e.started.Before(from):
+			from = e.started
+		}
+	}
+	return from.Add(-clockSlack)
 }
 
 // Close ends this instance's part gracefully, once its registry has shut
@@ -386,10 +431,10 @@ func (f *Fleet) publish(r *runs.Run) {
 			cursor = evs[len(evs)-1].Seq
 		}
 		if first || st.State != last.State {
-			f.produce(f.runsT, r.ID, record{Owner: f.id, TokenHash: r.TokenHash(), Status: st})
+			f.produce(f.runsT, r.ID, record{Owner: f.id, TokenHash: r.TokenHash(), Status: st, Started: r.Started()})
 		}
 		if first || len(evs) > 0 || changed(st, last) {
-			f.produce(f.framesT, r.ID, record{Owner: f.id, TokenHash: r.TokenHash(), Status: st, Events: evs})
+			f.produce(f.framesT, r.ID, record{Owner: f.id, TokenHash: r.TokenHash(), Status: st, Started: r.Started(), Events: evs})
 		}
 		first, last = false, st
 		select {
@@ -487,6 +532,7 @@ func (f *Fleet) consume() {
 			case f.runsT:
 				f.onRecord(rec, false)
 			case f.framesT:
+				f.framesRead.Add(1)
 				f.onRecord(rec, true)
 			case f.ctrlT:
 				f.onMessage(rec)
@@ -524,7 +570,7 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 		if _, known := f.due[r.Owner]; !known {
 			f.due[r.Owner] = time.Now().Add(f.cfg.Liveness) // its time to be heard from
 		}
-		e = &entry{run: runs.NewMirror(r.Status, r.TokenHash, f), owner: r.Owner, framed: frame, finished: r.Finished}
+		e = &entry{run: runs.NewMirror(r.Status, r.TokenHash, f), owner: r.Owner, framed: frame, started: r.Started, finished: r.Finished}
 		if final && e.finished.IsZero() {
 			e.finished = time.Now()
 		}
@@ -543,6 +589,9 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 		if e.finished.IsZero() {
 			e.finished = time.Now()
 		}
+	}
+	if e.started.IsZero() {
+		e.started = r.Started
 	}
 	switch {
 	case frame:
