@@ -10,7 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/kafka-delivery-lab/lab/lessons/fleet"
+	"github.com/kafka-delivery-lab/lab/lessons/runs"
+	"github.com/kafka-delivery-lab/lab/lessons/text"
 )
 
 // TestBrowserTwoInstances: a presenter run started on instance A, driven
@@ -81,11 +82,13 @@ func TestBrowserTwoInstances(t *testing.T) {
 		pollTrue(t, s, "deposits on B's page", producerCells+` >= 1`)
 	}
 	a.kill()
-	for name, s := range map[string]context.Context{"alice": alice, "bob": bob} {
+	// Each in the page's language: alice's is Korean.
+	for name, lang := range map[string]text.Lang{"alice": "ko", "bob": "en"} {
+		s := map[string]context.Context{"alice": alice, "bob": bob}[name]
 		pollTrue(t, s, name+" to see the run failed", `!!document.querySelector("[data-testid=run-failed]")`)
 		msg, _ := chromedp.Run(s, chromedp.Evaluate[string](`document.querySelector("[data-testid=run-failed]").textContent`))
-		if !strings.Contains(msg, fleet.OwnerGone) {
-			t.Errorf("%s sees %q, want the sentence %q", name, msg, fleet.OwnerGone)
+		if want := lang.T("error.end." + runs.OwnerGone.Key); !strings.Contains(msg, want) {
+			t.Errorf("%s sees %q, want the sentence %q", name, msg, want)
 		}
 	}
 	shoot(t, bob, "fleet-owner-gone-en")

@@ -50,13 +50,15 @@ func TestBrowserLessonFlow(t *testing.T) {
 		}
 		shootElement(t, ctx, "[data-testid=section-producer]", "lesson-notes-"+lang)
 
-		// The common snippet beside the corrected sample, marked in text.
+		// The common snippet beside the corrected sample, each changed line
+		// marked.
 		if n := count(t, ctx, "[data-testid=section-mistakes] [data-testid=compare-code]"); n != 2 {
 			t.Errorf("%s: the mistakes section compares %d pairs of files, want the producer and the consumer", lang, n)
 		}
 		marks, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
 			const q = (s) => document.querySelector("[data-testid=section-mistakes] " + s);
-			return [q(".diff-old .diff-line.removed .diff-mark"), q(".diff-new .diff-line.added .diff-mark")].map(e => e ? e.textContent : "?").join("")
+			// The gutter's mark is the stylesheet's, in the line's ::before.
+			return [q(".diff-old .diff-line.removed"), q(".diff-new .diff-line.added")].map(e => e ? getComputedStyle(e, "::before").content.replaceAll('"', "") : "?").join("")
 		})()`))
 		if marks != "−+" {
 			t.Errorf("%s: the changed lines are marked %q, want − and +", lang, marks)

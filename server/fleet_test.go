@@ -331,8 +331,8 @@ func TestTwoInstances(t *testing.T) {
 	end := seen(t, b, did, func(s map[string]any) bool { return s["state"] == "failed" })
 	took := time.Since(killed)
 	t.Logf("owner killed: B reported its run failed after %v (liveness %v)", took.Round(time.Millisecond), testLiveness)
-	if end["error"] != fleet.OwnerGone {
-		t.Errorf("the killed owner's run on B: error %v, want %q", end["error"], fleet.OwnerGone)
+	if end["error"] != runs.OwnerGone.Msg {
+		t.Errorf("the killed owner's run on B: error %v, want %q", end["error"], runs.OwnerGone.Msg)
 	}
 	if took > testLiveness+5*time.Second {
 		t.Errorf("B took %v to see the owner gone (liveness %v)", took, testLiveness)

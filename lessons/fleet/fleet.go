@@ -67,9 +67,6 @@ const (
 	MaxLiveness = 5 * time.Minute
 )
 
-// OwnerGone is the error of a run whose instance stopped mid-run.
-const OwnerGone = "the lab instance running this run stopped before it finished; start a new run"
-
 const (
 	// frameEvery is how often an owner publishes a changing run: the
 	// pace of the viewers' own frames (server/feed.go).
@@ -550,7 +547,7 @@ func (f *Fleet) onRecord(rec *kgo.Record, frame bool) {
 		f.mu.Lock()
 		if e, ok := f.mirrors[id]; ok && !frame {
 			delete(f.mirrors, id)
-			e.run.Fail(OwnerGone) // only a run still in flight changes: a watcher on it ends
+			e.run.Fail(runs.OwnerGone) // only a run still in flight changes: a watcher on it ends
 		}
 		f.mu.Unlock()
 		return
@@ -803,7 +800,7 @@ func (f *Fleet) janitor() {
 			x.e.run.Mirrored(*x.st, nil)
 		}
 		for _, e := range lost {
-			e.run.Fail(OwnerGone)
+			e.run.Fail(runs.OwnerGone)
 			// Said in the table too, so that an instance started later
 			// reads the end and not a run in flight for ever.
 			f.produce(f.runsT, e.run.ID, record{Owner: e.owner, TokenHash: e.run.TokenHash(), Status: e.run.Status(), Finished: now})

@@ -193,11 +193,12 @@ func (m *mirror) last() int64 {
 }
 
 // Fail ends a mirror whose owner stopped: its status says why.
-func (r *Run) Fail(msg string) {
+func (r *Run) Fail(end *Ending) {
 	m := r.mirror
 	m.mu.Lock()
 	if m.status.State != Done && m.status.State != Failed {
-		m.status.State, m.status.Error, m.status.QueuePosition, m.status.Paused = Failed, &msg, nil, false
+		msg := end.Msg
+		m.status.State, m.status.Error, m.status.ErrorKey, m.status.QueuePosition, m.status.Paused = Failed, &msg, end.Key, nil, false
 		m.wakeLocked()
 	}
 	m.mu.Unlock()

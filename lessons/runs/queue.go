@@ -216,7 +216,7 @@ func (r *Run) cancelRun() error {
 	queued := g.unqueueLocked(r)
 	g.mu.Unlock()
 	if queued {
-		r.finish(pipeline.Result{}, errors.New("cancelled by the holder of its control token before it started"))
+		r.finish(pipeline.Result{}, endCancelledQueued)
 		g.keep(r)
 		return nil
 	}
@@ -226,9 +226,6 @@ func (r *Run) cancelRun() error {
 	if r.Finished() || cancel == nil {
 		return ErrFinished
 	}
-	cancel(errCancelled)
+	cancel(endCancelled)
 	return nil
 }
-
-// errCancelled is the cause of a run's end when its driver cancels it.
-var errCancelled = errors.New("cancelled by the holder of its control token")

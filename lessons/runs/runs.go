@@ -125,6 +125,7 @@ type Run struct {
 	mu       sync.Mutex
 	state    State
 	err      string
+	errKey   string // Status.ErrorKey
 	result   *pipeline.Result
 	finished time.Time
 	waited   time.Duration // in the queue
@@ -244,10 +245,30 @@ func deadline(req Request) time.Duration {
 // presenter run must not hold its slot for ever.
 const maxPaused = 3 * time.Hour
 
-// overrun ends a run that used up its deadline or its pauses.
-type overrun struct{ msg string }
+// Ending is a reason of the lab's own to end a run, as opposed to an
+// error of its pipeline: Msg is the sentence the API gives in error, and
+// Key names it (Status.ErrorKey) so that a page can say it in its own
+// language (lessons/text "error.end.<key>").
+type Ending struct{ Key, Msg string }
 
-func (o *overrun) Error() string { return o.msg }
+func (e *Ending) Error() string { return e.Msg }
+
+// The lab's reasons to end a run.
+var (
+	endCancelled       = &Ending{"cancelled", "cancelled by the holder of its control token"}
+	endCancelledQueued = &Ending{"cancelled-queued", "cancelled by the holder of its control token before it started"}
+	endShutdown        = &Ending{"shutdown", "the lab shut down while this run was in flight"}
+	endShutdownQueued  = &Ending{"shutdown-queued", "the lab shut down before this run started"}
+	endPausedTooLong   = &Ending{"paused-too-long", "the run stayed paused for over " + maxPaused.String() + " and was ended; start a new run"}
+	// OwnerGone ends another instance's run when that instance stops
+	// mid-run (package fleet).
+	OwnerGone = &Ending{"owner-gone", "the lab instance running this run stopped before it finished; start a new run"}
+)
+
+// overran is the end of a run that used up its deadline.
+func overran(budget time.Duration) *Ending {
+	return &Ending{"deadline", "the run did not finish within its deadline (" + budget.String() + " of running, pauses not counted); is the broker reachable? Start a new run"}
+}
 
 // watchDeadline cancels the run once it has run for its deadline, time
 // paused not counted, or been paused for maxPaused.
@@ -264,10 +285,10 @@ func watchDeadline(ctx context.Context, cancel context.CancelCauseFunc, p *pipel
 		paused := p.PausedFor()
 		switch used := time.Since(start) - paused; {
 		case used >= budget:
-			cancel(&overrun{"the run did not finish within its deadline (" + budget.String() + " of running, pauses not counted); is the broker reachable? Start a new run"})
+			cancel(overran(budget))
 			return
 		case paused >= maxPaused:
-			cancel(&overrun{"the run stayed paused for over " + maxPaused.String() + " and was ended; start a new run"})
+			cancel(endPausedTooLong)
 			return
 		default:
 			// Look again when the budget or the pauses could run out.
@@ -285,15 +306,13 @@ func (g *Registry) execute(ctx context.Context, r *Run) {
 	defer cancel(nil)
 	go watchDeadline(ctx, cancel, r.Pipeline.Pacer, g.cfg.Deadline(r.Request))
 	res, err := r.Pipeline.Execute(ctx)
-	var over *overrun
+	var end *Ending
 	switch {
 	case err == nil:
 	case g.ctx.Err() != nil:
-		err = errors.New("the lab shut down while this run was in flight")
-	case errors.As(context.Cause(ctx), &over):
-		err = over
-	case errors.Is(context.Cause(ctx), errCancelled):
-		err = errCancelled
+		err = endShutdown
+	case errors.As(context.Cause(ctx), &end):
+		err = end
 	}
 	r.finish(res, err)
 	g.mu.Lock()
@@ -395,7 +414,7 @@ func (g *Registry) Shutdown(ctx context.Context) error {
 	g.queue, g.waiting, g.queuedDeposits = nil, map[string]int{}, 0
 	g.mu.Unlock()
 	for _, r := range queued {
-		r.finish(pipeline.Result{}, errors.New("the lab shut down before this run started"))
+		r.finish(pipeline.Result{}, endShutdownQueued)
 	}
 	g.cancel()
 	done := make(chan struct{})
@@ -414,6 +433,10 @@ func (r *Run) finish(res pipeline.Result, err error) {
 	r.finished = time.Now()
 	if err != nil {
 		r.state, r.err = Failed, err.Error()
+		var end *Ending
+		if errors.As(err, &end) {
+			r.errKey = end.Key
+		}
 	} else {
 		r.state, r.result = Done, &res
 	}
@@ -430,18 +453,22 @@ type Status struct {
 	PaceMs    int64               `json:"pace_ms"`
 	// Partitions and Processors are the run's topics' partitions and its
 	// processor group's instances at the start (issue 13).
-	Partitions int                   `json:"partitions"`
-	Processors int                   `json:"processors"`
-	State      State                 `json:"state"`
-	Paused     bool                  `json:"paused"`
-	Error      *string               `json:"error"`
-	Topics     pipeline.Names        `json:"topics"`
-	Group      string                `json:"group"`
-	Progress   pipeline.ProgressView `json:"progress"`
-	Result     *pipeline.Result      `json:"result"`
-	Presenter  bool                  `json:"presenter"`
-	Join       string                `json:"join,omitempty"`
-	Notify     lessons.NotifyID      `json:"notify"`
+	Partitions int     `json:"partitions"`
+	Processors int     `json:"processors"`
+	State      State   `json:"state"`
+	Paused     bool    `json:"paused"`
+	Error      *string `json:"error"`
+	// ErrorKey names Error when the lab itself ended the run (Ending):
+	// cancelled, cancelled-queued, shutdown, shutdown-queued, deadline,
+	// paused-too-long, owner-gone. Empty for an error of the pipeline.
+	ErrorKey  string                `json:"error_key,omitempty"`
+	Topics    pipeline.Names        `json:"topics"`
+	Group     string                `json:"group"`
+	Progress  pipeline.ProgressView `json:"progress"`
+	Result    *pipeline.Result      `json:"result"`
+	Presenter bool                  `json:"presenter"`
+	Join      string                `json:"join,omitempty"`
+	Notify    lessons.NotifyID      `json:"notify"`
 	// QueuePosition is, for a queued run only, how many runs are ahead
 	// of it.
 	QueuePosition *int `json:"queue_position,omitempty"`
@@ -475,7 +502,7 @@ func (r *Run) Status() Status {
 	}
 	if r.err != "" {
 		e := r.err
-		s.Error = &e
+		s.Error, s.ErrorKey = &e, r.errKey
 	}
 	if r.state == Queued && pos >= 0 {
 		s.QueuePosition = &pos

@@ -13,6 +13,7 @@ import (
 	"github.com/kafka-delivery-lab/lab/lessons/broker"
 	"github.com/kafka-delivery-lab/lab/lessons/broker/brokertest"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
+	"github.com/kafka-delivery-lab/lab/lessons/text"
 )
 
 var testBroker *broker.Broker
@@ -193,5 +194,34 @@ func TestKeptRunsAreBounded(t *testing.T) {
 		if _, ok := g.Get(r.ID); !ok {
 			t.Fatalf("run %s was forgotten too early", r.ID)
 		}
+	}
+}
+
+// TestEndingsAreSaid: every reason of the lab's own to end a run has its
+// sentence in every language, and a run so ended names it in its status
+// (error_key), beside the API's sentence.
+func TestEndingsAreSaid(t *testing.T) {
+	for _, e := range []*Ending{endCancelled, endCancelledQueued, endShutdown, endShutdownQueued, endPausedTooLong, OwnerGone, overran(time.Minute)} {
+		for _, l := range text.Langs {
+			if k := "error.end." + e.Key; l.T(k) == k {
+				t.Errorf("%s has no text %s", l, k)
+			}
+		}
+	}
+	if maxPaused != 3*time.Hour {
+		t.Errorf("error.end.paused-too-long says 3 hours, and a run may stay paused for %v", maxPaused)
+	}
+	g := newRegistry(t, Config{})
+	r := mustStart(t, g, lesson("a"))
+	if err := r.Cancel(r.Token()); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r); st.ErrorKey != "cancelled" || st.Error == nil || *st.Error != endCancelled.Msg {
+		t.Errorf("a cancelled run: error_key %q, error %v", st.ErrorKey, st.Error)
+	}
+	m := NewMirror(Status{ID: "r-x", State: Running}, "", nil)
+	m.Fail(OwnerGone)
+	if st := m.Status(); st.State != Failed || st.ErrorKey != "owner-gone" || *st.Error != OwnerGone.Msg {
+		t.Errorf("a mirror whose owner is gone: %s, error_key %q", st.State, st.ErrorKey)
 	}
 }

@@ -19,6 +19,10 @@ export const fault = (id) => (catalog.faults || []).find((f) => f.id === id);
 // injectable lists the faults a running run can be given.
 export const injectable = () => (catalog.injectable || []).map(fault);
 
+// failure is why a run failed, in the page's language when the lab itself
+// ended it (error_key), else the API's sentence.
+export const failure = (t, run) => t[`error.end.${run.error_key}`] || run.error || "";
+
 // named is an id as the page shows it: "produce-ack-lost (확인 응답 유실)"
 // on a Korean page, the id alone on an English one (t.ids is
 // "id=label;…", Korean only: server/panel.go).

@@ -2,7 +2,7 @@
 // measured table live; the table can be downloaded as CSV or JSON.
 import { RunView, watch, startRun, verdictText } from "./trace.js";
 import { download } from "./progress.js";
-import { catalog, texts } from "./catalog.js";
+import { catalog, failure, texts } from "./catalog.js";
 import { bars } from "./charts.js";
 
 const panel = document.querySelector("[data-testid=run-panel]");
@@ -25,7 +25,7 @@ const cols = {
 function fill(g, run) {
   const row = document.querySelector(`tr[data-guarantee="${CSS.escape(g)}"]`);
   if (run.state === "failed") {
-    row.querySelector("[data-field=verdict]").textContent = `${t["error.run"]} ${run.error}`;
+    row.querySelector("[data-field=verdict]").textContent = `${t["error.run"]} ${failure(t, run)}`;
     return;
   }
   const r = run.result;

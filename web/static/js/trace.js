@@ -4,7 +4,7 @@
 // every anomaly.
 
 import { wire, postJSON } from "./controls.js";
-import { catalog, fault, injectable, named } from "./catalog.js";
+import { catalog, failure, fault, injectable, named } from "./catalog.js";
 
 // Above this many deposits, draw counts instead of cells.
 const SMALL = catalog.drawn_deposits;
@@ -354,7 +354,7 @@ export class RunView {
     v.hidden = false;
     if (run.state === "failed") {
       v.className = "verdict failed";
-      v.append(el("p", { role: "alert", "data-testid": "run-failed", text: `${t["error.run"]} ${run.error || ""}` }));
+      v.append(el("p", { role: "alert", "data-testid": "run-failed", text: `${t["error.run"]} ${failure(t, run)}` }));
       return;
     }
     const r = run.result;
