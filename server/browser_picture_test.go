@@ -181,6 +181,36 @@ func TestBrowserPictureMoves(t *testing.T) {
 	}
 }
 
+// TestBrowserLostDepositFalls: a deposit the producer gave up on is in
+// doubt in flight (a dashed token where it was); one that never reaches the
+// log falls out of the picture, marked lost. At-most-once under
+// produce-request-lost loses one deposit so, and the verdict says so too.
+func TestBrowserLostDepositFalls(t *testing.T) {
+	needChromium(t)
+	for _, lang := range []string{"en", "ko"} {
+		ctx, _, _ := openRunPage(t, "/lessons/at-most-once?lang="+lang)
+		err := chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "60"),
+			chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "100"),
+			chromedp.Click(chromedp.CSS(`input[name=fault][value="produce-request-lost"]`)),
+			chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pollTrue(t, ctx, "a deposit in doubt", `document.querySelectorAll("[data-testid=picture] .token.doubt").length > 0`)
+		shootPicture(t, ctx, "picture-doubt-"+lang)
+		pollTrue(t, ctx, "a lost deposit falling", `document.querySelectorAll("[data-testid=picture] .token.lost").length > 0`)
+		shootPicture(t, ctx, "picture-lost-falls-"+lang)
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]"))); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(evalString(t, ctx, `document.querySelector("[data-testid=picture]").textContent`), "✗") {
+			t.Errorf("%s: the still picture marks no deposit lost", lang)
+		}
+	}
+}
+
 // TestBrowserPictureOfAnAbortedBatch: a producer's aborted batch, as the
 // auditor puts it on the trace (record events of the input, actor broker,
 // aborted; TestInputIsDrawnWithItsAbortedBatches), is drawn where it sits in

@@ -14,8 +14,11 @@ const SVG = "http://www.w3.org/2000/svg";
 // burst of events between two frames cannot grow the work of the next.
 const MAX = 12, QUEUE = 256;
 // A move's length; a token no event moved for STALE ms (its deposit lost on
-// the way, or skipped) is taken off, so it never holds a place.
-const MOVE = 250, STALE = 4000;
+// the way, or skipped) is taken off, so it never holds a place. A deposit
+// the producer gave up on is in doubt: the log may have it all the same (an
+// answer lost on its way back), and then it is fetched; one no fetch moved
+// for DOUBT ms was lost on its way in, and falls out of the picture.
+const MOVE = 250, STALE = 4000, DOUBT = 1500;
 
 // The events that move a token (step).
 const MOVES = new Set(["send", "fetch", "credit", "error", "skip", "crash"]);
@@ -33,11 +36,16 @@ export class Flight {
     if (this.queue.length < QUEUE && MOVES.has(e.kind)) this.queue.push(e);
   }
 
-  // clear takes every token off: the picture now shows a state.
-  clear() {
+  // clear takes every token off: the picture now shows a state. At the
+  // run's end (fall), a deposit still in doubt is known lost, and falls.
+  clear(fall) {
+    const now = performance.now();
+    if (fall) for (const e of this.queue) if (e.kind === "error") this.step(e, null, now);
     this.queue.length = 0;
-    for (const tk of this.tokens.values()) tk.g.remove();
+    const doubt = fall ? [...this.tokens].filter(([, tk]) => tk.doubt) : [];
+    this.layer.replaceChildren(...doubt.map(([, tk]) => tk.g)); // and the falling ones
     this.tokens.clear();
+    for (const [id, tk] of doubt) this.lose(id, tk);
   }
 
   // frame starts the moves the events since the last frame asked for, at
@@ -46,7 +54,10 @@ export class Flight {
     const now = performance.now();
     for (const e of this.queue) this.step(e, where, now);
     this.queue.length = 0;
-    for (const [id, tk] of this.tokens) if (now - tk.moved > STALE) this.drop(id, tk);
+    for (const [id, tk] of this.tokens) {
+      if (tk.doubt && now - tk.moved > DOUBT) this.lose(id, tk);
+      else if (now - tk.moved > STALE) this.drop(id, tk);
+    }
   }
 
   step(e, where, now) {
@@ -66,6 +77,8 @@ export class Flight {
         if (!tk) return;
         this.move(tk, [where.log(e.offset, e.partition), where.instance(e.instance)].filter(Boolean), now);
         tk.instance = e.instance || "";
+        tk.doubt = false;
+        tk.g.classList.remove("doubt");
         return;
       }
       case "credit": {
@@ -74,6 +87,12 @@ export class Flight {
         return;
       }
       case "error":
+        if (tk && e.actor === "producer" && !tk.instance) {
+          tk.doubt = true;
+          tk.moved = now;
+          tk.g.classList.add("doubt");
+        } else if (tk) this.drop(id, tk);
+        return;
       case "skip":
         if (tk) this.drop(id, tk);
         return;
@@ -117,6 +136,15 @@ export class Flight {
     tk.anim = tk.g.animate([tk.pos, ...seg.points].map((p) => ({ transform: at(p) })), { duration: MOVE * seg.points.length, easing: "ease-in-out" });
     tk.anim.onfinish = () => { if (seg.then) seg.then(); else this.next(tk); };
     tk.pos = end;
+  }
+
+  // lose lets a deposit lost on its way to the log fall from where it was,
+  // marked as the still picture marks a lost deposit.
+  lose(id, tk) {
+    this.tokens.delete(id);
+    tk.g.classList.replace("doubt", "lost");
+    tk.g.animate([{ transform: at(tk.pos), opacity: 1 }, { transform: at({ x: tk.pos.x, y: tk.pos.y + 30 }), opacity: 0 }], { duration: 900, easing: "ease-in" })
+      .onfinish = () => tk.g.remove();
   }
 
   drop(id, tk) {
