@@ -138,13 +138,11 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			// transaction, and its commit came first.
 			ProcessorStall: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None, Restart: true},
 			// The batch was committed before it was credited: the
-			// instance that gets its partition starts after it. Only in
-			// this shape (one unpaced batch, committed before the
-			// rebalance): kafka-go commits an offset handed to it after
-			// the hand-over in the new generation, and the broker takes
-			// it after the new owner read the old one, so a paced run
-			// (batches of one) can credit a deposit twice
-			// (TestRandomFaults draws such runs).
+			// instance that gets its partition starts after it. A record
+			// fetched before the hand-over and committed after it (kafka-go
+			// sends the commit in the new generation, after the new owner
+			// read the old offset) is left to the new owner, not credited
+			// (processor_kafkago.go, unredelivered).
 			Rebalance:    clean,
 			LeaderCrash:  leaderCrashAcksOne,
 			FollowerDown: followerDownAlone,
