@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -60,7 +61,7 @@ type kafkaGoProcessor struct {
 	zombie bool
 	// joins counts the generations the Reader has joined; fetchedIn[i]
 	// is joins when the batch's record i was fetched (see unredelivered).
-	joins     int64
+	joins     generations
 	fetchedIn []int64
 }
 
@@ -116,6 +117,7 @@ func newKafkaGoProcessor(r *Run, instance string) *kafkaGoProcessor {
 		StartOffset:       kafka.FirstOffset,
 		CommitInterval:    commitEvery,
 		IsolationLevel:    isolation,
+		Logger:            &p.joins,
 	}
 	if r.recipe.CommitOnRevoke && p.order == creditFirst && commitEvery == 0 {
 		p.revoke = newRevokeReader(kafka.ConsumerGroupConfig{
@@ -315,13 +317,20 @@ func groupSettling(err error) bool {
 
 // joined is how many generations of its group the Reader has joined so
 // far; 0 for a processor that commits on revocation, which holds its
-// generation until its batch is done. kafka-go counts a generation before
-// it starts reading for it, and its Stats resets the count it returns.
-func (p *kafkaGoProcessor) joined() int64 {
-	if rd, ok := p.reader.(*kafka.Reader); ok {
-		p.joins += rd.Stats().Rebalances
+// generation until its batch is done.
+func (p *kafkaGoProcessor) joined() int64 { return p.joins.n.Load() }
+
+// generations counts a kafka-go Reader's generations from its log: it logs
+// "subscribed to topics and partitions" once per generation, once it has
+// stopped handing out the old one's records and started the new one's
+// readers. (Stats().Rebalances is no count of them: a partition reader
+// adds to it when it loses its leader, within one generation.)
+type generations struct{ n atomic.Int64 }
+
+func (g *generations) Printf(msg string, _ ...any) {
+	if strings.HasPrefix(msg, "subscribed to topics and partitions") {
+		g.n.Add(1)
 	}
-	return p.joins
 }
 
 // unredelivered is the part of an at-most-once batch, just committed in
@@ -335,8 +344,9 @@ func (p *kafkaGoProcessor) joined() int64 {
 // partition: crediting it now would credit it twice. Left out, it is
 // credited once, by that owner. When a generation began during the commit,
 // committedIn is the newer one, so the record may be lost instead: never
-// duplicated. (kafka-go counts a generation a moment before it stops
-// handing out the old one's records; a fetch in that moment goes unseen.)
+// duplicated. (One window is left, a few instructions wide: a FetchMessage
+// that began in the old generation and takes a record queued in it just
+// after the new one is counted tags it with the new one.)
 func (p *kafkaGoProcessor) unredelivered(batch []kafka.Message, committedIn int64) []kafka.Message {
 	kept := batch[:0:0]
 	for i, m := range batch {

@@ -184,3 +184,70 @@ func TestAtMostOnceCommitAfterRejoin(t *testing.T) {
 		t.Fatal("no record fetched in the old generation was committed in the new one: the test proved nothing")
 	}
 }
+
+// TestAtMostOnceKeepsRecordsAcrossALeaderMove: a partition reader that
+// loses its leader (NOT_LEADER_FOR_PARTITION, as when a leader moves)
+// reconnects within the same generation of the group. kafka-go counts
+// that as a "rebalance" in its Stats, yet nothing is read again: the
+// records fetched before it and committed after it must still be
+// credited, or they are lost.
+func TestAtMostOnceKeepsRecordsAcrossALeaderMove(t *testing.T) {
+	if testEmbedded == nil {
+		t.Skip("steers the embedded broker's answers")
+	}
+	spec := Spec{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 40,
+		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
+	r, err := New(testEnv, spec, NewPacer(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A commit held at the broker while the partition's reader is told
+	// its broker no longer leads the partition.
+	var slowCommit, moved, done atomic.Bool
+	defer done.Store(true)
+	keep := func() {
+		if !done.Load() {
+			testEmbedded.KeepControl()
+		}
+	}
+	testEmbedded.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		keep()
+		if req.(*kmsg.OffsetCommitRequest).Group != r.Names.Group || r.Progress.Credited.Load() < 5 || !slowCommit.CompareAndSwap(false, true) {
+			return nil, nil, false
+		}
+		testEmbedded.SleepControl(func() { time.Sleep(500 * time.Millisecond) })
+		return nil, nil, false
+	})
+	testEmbedded.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		keep()
+		fr := req.(*kmsg.FetchRequest)
+		if !slowCommit.Load() || len(fr.Topics) == 0 || fr.Topics[0].Topic != r.Names.Input || !moved.CompareAndSwap(false, true) {
+			return nil, nil, false
+		}
+		resp := fr.ResponseKind().(*kmsg.FetchResponse)
+		resp.Version = fr.Version
+		for _, ft := range fr.Topics {
+			rt := kmsg.NewFetchResponseTopic()
+			rt.Topic, rt.TopicID = ft.Topic, ft.TopicID
+			for _, fp := range ft.Partitions {
+				rp := kmsg.NewFetchResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = fp.Partition, kerr.NotLeaderForPartition.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !moved.Load() {
+		t.Fatal("no fetch was answered NOT_LEADER_FOR_PARTITION: the test proved nothing")
+	}
+	if res.Lost != 0 || res.Duplicated != 0 {
+		t.Fatalf("at-most-once across a leader move within one generation: lost %d %v, duplicated %d", res.Lost, res.LostIDs, res.Duplicated)
+	}
+}
