@@ -209,6 +209,28 @@ func TestBrowserLostDepositFalls(t *testing.T) {
 			t.Errorf("%s: the still picture marks no deposit lost", lang)
 		}
 	}
+	// An answer lost on its way back: the producer gives up on a deposit
+	// the log has. Its token is in doubt, and goes on when fetched; it
+	// falls only if the checker finds the deposit lost.
+	ctx, _, _ := openRunPage(t, "/lessons/at-most-once?lang=en")
+	watch := `window.fell = 0; setInterval(() => { window.fell = Math.max(window.fell, document.querySelectorAll("[data-testid=picture] .token.lost").length) }, 20)`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](watch)); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`input[name=messages]`), "30"),
+		chromedp.SetValue(chromedp.CSS(`input[name=pace_ms]`), "100"),
+		chromedp.Click(chromedp.CSS(`input[name=fault][value="produce-ack-lost"]`)),
+		chromedp.Click(chromedp.CSS("[data-testid=run-button]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=verdict-word]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker := evalString(t, ctx, `document.querySelector("[data-testid=picture]").textContent`)
+	if fell := evalInt(t, ctx, "window.fell"); fell > 0 && !strings.Contains(checker, "✗") {
+		t.Errorf("produce-ack-lost: %d tokens fell as lost, and the checker found none lost", fell)
+	}
 }
 
 // TestBrowserPictureOfAnAbortedBatch: a producer's aborted batch, as the

@@ -17,8 +17,9 @@ const MAX = 12, QUEUE = 256;
 // the way, or skipped) is taken off, so it never holds a place. A deposit
 // the producer gave up on is in doubt: the log may have it all the same (an
 // answer lost on its way back), and then it is fetched; one no fetch moved
-// for DOUBT ms was lost on its way in, and falls out of the picture.
-const MOVE = 250, STALE = 4000, DOUBT = 1500;
+// for DOUBT ms, nor the model saw fetched, was lost on its way in, and
+// falls out of the picture.
+const MOVE = 250, STALE = 4000, DOUBT = 2000;
 
 // The events that move a token (step).
 const MOVES = new Set(["send", "fetch", "credit", "error", "skip", "crash"]);
@@ -37,12 +38,12 @@ export class Flight {
   }
 
   // clear takes every token off: the picture now shows a state. At the
-  // run's end (fall), a deposit still in doubt is known lost, and falls.
-  clear(fall) {
-    const now = performance.now();
-    if (fall) for (const e of this.queue) if (e.kind === "error") this.step(e, null, now);
+  // run's end, inLog(id) says whether the log got a deposit: one in doubt
+  // that it did not get falls.
+  clear(inLog) {
+    if (inLog) for (const e of this.queue) if (e.kind === "error") this.step(e, null, 0);
     this.queue.length = 0;
-    const doubt = fall ? [...this.tokens].filter(([, tk]) => tk.doubt) : [];
+    const doubt = inLog ? [...this.tokens].filter(([id, tk]) => tk.doubt && !inLog(id)) : [];
     this.layer.replaceChildren(...doubt.map(([, tk]) => tk.g)); // and the falling ones
     this.tokens.clear();
     for (const [id, tk] of doubt) this.lose(id, tk);
@@ -55,7 +56,8 @@ export class Flight {
     for (const e of this.queue) this.step(e, where, now);
     this.queue.length = 0;
     for (const [id, tk] of this.tokens) {
-      if (tk.doubt && now - tk.moved > DOUBT) this.lose(id, tk);
+      // A fetch the queue had no room for still reached the model.
+      if (tk.doubt && now - tk.moved > DOUBT) where.fetched(id) ? this.drop(id, tk) : this.lose(id, tk);
       else if (now - tk.moved > STALE) this.drop(id, tk);
     }
   }
@@ -87,11 +89,13 @@ export class Flight {
         return;
       }
       case "error":
-        if (tk && e.actor === "producer" && !tk.instance) {
-          tk.doubt = true;
-          tk.moved = now;
-          tk.g.classList.add("doubt");
-        } else if (tk) this.drop(id, tk);
+        // A producer's error after the fetch (an answer lost on its way
+        // back comes late) changes nothing: the log has the deposit.
+        if (!tk || (e.actor === "producer" && tk.instance)) return;
+        if (e.actor !== "producer") return this.drop(id, tk);
+        tk.doubt = true;
+        tk.moved = now;
+        tk.g.classList.add("doubt");
         return;
       case "skip":
         if (tk) this.drop(id, tk);

@@ -425,7 +425,7 @@ export class Picture {
     this.result = run.result || null;
     this.slider.value = this.slider.max = this.events.length;
     this.slider.hidden = this.events.length === 0;
-    this.flight?.clear(true);
+    this.flight?.clear((id) => (this.model.deposits.get(id)?.offsets.length || 0) > 0);
     // Whatever the frames had no time for yet, drawn now: the run's end is
     // a moment a reader looks at, once.
     this.draw();
