@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/kafka-delivery-lab/lab/lessons/fleet"
 	"github.com/kafka-delivery-lab/lab/lessons/pipeline"
 	"github.com/kafka-delivery-lab/lab/lessons/runs"
@@ -440,6 +442,100 @@ func TestInstancesTellTheirTimeout(t *testing.T) {
 		t.Errorf("B took %v to end a killed instance's run", waited)
 	}
 	t.Logf("A killed: B ended its run after %v: %v", time.Since(killed).Round(100*time.Millisecond), st["error"])
+}
+
+// TestLateInstanceKnowsWhoIsAlive: an instance that starts after another
+// judges it by the heartbeats already in the control topic, not from
+// scratch. A heartbeats every 7.5 s (a 30 s timeout); B, started later
+// with a 1 s one, would otherwise take A for gone before A's next
+// heartbeat, and fail its run.
+func TestLateInstanceKnowsWhoIsAlive(t *testing.T) {
+	prefix := fmt.Sprintf("t%d.", time.Now().UnixNano()%1e9)
+	a := newInstanceLiving(t, prefix, 30*time.Second)
+	code, out, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5,"pace_ms":100,"start_paused":true}`)
+	if code != http.StatusAccepted && code != http.StatusCreated {
+		t.Fatalf("start: %d %v", code, out)
+	}
+	id := out["id"].(string)
+	time.Sleep(time.Second) // A's first heartbeat is in the topic before B starts
+	b := newInstanceLiving(t, prefix, time.Second)
+	seen(t, b, id, any_)
+	time.Sleep(3 * time.Second) // three of B's timeouts, before A's next heartbeat
+	if st := seen(t, b, id, any_); st["state"] != "running" {
+		t.Fatalf("B, started after A, says A's run is %v: it did not read A's last heartbeat", st["state"])
+	}
+}
+
+// TestControlsCarryNoCredential: a control through another instance
+// reaches the owner as a proof of its own message, so the lab's topics
+// carry neither the token nor anything that stands for it. Read raw, the
+// control topic has no token and no token hash; a control forged with the
+// hash (which the runs table publishes) is refused; a control sent again
+// as it was is not applied twice.
+func TestControlsCarryNoCredential(t *testing.T) {
+	prefix := fmt.Sprintf("t%d.", time.Now().UnixNano()%1e9)
+	a, b := newInstance(t, prefix), newInstance(t, prefix)
+	code, out, _ := ask(t, "POST", a.srv.URL+"/api/runs", "", `{"guarantee":"at-most-once","fault":"none","messages":5,"pace_ms":100,"start_paused":true}`)
+	if code != http.StatusAccepted && code != http.StatusCreated {
+		t.Fatalf("start: %d %v", code, out)
+	}
+	id, token := out["id"].(string), out["control_token"].(string)
+	run, _ := a.reg.Get(id)
+	seen(t, b, id, any_)
+	if code, out, _ := ask(t, "POST", b.srv.URL+"/api/runs/"+id+"/control", token, `{"action":"step"}`); code != http.StatusOK {
+		t.Fatalf("a step through B: %d %v", code, out)
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testBroker.Addrs()...), kgo.ConsumeTopics(prefix+"control"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	answers := func(ctx context.Context, want func(string) bool) (ctl *kgo.Record, n int) {
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			fs.EachRecord(func(r *kgo.Record) {
+				v := string(r.Value)
+				if (strings.Contains(v, token) || strings.Contains(v, run.TokenHash())) && !strings.Contains(v, `"id":"forged-1"`) {
+					t.Errorf("the control topic carries the token or its hash: %s", v)
+				}
+				if strings.Contains(v, `"type":"control"`) && ctl == nil {
+					ctl = r
+				}
+				if want(v) {
+					n++
+				}
+			})
+		}
+		return ctl, n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	step, _ := answers(ctx, func(string) bool { return false })
+	cancel()
+	if step == nil {
+		t.Fatal("no control in the control topic")
+	}
+	var m map[string]any
+	_ = json.Unmarshal(step.Value, &m)
+	stepID := m["id"].(string)
+
+	// The same control again, and a cancel proved with the published hash.
+	forged, _ := json.Marshal(map[string]any{"type": "control", "id": "forged-1", "from": "x", "run": id, "proof": run.TokenHash(), "control": map[string]any{"action": "cancel"}})
+	replay := &kgo.Record{Topic: prefix + "control", Value: step.Value}
+	if err := cl.ProduceSync(context.Background(), replay, &kgo.Record{Topic: prefix + "control", Value: forged}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, stepAnswers := answers(ctx, func(v string) bool {
+		return strings.Contains(v, `"type":"answer"`) && strings.Contains(v, `"id":"`+stepID+`"`)
+	})
+	if stepAnswers != 0 {
+		t.Errorf("the step sent again was applied again (%d answers)", stepAnswers)
+	}
+	if run.Finished() {
+		t.Error("a cancel proved with the published token hash cancelled the run")
+	}
 }
 
 // TestServeWithBrokersIsAnInstance: the lab started with -brokers joins

@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,14 +112,14 @@ type message struct {
 	From string `json:"from"`
 	To   string `json:"to,omitempty"`
 	Run  string `json:"run,omitempty"`
-	// TokenHash is the hash of the control token the sending instance
-	// checked: a control's proof, never the token itself.
-	TokenHash string        `json:"token_hash,omitempty"`
-	Control   *runs.Control `json:"control,omitempty"`
-	Status    *runs.Status  `json:"status,omitempty"`
-	Kind      string        `json:"kind,omitempty"`
-	Field     string        `json:"field,omitempty"`
-	Msg       string        `json:"msg,omitempty"`
+	// Proof is runs.Proof of the control's token and signed(): the
+	// token itself never travels.
+	Proof   string        `json:"proof,omitempty"`
+	Control *runs.Control `json:"control,omitempty"`
+	Status  *runs.Status  `json:"status,omitempty"`
+	Kind    string        `json:"kind,omitempty"`
+	Field   string        `json:"field,omitempty"`
+	Msg     string        `json:"msg,omitempty"`
 	// LivenessMs, in a heartbeat, is how long the sender may go unheard
 	// before it is taken as gone (Config.Liveness).
 	LivenessMs int64 `json:"liveness_ms,omitempty"`
@@ -144,10 +145,15 @@ type Fleet struct {
 	since                 time.Time // when Start began
 	killed                sync.Once
 	framesRead            atomic.Int64 // frames records read, for tests
+	// behind counts the control topic's partitions not yet read up to
+	// where they ended at Start: until then heartbeats are missing, and
+	// no instance is judged gone (caughtUp).
+	behind atomic.Int64
 
 	mu      sync.Mutex
 	mirrors map[string]*entry
 	due     map[string]time.Time // instance → when it is gone unless heard from again (this clock)
+	seen    map[string]time.Time // control id → when it was applied here (firstTime)
 	waiters map[string]chan message
 }
 
@@ -173,7 +179,7 @@ func New(cfg Config) (*Fleet, error) {
 		cfg.Retention = 10 * time.Minute
 	}
 	f := &Fleet{cfg: cfg, id: newInstanceID(), runsT: cfg.Prefix + "runs", framesT: cfg.Prefix + "frames", ctrlT: cfg.Prefix + "control",
-		mirrors: map[string]*entry{}, due: map[string]time.Time{}, waiters: map[string]chan message{}}
+		mirrors: map[string]*entry{}, due: map[string]time.Time{}, seen: map[string]time.Time{}, waiters: map[string]chan message{}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	var err error
 	f.cl, err = kgo.NewClient(
@@ -219,7 +225,7 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 	f.local = local
 	f.since = time.Now()
 	admin := kadm.NewClient(f.cl)
-	hour, tenMin, compact, del := "3600000", "600000", "compact", "delete"
+	hour, tenMin, compact, del := "3600000", strconv.FormatInt(controlRetention.Milliseconds(), 10), "compact", "delete"
 	for topic, cfg := range map[string]map[string]*string{
 		f.runsT:   {"cleanup.policy": &compact},
 		f.framesT: {"cleanup.policy": &del, "retention.ms": &hour},
@@ -250,6 +256,9 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 		switch {
 		case o.Topic == f.ctrlT:
 			f.controlFrom[o.Partition] = o.Offset
+			if o.Offset > 0 {
+				f.behind.Add(1)
+			}
 		case o.Topic == f.framesT:
 			frameParts = append(frameParts, o.Partition)
 		case o.Offset > 0:
@@ -291,6 +300,16 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 	go f.heartbeat()
 	go f.janitor()
 	return nil
+}
+
+// replayWait bounds how long a starting instance waits to have read the
+// control topic's past heartbeats before it judges any instance gone.
+const replayWait = 10 * time.Second
+
+// caughtUp reports whether this instance has read the heartbeats the
+// control topic held when it started, or waited replayWait for them.
+func (f *Fleet) caughtUp(now time.Time) bool {
+	return f.behind.Load() <= 0 || now.Sub(f.since) > replayWait
 }
 
 // clockSlack allows for other instances' clocks: a frame's timestamp is
@@ -651,21 +670,32 @@ func (f *Fleet) evictLocked() {
 }
 
 func (f *Fleet) onMessage(rec *kgo.Record) {
-	if rec.Offset < f.controlFrom[rec.Partition] || f.mine(rec) {
+	// Older than this instance: only who was alive, and until when, is
+	// news (an instance heartbeating every 75 s must not be taken for
+	// gone 6 s after this one started).
+	old := rec.Offset < f.controlFrom[rec.Partition]
+	if rec.Offset+1 == f.controlFrom[rec.Partition] {
+		f.behind.Add(-1)
+	}
+	if f.mine(rec) {
 		return
 	}
 	var m message
-	if json.Unmarshal(rec.Value, &m) != nil || m.From == f.id {
+	if json.Unmarshal(rec.Value, &m) != nil || m.From == f.id || (old && m.Type != "alive" && m.Type != "gone") {
 		return
 	}
 	switch m.Type {
 	case "alive":
-		liveness := time.Duration(m.LivenessMs) * time.Millisecond
-		if liveness <= 0 || liveness > MaxLiveness {
-			liveness = f.cfg.Liveness
+		liveness := f.cfg.Liveness
+		if ms := m.LivenessMs; ms > 0 && ms <= MaxLiveness.Milliseconds() {
+			liveness = max(time.Duration(ms)*time.Millisecond, MinLiveness)
+		}
+		heard := time.Now()
+		if old && rec.Timestamp.Before(heard) {
+			heard = rec.Timestamp
 		}
 		f.mu.Lock()
-		f.due[m.From] = time.Now().Add(liveness)
+		f.due[m.From] = heard.Add(liveness)
 		f.mu.Unlock()
 	case "gone":
 		f.mu.Lock()
@@ -689,7 +719,14 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 		if !ok || r.IsMirror() || m.Control == nil {
 			return // another instance's run, or forgotten: that one answers
 		}
-		err := r.ApplyForwarded(m.TokenHash, *m.Control)
+		msg := signed(m.ID, m.Run, *m.Control)
+		err := runs.ErrForbidden
+		if r.Proven(m.Proof, msg) {
+			if !f.firstTime(m.ID) {
+				return // a replay: each control is applied once
+			}
+			err = r.ApplyProven(m.Proof, msg, *m.Control)
+		}
 		st := r.Status()
 		ans := message{Type: "answer", ID: m.ID, From: f.id, To: m.From, Run: m.Run, Status: &st}
 		ans.Kind, ans.Field, ans.Msg = runs.ErrorKind(err)
@@ -697,9 +734,39 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 	}
 }
 
+// signed is what a control's proof signs: its id (a replay of it is
+// refused), its run and the control.
+func signed(id, run string, c runs.Control) []byte {
+	b, _ := json.Marshal(struct {
+		ID, Run string
+		Control runs.Control
+	}{id, run, c}) // plain fields only
+	return b
+}
+
+// controlRetention is how long the control topic keeps its records.
+const controlRetention = 10 * time.Minute
+
+// maxSeen bounds the control ids an owner remembers, over the control
+// topic's 10 minutes; past it every control is refused until the oldest
+// are forgotten (some 170 controls a second for 10 minutes).
+const maxSeen = 100_000
+
+// firstTime reports whether the control with this id was not applied
+// before here, and remembers it.
+func (f *Fleet) firstTime(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.seen[id]; ok || id == "" || len(f.seen) >= maxSeen {
+		return false
+	}
+	f.seen[id] = time.Now()
+	return true
+}
+
 // Control sends c for another instance's run to its owner and waits for
 // the answer (runs.Owner).
-func (f *Fleet) Control(ctx context.Context, runID, tokenHash string, c runs.Control) (runs.Status, error) {
+func (f *Fleet) Control(ctx context.Context, runID, token string, c runs.Control) (runs.Status, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
@@ -713,7 +780,7 @@ func (f *Fleet) Control(ctx context.Context, runID, tokenHash string, c runs.Con
 		f.mu.Unlock()
 	}()
 	sent := make(chan error, 1)
-	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, TokenHash: tokenHash, Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
+	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, Proof: runs.Proof(token, signed(id, runID, c)), Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
 	select {
 	case err := <-sent:
 		if err != nil {
@@ -777,7 +844,7 @@ func (f *Fleet) janitor() {
 			case e.pending != nil && now.Sub(e.since) > finishGrace:
 				ends = append(ends, end{e, e.pending})
 				e.pending = nil
-			case !e.run.Finished() && now.After(f.due[e.owner]):
+			case !e.run.Finished() && now.After(f.due[e.owner]) && f.caughtUp(now):
 				lost = append(lost, e)
 				e.finished = now
 			case !e.finished.IsZero() && now.Sub(e.finished) > f.cfg.Retention:
@@ -786,6 +853,13 @@ func (f *Fleet) janitor() {
 					// Its owner cannot forget it any more: do it for it.
 					f.cl.TryProduce(f.ctx, f.stamp(&kgo.Record{Topic: f.runsT, Key: []byte(id)}), nil)
 				}
+			}
+		}
+		// A control older than the control topic's 10 minutes cannot
+		// come again.
+		for id, at := range f.seen {
+			if now.Sub(at) > controlRetention {
+				delete(f.seen, id)
 			}
 		}
 		// Forget instances long silent whose runs are all forgotten: a

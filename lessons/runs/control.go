@@ -1,7 +1,9 @@
 package runs
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -48,12 +50,28 @@ func (r *Run) Apply(token string, c Control) error {
 	return r.apply(c)
 }
 
-// ApplyForwarded performs c (or, for action "cancel", cancels the run)
-// for another instance, which checked the client's token against
-// TokenHash and sends that hash instead (Owner). It returns what Apply and
-// Cancel return.
-func (r *Run) ApplyForwarded(tokenHash string, c Control) error {
-	if r.mirror != nil || subtle.ConstantTimeCompare([]byte(tokenHash), []byte(r.TokenHash())) != 1 {
+// Proof is what another instance sends a run's owner instead of the
+// client's token: an HMAC-SHA256 of the control's message keyed with the
+// token. The lab's topics then carry nothing that drives a run, neither
+// the token nor anything that stands for it (the published TokenHash
+// does not), and a proof is good for its own message only.
+func Proof(token string, msg []byte) string {
+	h := hmac.New(sha256.New, []byte(token))
+	h.Write(msg)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Proven reports whether proof is Proof(token, msg) for this run's token.
+func (r *Run) Proven(proof string, msg []byte) bool {
+	return r.mirror == nil && hmac.Equal([]byte(proof), []byte(Proof(r.token, msg)))
+}
+
+// ApplyProven performs c (or, for action "cancel", cancels the run) for
+// another instance, whose message msg carries proof, Proof(token, msg).
+// It returns what Apply and Cancel return. Refusing a message seen before
+// is the transport's.
+func (r *Run) ApplyProven(proof string, msg []byte, c Control) error {
+	if !r.Proven(proof, msg) {
 		return ErrForbidden
 	}
 	if c.Action == "cancel" {

@@ -26,11 +26,10 @@ import (
 type Owner interface {
 	// Control asks the owner to apply c (or, for action "cancel", to
 	// cancel the run), and returns the run's status after it or the
-	// owner's refusal, or ErrNoAnswer past ctx's deadline. tokenHash is
-	// the hash of the token this instance checked (Run.TokenHash): the
-	// token itself never leaves the instance it was sent to, so reading
-	// the lab's topics does not give it away.
-	Control(ctx context.Context, runID, tokenHash string, c Control) (Status, error)
+	// owner's refusal, or ErrNoAnswer past ctx's deadline. token is the
+	// one this instance checked against the run's TokenHash; it must not
+	// leave the instance: the owner is sent a Proof of it.
+	Control(ctx context.Context, runID, token string, c Control) (Status, error)
 }
 
 // ErrNoAnswer is returned when the instance that owns a run did not
@@ -266,7 +265,7 @@ func (m *mirror) control(r *Run, token string, c Control) error {
 	ctx, cancel := context.WithTimeout(context.Background(), controlWait)
 	defer cancel()
 	c.Token = ""
-	st, err := m.owner.Control(ctx, r.ID, m.tokenHash, c)
+	st, err := m.owner.Control(ctx, r.ID, token, c)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/kafka-delivery-lab/lab/lessons"
@@ -16,13 +15,14 @@ import (
 type askedOwner struct {
 	asked int
 	err   error
-	// sent is every proof and control the owner was sent.
+	// sent is the token and the control's own token field of every
+	// control the owner was asked.
 	sent []string
 }
 
-func (o *askedOwner) Control(_ context.Context, id, tokenHash string, c Control) (Status, error) {
+func (o *askedOwner) Control(_ context.Context, id, token string, c Control) (Status, error) {
 	o.asked++
-	o.sent = append(o.sent, tokenHash, c.Token)
+	o.sent = append(o.sent, token, c.Token)
 	return Status{ID: id, State: Running, Paused: c.Action == "pause"}, o.err
 }
 
@@ -46,13 +46,8 @@ func TestMirrorRefusesHere(t *testing.T) {
 	if err := r.Apply("secret", Control{Action: "resume", Token: "secret"}); err != nil {
 		t.Errorf("resume with the token in the control, as over a websocket: %v", err)
 	}
-	for _, s := range owner.sent {
-		if strings.Contains(s, "secret") {
-			t.Errorf("the token travelled to the owner: %q", owner.sent)
-		}
-	}
-	if owner.sent[0] != hashToken("secret") {
-		t.Errorf("the owner was sent %q, not the token's hash", owner.sent[0])
+	if owner.sent[len(owner.sent)-1] != "" {
+		t.Errorf("the control's own token field went on to the owner: %q", owner.sent)
 	}
 	r.Mirrored(Status{ID: "r-x", State: Done}, nil)
 	if err := r.Cancel("secret"); !errors.Is(err, ErrFinished) || owner.asked != 3 {
@@ -132,26 +127,28 @@ func TestRefusalsTravel(t *testing.T) {
 }
 
 // TestForwardedControls: the owner drives its run for another instance
-// that proves the token with its hash, and refuses any other proof,
-// including the token itself.
+// that proves the token with an HMAC of the very message it sends, and
+// refuses any other proof: the published hash, the token itself, a proof
+// of another message.
 func TestForwardedControls(t *testing.T) {
 	g := newRegistry(t, Config{})
 	r := mustStart(t, g, lesson("a"))
-	for _, proof := range []string{"", r.Token(), hashToken("wrong")} {
-		if err := r.ApplyForwarded(proof, Control{Action: "resume"}); !errors.Is(err, ErrForbidden) {
+	msg := []byte(`{"ID":"1","Run":"r","Control":{"action":"step"}}`)
+	for _, proof := range []string{"", r.Token(), r.TokenHash(), Proof("wrong", msg), Proof(r.Token(), []byte("another message"))} {
+		if err := r.ApplyProven(proof, msg, Control{Action: "resume"}); !errors.Is(err, ErrForbidden) {
 			t.Errorf("proof %q: %v, want forbidden", proof, err)
 		}
 	}
-	if err := r.ApplyForwarded(r.TokenHash(), Control{Action: "step"}); err != nil {
+	if err := r.ApplyProven(Proof(r.Token(), msg), msg, Control{Action: "step"}); err != nil {
 		t.Errorf("step a paused run: %v", err)
 	}
-	if err := r.ApplyForwarded(r.TokenHash(), Control{Action: "cancel"}); err != nil {
+	if err := r.ApplyProven(Proof(r.Token(), []byte("c")), []byte("c"), Control{Action: "cancel"}); err != nil {
 		t.Errorf("cancel: %v", err)
 	}
 	if st := wait(t, r); st.State != Failed {
 		t.Errorf("cancelled run ended %s", st.State)
 	}
-	if err := r.ApplyForwarded(r.TokenHash(), Control{Action: "cancel"}); !errors.Is(err, ErrFinished) {
+	if err := r.ApplyProven(Proof(r.Token(), []byte("c")), []byte("c"), Control{Action: "cancel"}); !errors.Is(err, ErrFinished) {
 		t.Errorf("cancel of an ended run: %v", err)
 	}
 }
