@@ -536,6 +536,28 @@ func TestControlsCarryNoCredential(t *testing.T) {
 	if run.Finished() {
 		t.Error("a cancel proved with the published token hash cancelled the run")
 	}
+
+	// A control proved right, but sent (or kept and sent again) long
+	// after its time, is refused.
+	c := runs.Control{Action: "cancel"}
+	at := time.Now().Add(-10 * time.Minute).UnixMilli()
+	msg, _ := json.Marshal(struct {
+		ID, Run string
+		At      int64
+		Control runs.Control
+	}{"late-1", id, at, c})
+	late, _ := json.Marshal(map[string]any{"type": "control", "id": "late-1", "from": "x", "run": id, "at": at, "proof": runs.Proof(token, msg), "control": c})
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: prefix + "control", Value: late}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, refused := answers(ctx, func(v string) bool {
+		return strings.Contains(v, `"id":"late-1"`) && strings.Contains(v, `"type":"answer"`)
+	})
+	if refused != 1 || run.Finished() {
+		t.Errorf("a cancel 10 minutes old: %d answers, run finished %v; want one refusal and the run going on", refused, run.Finished())
+	}
 }
 
 // TestServeWithBrokersIsAnInstance: the lab started with -brokers joins

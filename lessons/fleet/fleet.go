@@ -113,8 +113,10 @@ type message struct {
 	To   string `json:"to,omitempty"`
 	Run  string `json:"run,omitempty"`
 	// Proof is runs.Proof of the control's token and signed(): the
-	// token itself never travels.
+	// token itself never travels. At is when it was sent, in Unix
+	// milliseconds by the sender's clock, and signed too.
 	Proof   string        `json:"proof,omitempty"`
+	At      int64         `json:"at,omitempty"`
 	Control *runs.Control `json:"control,omitempty"`
 	Status  *runs.Status  `json:"status,omitempty"`
 	Kind    string        `json:"kind,omitempty"`
@@ -148,12 +150,13 @@ type Fleet struct {
 	// behind counts the control topic's partitions not yet read up to
 	// where they ended at Start: until then heartbeats are missing, and
 	// no instance is judged gone (caughtUp).
-	behind atomic.Int64
+	behind    atomic.Int64
+	replaying time.Time // when it began reading them
 
 	mu      sync.Mutex
 	mirrors map[string]*entry
-	due     map[string]time.Time // instance → when it is gone unless heard from again (this clock)
-	seen    map[string]time.Time // control id → when it was applied here (firstTime)
+	due     map[string]time.Time            // instance → when it is gone unless heard from again (this clock)
+	seen    map[string]map[string]time.Time // run → control id → when it was applied here (firstTime)
 	waiters map[string]chan message
 }
 
@@ -179,7 +182,7 @@ func New(cfg Config) (*Fleet, error) {
 		cfg.Retention = 10 * time.Minute
 	}
 	f := &Fleet{cfg: cfg, id: newInstanceID(), runsT: cfg.Prefix + "runs", framesT: cfg.Prefix + "frames", ctrlT: cfg.Prefix + "control",
-		mirrors: map[string]*entry{}, due: map[string]time.Time{}, seen: map[string]time.Time{}, waiters: map[string]chan message{}}
+		mirrors: map[string]*entry{}, due: map[string]time.Time{}, seen: map[string]map[string]time.Time{}, waiters: map[string]chan message{}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	var err error
 	f.cl, err = kgo.NewClient(
@@ -225,11 +228,14 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 	f.local = local
 	f.since = time.Now()
 	admin := kadm.NewClient(f.cl)
-	hour, tenMin, compact, del := "3600000", strconv.FormatInt(controlRetention.Milliseconds(), 10), "compact", "delete"
+	// Kafka deletes whole segments, never the one being written to, and
+	// by default rolls one every 7 days: without segment.ms the two
+	// topics would keep days of records, whatever their retention.
+	hour, tenMin, minute, compact, del := "3600000", strconv.FormatInt(controlRetention.Milliseconds(), 10), "60000", "compact", "delete"
 	for topic, cfg := range map[string]map[string]*string{
 		f.runsT:   {"cleanup.policy": &compact},
-		f.framesT: {"cleanup.policy": &del, "retention.ms": &hour},
-		f.ctrlT:   {"cleanup.policy": &del, "retention.ms": &tenMin},
+		f.framesT: {"cleanup.policy": &del, "retention.ms": &hour, "segment.ms": &tenMin},
+		f.ctrlT:   {"cleanup.policy": &del, "retention.ms": &tenMin, "segment.ms": &minute},
 	} {
 		_, err := admin.CreateTopic(ctx, 1, -1, cfg, topic)
 		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
@@ -248,15 +254,29 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// Control requests already in the topic were for instances before
-	// this one: read from its end.
+	// this one (controlFrom); of what came before, only heartbeats recent
+	// enough to keep an instance alive are read.
+	heardFrom, err := admin.ListOffsetsAfterMilli(ctx, f.since.Add(-MaxLiveness-clockSlack).UnixMilli(), f.ctrlT)
+	if err == nil {
+		err = heardFrom.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read the lab's topic %s: %w", f.ctrlT, err)
+	}
 	f.controlFrom = map[int32]int64{}
+	control := map[int32]kgo.Offset{}
 	tableEnd := map[int32]int64{}
 	var frameParts []int32
 	ends.Each(func(o kadm.ListedOffset) {
 		switch {
 		case o.Topic == f.ctrlT:
 			f.controlFrom[o.Partition] = o.Offset
-			if o.Offset > 0 {
+			from, ok := heardFrom.Lookup(f.ctrlT, o.Partition)
+			if !ok || from.Offset < 0 || from.Offset > o.Offset {
+				from.Offset = o.Offset // nothing that recent: from the end
+			}
+			control[o.Partition] = kgo.NewOffset().At(from.Offset)
+			if from.Offset < o.Offset {
 				f.behind.Add(1)
 			}
 		case o.Topic == f.framesT:
@@ -292,8 +312,8 @@ func (f *Fleet) Start(ctx context.Context, local Local) error {
 	for _, p := range frameParts {
 		frames[p] = at
 	}
-	f.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{f.framesT: frames})
-	f.cl.AddConsumeTopics(f.ctrlT)
+	f.replaying = time.Now()
+	f.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{f.framesT: frames, f.ctrlT: control})
 	f.started = true
 	f.loops.Add(3)
 	go f.consume()
@@ -309,7 +329,7 @@ const replayWait = 10 * time.Second
 // caughtUp reports whether this instance has read the heartbeats the
 // control topic held when it started, or waited replayWait for them.
 func (f *Fleet) caughtUp(now time.Time) bool {
-	return f.behind.Load() <= 0 || now.Sub(f.since) > replayWait
+	return f.behind.Load() <= 0 || now.Sub(f.replaying) > replayWait
 }
 
 // clockSlack allows for other instances' clocks: a frame's timestamp is
@@ -690,12 +710,17 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 		if ms := m.LivenessMs; ms > 0 && ms <= MaxLiveness.Milliseconds() {
 			liveness = max(time.Duration(ms)*time.Millisecond, MinLiveness)
 		}
-		heard := time.Now()
-		if old && rec.Timestamp.Before(heard) {
-			heard = rec.Timestamp
+		// An old heartbeat counts from when it was sent, by the sender's
+		// clock; but never for less than this instance's own timeout
+		// from now, so that a clock behind does not end a live owner.
+		due := time.Now().Add(liveness)
+		if floor := time.Now().Add(f.cfg.Liveness); old && rec.Timestamp.Add(liveness).Before(floor) {
+			due = floor
+		} else if old {
+			due = rec.Timestamp.Add(liveness)
 		}
 		f.mu.Lock()
-		f.due[m.From] = heard.Add(liveness)
+		f.due[m.From] = due
 		f.mu.Unlock()
 	case "gone":
 		f.mu.Lock()
@@ -719,10 +744,10 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 		if !ok || r.IsMirror() || m.Control == nil {
 			return // another instance's run, or forgotten: that one answers
 		}
-		msg := signed(m.ID, m.Run, *m.Control)
+		msg := signed(m.ID, m.Run, m.At, *m.Control)
 		err := runs.ErrForbidden
-		if r.Proven(m.Proof, msg) {
-			if !f.firstTime(m.ID) {
+		if r.Proven(m.Proof, msg) && time.Since(time.UnixMilli(m.At)).Abs() <= controlWindow {
+			if !f.firstTime(m.Run, m.ID) {
 				return // a replay: each control is applied once
 			}
 			err = r.ApplyProven(m.Proof, msg, *m.Control)
@@ -734,33 +759,45 @@ func (f *Fleet) onMessage(rec *kgo.Record) {
 	}
 }
 
-// signed is what a control's proof signs: its id (a replay of it is
-// refused), its run and the control.
-func signed(id, run string, c runs.Control) []byte {
+// signed is what a control's proof signs: its id and time (a replay is
+// refused: the same id within controlWindow, any id past it), its run and
+// the control.
+func signed(id, run string, at int64, c runs.Control) []byte {
 	b, _ := json.Marshal(struct {
 		ID, Run string
+		At      int64
 		Control runs.Control
-	}{id, run, c}) // plain fields only
+	}{id, run, at, c}) // plain fields only
 	return b
 }
 
 // controlRetention is how long the control topic keeps its records.
 const controlRetention = 10 * time.Minute
 
-// maxSeen bounds the control ids an owner remembers, over the control
-// topic's 10 minutes; past it every control is refused until the oldest
-// are forgotten (some 170 controls a second for 10 minutes).
-const maxSeen = 100_000
+// controlWindow is how far a control's time may be from the owner's
+// clock: a control takes at most controlWait to be answered, and the rest
+// is for clocks.
+const controlWindow = 2 * time.Minute
 
-// firstTime reports whether the control with this id was not applied
-// before here, and remembers it.
-func (f *Fleet) firstTime(id string) bool {
+// maxSeen bounds the control ids an owner remembers for one run within
+// 2 × controlWindow (some 40 controls a second); past it the run's
+// controls go unanswered (504) until the oldest are forgotten.
+const maxSeen = 10_000
+
+// firstTime reports whether the control with this id was not applied to
+// run before, and remembers it.
+func (f *Fleet) firstTime(run, id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.seen[id]; ok || id == "" || len(f.seen) >= maxSeen {
+	ids := f.seen[run]
+	if ids == nil {
+		ids = map[string]time.Time{}
+		f.seen[run] = ids
+	}
+	if _, ok := ids[id]; ok || id == "" || len(ids) >= maxSeen {
 		return false
 	}
-	f.seen[id] = time.Now()
+	ids[id] = time.Now()
 	return true
 }
 
@@ -769,7 +806,7 @@ func (f *Fleet) firstTime(id string) bool {
 func (f *Fleet) Control(ctx context.Context, runID, token string, c runs.Control) (runs.Status, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
+	id, at := hex.EncodeToString(b[:]), time.Now().UnixMilli()
 	ch := make(chan message, 1)
 	f.mu.Lock()
 	f.waiters[id] = ch
@@ -780,7 +817,7 @@ func (f *Fleet) Control(ctx context.Context, runID, token string, c runs.Control
 		f.mu.Unlock()
 	}()
 	sent := make(chan error, 1)
-	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, Proof: runs.Proof(token, signed(id, runID, c)), Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
+	f.cl.TryProduce(ctx, f.message(message{Type: "control", ID: id, From: f.id, Run: runID, Proof: runs.Proof(token, signed(id, runID, at, c)), At: at, Control: &c}), func(_ *kgo.Record, err error) { sent <- err })
 	select {
 	case err := <-sent:
 		if err != nil {
@@ -855,11 +892,16 @@ func (f *Fleet) janitor() {
 				}
 			}
 		}
-		// A control older than the control topic's 10 minutes cannot
-		// come again.
-		for id, at := range f.seen {
-			if now.Sub(at) > controlRetention {
-				delete(f.seen, id)
+		// A control older than twice controlWindow is refused by its
+		// time, and its id need not be kept.
+		for run, ids := range f.seen {
+			for id, at := range ids {
+				if now.Sub(at) > 2*controlWindow {
+					delete(ids, id)
+				}
+			}
+			if len(ids) == 0 {
+				delete(f.seen, run)
 			}
 		}
 		// Forget instances long silent whose runs are all forgotten: a

@@ -643,13 +643,13 @@ var coreTexts = map[Lang]map[string]string{
 		"trace.queued": "대기 중: 앞에 실행 {n}개가 있습니다. 실습실이 바빠 차례를 기다리며, 차례가 오면 저절로 시작합니다.",
 		"error.full":   "지금은 실습실이 가득 찼습니다. 실행 자리가 모두 차 있고 대기열도 가득 찼습니다. 1분 뒤에 다시 시도하세요.",
 		// 실습실이 스스로 실행을 끝낸 까닭 (runs.Ending, 상태의 error_key).
-		"error.end.cancelled":        "이 실행을 요청한 사람이 취소했습니다.",
-		"error.end.cancelled-queued": "실행이 시작되기 전에, 이 실행을 요청한 사람이 취소했습니다.",
+		"error.end.cancelled":        "이 실행을 조작할 권한이 있는 사람이 취소했습니다.",
+		"error.end.cancelled-queued": "실행이 시작되기 전에, 이 실행을 조작할 권한이 있는 사람이 취소했습니다.",
 		"error.end.shutdown":         "실행 도중에 실습실이 종료되었습니다. 새로 실행하세요.",
 		"error.end.shutdown-queued":  "실행이 시작되기 전에 실습실이 종료되었습니다.",
 		"error.end.deadline":         "일시정지한 시간을 빼고도 제한 시간 안에 끝나지 않았습니다. 브로커에 연결되는지 확인하고 새로 실행하세요.",
 		"error.end.paused-too-long":  "3시간 넘게 일시정지되어 있어 실습실이 실행을 끝냈습니다. 새로 실행하세요.",
-		"error.end.owner-gone":       "이 실행을 맡은 실습실 인스턴스가 실행 도중에 멈췄습니다. 새로 실행하세요.",
+		"error.end.owner-gone":       "이 실행을 맡은 실습실 인스턴스가 실행을 끝까지 마치지 못하고 멈췄습니다. 새로 실행하세요.",
 		// The picture: a producer's aborted batch in the input topic (issue 11).
 		"pic.aborted.input":          "중단된 배치: 프로듀서의 트랜잭션이 중단(abort)되어 read_committed 컨슈머는 이 레코드를 건너뜁니다",
 		"pic.show.uncommitted.input": "read_uncommitted로도 보기 (입력 토픽의 중단된 레코드 {in}건, 중단된 반영 {n}건)",
