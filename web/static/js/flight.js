@@ -16,9 +16,10 @@ const MAX = 12, QUEUE = 256;
 // A move's length; a token no event moved for STALE ms (its deposit lost on
 // the way, or skipped) is taken off, so it never holds a place. A deposit
 // the producer gave up on is in doubt: the log may have it all the same (an
-// answer lost on its way back), and then it is fetched; one no fetch moved
-// for DOUBT ms, nor the model saw fetched, was lost on its way in, and
-// falls out of the picture.
+// answer lost on its way back), and then it is fetched; one that stayed
+// DOUBT ms while the processor fetched others, and the model never saw
+// fetched, was lost on its way in, and falls out of the picture. While
+// nothing is fetched (a leader election), it waits.
 const MOVE = 250, STALE = 4000, DOUBT = 2000;
 
 // The events that move a token (step).
@@ -29,8 +30,9 @@ const at = (p) => `translate(${p.x}px, ${p.y}px)`;
 export class Flight {
   constructor(layer) {
     this.layer = layer;
-    this.tokens = new Map(); // deposit id -> {g, pos, instance, moved, anim, pending}
+    this.tokens = new Map(); // deposit id -> {g, pos, instance, moved, anim, pending, doubt}
     this.queue = [];
+    this.fetchedAt = 0; // when a fetch last came
   }
 
   event(e) {
@@ -57,8 +59,9 @@ export class Flight {
     this.queue.length = 0;
     for (const [id, tk] of this.tokens) {
       // A fetch the queue had no room for still reached the model.
-      if (tk.doubt && now - tk.moved > DOUBT) where.fetched(id) ? this.drop(id, tk) : this.lose(id, tk);
-      else if (now - tk.moved > STALE) this.drop(id, tk);
+      if (tk.doubt) {
+        if (now - tk.moved > DOUBT && this.fetchedAt > tk.moved) where.fetched(id) ? this.drop(id, tk) : this.lose(id, tk);
+      } else if (now - tk.moved > STALE) this.drop(id, tk);
     }
   }
 
@@ -75,6 +78,7 @@ export class Flight {
       case "fetch": {
         // Appended at its offset on its partition, then fetched: the log,
         // then the instance.
+        this.fetchedAt = now;
         tk ||= this.make(id, where, now);
         if (!tk) return;
         this.move(tk, [where.log(e.offset, e.partition), where.instance(e.instance)].filter(Boolean), now);
