@@ -395,11 +395,12 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 	faultAt, fault := p.faultIndex(batch)
 	switch p.order {
 	case commitFirst:
-		committedIn := p.joined()
 		if err := p.commit(ctx, batch); err != nil {
 			return false, err
 		}
-		if batch = p.unredelivered(batch, max(committedIn, p.joined())); len(batch) == 0 {
+		// The count only grows: read now, it is the commit's generation
+		// or, if one began during the commit, the newer one.
+		if batch = p.unredelivered(batch, p.joined()); len(batch) == 0 {
 			return false, nil
 		}
 		done = slices.ContainsFunc(batch, func(m kafka.Message) bool { return string(m.Key) == endKey })
