@@ -139,10 +139,10 @@ var claimRows = map[GuaranteeID]map[PresetID]map[FaultID]Outcome{
 			ProcessorStall: {Lost: None, Duplicated: None, Recovered: None, Aborted: None, SideEffectsDuplicated: None, Restart: true},
 			// The batch was committed before it was credited: the
 			// instance that gets its partition starts after it. A record
-			// fetched before the hand-over and committed after it (kafka-go
-			// sends the commit in the new generation, after the new owner
-			// read the old offset) is left to the new owner, not credited
-			// (processor_kafkago.go, unredelivered).
+			// fetched before the hand-over is neither committed nor
+			// credited, and its new owner reads it again (kafka-go would
+			// send its commit in the new generation, racing the new
+			// owner's read of the offset: processor_kafkago.go, current).
 			Rebalance:    clean,
 			LeaderCrash:  leaderCrashAcksOne,
 			FollowerDown: followerDownAlone,

@@ -60,7 +60,7 @@ type kafkaGoProcessor struct {
 	// batch, whatever fault is armed, and ends.
 	zombie bool
 	// joins counts the generations the Reader has joined; fetchedIn[i]
-	// is joins when the batch's record i was fetched (see unredelivered).
+	// is joins when the batch's record i was fetched (see current).
 	joins     generations
 	fetchedIn []int64
 }
@@ -320,45 +320,69 @@ func groupSettling(err error) bool {
 // generation until its batch is done.
 func (p *kafkaGoProcessor) joined() int64 { return p.joins.n.Load() }
 
-// generations counts a kafka-go Reader's generations from its log: it logs
-// "subscribed to topics and partitions" once per generation, once it has
-// stopped handing out the old one's records and started the new one's
-// readers. (Stats().Rebalances is no count of them: a partition reader
-// adds to it when it loses its leader, within one generation.)
-type generations struct{ n atomic.Int64 }
+// generations follows a kafka-go Reader's generations from its log, the
+// only place it tells them. It logs "subscribed to topics and partitions"
+// once per generation, once it has stopped handing out the old one's
+// records and started the new one's readers; then it starts the
+// generation's commit loop, which ends only after its last commit, before
+// the next generation is joined. (Stats().Rebalances is no count of
+// generations: a partition reader adds to it when it loses its leader.)
+type generations struct {
+	n         atomic.Int64 // generations joined
+	committed atomic.Int64 // n when the latest commit was taken
+	live      atomic.Bool  // a generation's commit loop is running
+}
 
 func (g *generations) Printf(msg string, _ ...any) {
-	if strings.HasPrefix(msg, "subscribed to topics and partitions") {
+	switch {
+	case strings.HasPrefix(msg, "subscribed to topics and partitions"):
 		g.n.Add(1)
+	case strings.HasPrefix(msg, "started commit for group"):
+		g.live.Store(true)
+	case strings.HasPrefix(msg, "stopped commit for group"):
+		g.live.Store(false)
+	case strings.HasPrefix(msg, "committed offsets for group"):
+		g.committed.Store(g.n.Load())
 	}
 }
 
-// unredelivered is the part of an at-most-once batch, just committed in
-// generation committedIn (or a later one: see below), that no generation
-// will hand out again: the records fetched in that same generation.
-//
-// kafka-go rejoins in the background and sends a commit in whatever
-// generation it is in by then. A record fetched in an older generation and
-// committed in a newer one is read again from the offset that newer
-// generation started at, committed before it, by the new owner of its
-// partition: crediting it now would credit it twice. Left out, it is
-// credited once, by that owner. When a generation began during the commit,
-// committedIn is the newer one, so the record may be lost instead: never
-// duplicated. (One window is left, a few instructions wide: a FetchMessage
-// that began in the old generation and takes a record queued in it just
-// after the new one is counted tags it with the new one.)
-func (p *kafkaGoProcessor) unredelivered(batch []kafka.Message, committedIn int64) []kafka.Message {
+// rejoinWait bounds how long an at-most-once processor waits for its
+// Reader to join the next generation before it commits (current).
+const rejoinWait = 30 * time.Second
+
+// current is the part of an at-most-once batch fetched in the generation
+// the Reader is in, which it may commit and credit. kafka-go rejoins in
+// the background and sends a commit in whatever generation it is in by
+// then: a record fetched in an older one and committed in a newer one
+// moves the offset after the partition's new owner read the old one (it
+// reads the record again: credited twice) or before (it never does:
+// lost), by a race. Left uncommitted and uncredited, such a record is read
+// again by that owner, from the offset committed before it: credited once.
+// While the Reader is between generations (no commit loop runs) it waits
+// for the next one, so that a commit cannot wait in kafka-go for it.
+func (p *kafkaGoProcessor) current(ctx context.Context, batch []kafka.Message) []kafka.Message {
+	for deadline := time.Now().Add(rejoinWait); !p.joins.live.Load() && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p.fetchedSince(batch, p.joined(), "was fetched in an earlier generation of the group: it is left uncommitted, and the partition's owner now reads it again")
+}
+
+// fetchedSince is batch's records fetched in generation gen or later; the
+// others go on the trace with why.
+func (p *kafkaGoProcessor) fetchedSince(batch []kafka.Message, gen int64, why string) []kafka.Message {
 	kept := batch[:0:0]
+	var tags []int64
 	for i, m := range batch {
-		if p.fetchedIn[i] >= committedIn {
-			kept = append(kept, m)
+		if p.fetchedIn[i] >= gen {
+			kept, tags = append(kept, m), append(tags, p.fetchedIn[i])
 			continue
 		}
 		p.events.Add(trace.Event{Actor: trace.Processor, Kind: trace.Error, ID: string(m.Key), Instance: p.instance,
 			Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
-			Detail: fmt.Sprintf("the group rebalanced between fetch and commit: the new generation reads offset %d again, so %s does not credit it now", m.Offset, p.instance)})
+			Detail: fmt.Sprintf("the group rebalanced: offset %d %s, so %s does not credit it", m.Offset, why, p.instance)})
 	}
 	p.events.Emit()
+	p.fetchedIn = append(p.fetchedIn[:0], tags...)
 	return kept
 }
 
@@ -395,12 +419,16 @@ func (p *kafkaGoProcessor) handle(ctx context.Context, batch []kafka.Message) (d
 	faultAt, fault := p.faultIndex(batch)
 	switch p.order {
 	case commitFirst:
+		// (A Reader: commit on revoke is for commit-after only.)
+		if batch = p.current(ctx, batch); len(batch) == 0 {
+			return false, nil
+		}
 		if err := p.commit(ctx, batch); err != nil {
 			return false, err
 		}
-		// The count only grows: read now, it is the commit's generation
-		// or, if one began during the commit, the newer one.
-		if batch = p.unredelivered(batch, p.joined()); len(batch) == 0 {
+		// The generation that took the commit, by kafka-go's log: a newer
+		// one than a record's if a rejoin raced the commit.
+		if batch = p.fetchedSince(batch, p.joins.committed.Load(), "went out in a later generation's commit: the partition's owner may read it again"); len(batch) == 0 {
 			return false, nil
 		}
 		done = slices.ContainsFunc(batch, func(m kafka.Message) bool { return string(m.Key) == endKey })

@@ -117,7 +117,7 @@ func checkRandomRun(t *testing.T, g lessons.GuaranteeID, seed int64) {
 	}
 	// At-most-once too, across a rebalance: kafka-go's Reader sends a
 	// commit in the generation it is in by then, and a record fetched
-	// before the hand-over is left to its new owner (unredelivered).
+	// before the hand-over is left to its new owner (current).
 	if g != lessons.AtLeastOnce && res.Duplicated != 0 {
 		broken = append(broken, fmt.Sprintf("%d duplicated %v", res.Duplicated, res.DuplicatedIDs))
 	}
