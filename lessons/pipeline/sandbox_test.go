@@ -89,7 +89,7 @@ func TestSandboxAgreement(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(16, 16))
 	guarantees := lessons.Guarantees()
-	type tally struct{ agreed, disagreed, open int }
+	type tally struct{ agreed, disagreed, open, unstruck int }
 	var total tally
 	results := make(chan tally)
 	// Runs at once: the broker and CI have two cores. On Apache Kafka,
@@ -111,10 +111,18 @@ func TestSandboxAgreement(t *testing.T) {
 				defer func() { <-slots; results <- out }()
 				t.Run(name, func(t *testing.T) {
 					want := lessons.Prediction(g, s.Recipe(g), f)
-					res, _ := runSettings(t, g, s, f, 40)
+					res, r := runSettings(t, g, s, f, 40)
 					switch {
 					case want.Verdict == "":
 						out.open++
+					case !struck(r, f):
+						// Nothing for the fault to strike: acks=0 has no
+						// answer to lose, and can lose every deposit on
+						// its way in (seen once on a busy machine). The
+						// run says nothing of the prediction. (8 of the
+						// 250 runs on the embedded broker.)
+						t.Logf("%+v claiming %s: %s found nothing to strike (%+v)", s, g, f, res.Result)
+						out.unstruck++
 					case res.Verdict == want.Verdict && res.Mismatch == "":
 						out.agreed++
 					default:
@@ -130,7 +138,11 @@ func TestSandboxAgreement(t *testing.T) {
 		total.agreed += r.agreed
 		total.disagreed += r.disagreed
 		total.open += r.open
+		total.unstruck += r.unstruck
 	}
-	t.Logf("sandbox agreement: %d configurations × %d faults: %d agreed, %d disagreed, %d predicted open",
-		n, len(lessons.Injectable()), total.agreed, total.disagreed, total.open)
+	t.Logf("sandbox agreement: %d configurations × %d faults: %d agreed, %d disagreed, %d predicted open, %d with nothing struck",
+		n, len(lessons.Injectable()), total.agreed, total.disagreed, total.open, total.unstruck)
+	if runs := n * len(lessons.Injectable()); total.unstruck > runs/10 {
+		t.Errorf("%d of %d runs had nothing struck: the agreement measured too little", total.unstruck, runs)
+	}
 }
