@@ -104,6 +104,83 @@ func TestLostSessionRejoins(t *testing.T) {
 	}
 }
 
+// steered is a paced at-most-once run whose broker answers a test
+// steers with the embedded broker's control hooks, while the test runs.
+type steered struct {
+	r    *Run
+	done atomic.Bool
+}
+
+func newSteered(t *testing.T, messages int) *steered {
+	t.Helper()
+	if testEmbedded == nil {
+		t.Skip("steers the embedded broker's answers")
+	}
+	spec := Spec{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: messages,
+		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
+	r, err := New(testEnv, spec, NewPacer(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &steered{r: r}
+	t.Cleanup(func() { s.done.Store(true) })
+	return s
+}
+
+// on answers requests of key with fn (nil, nil, false: as the broker
+// would), for as long as the test runs.
+func (s *steered) on(key kmsg.Key, fn func(kmsg.Request) (kmsg.Response, error, bool)) {
+	testEmbedded.ControlKey(int16(key), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if !s.done.Load() {
+			testEmbedded.KeepControl()
+		}
+		return fn(req)
+	})
+}
+
+// holdOnce holds the first request of key that match picks for d, before
+// the broker answers it, and sets held.
+func (s *steered) holdOnce(key kmsg.Key, d time.Duration, held *atomic.Bool, match func(kmsg.Request) bool) {
+	s.on(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if match(req) && held.CompareAndSwap(false, true) {
+			testEmbedded.SleepControl(func() { time.Sleep(d) })
+		}
+		return nil, nil, false
+	})
+}
+
+// rebalanceOnce answers the group's first heartbeat after after is set
+// REBALANCE_IN_PROGRESS, and sets told: the member ends its generation and
+// joins again.
+func (s *steered) rebalanceOnce(after, told *atomic.Bool) {
+	s.on(kmsg.Heartbeat, func(req kmsg.Request) (kmsg.Response, error, bool) {
+		hb := req.(*kmsg.HeartbeatRequest)
+		if hb.Group != s.r.Names.Group || !after.Load() || !told.CompareAndSwap(false, true) {
+			return nil, nil, false
+		}
+		resp := hb.ResponseKind().(*kmsg.HeartbeatResponse)
+		resp.ErrorCode = kerr.RebalanceInProgress.Code
+		return resp, nil, true
+	})
+}
+
+// commitAfterFive picks the group's commits once five deposits are
+// credited.
+func (s *steered) commitAfterFive(req kmsg.Request) bool {
+	return req.(*kmsg.OffsetCommitRequest).Group == s.r.Names.Group && s.r.Progress.Credited.Load() >= 5
+}
+
+func (s *steered) execute(t *testing.T) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := s.r.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // TestAtMostOnceCommitAfterRejoin: kafka-go's Reader rejoins its group in
 // the background, and a commit the application sends while it rejoins
 // goes out in the next generation, whose readers started from the offset
@@ -113,72 +190,34 @@ func TestLostSessionRejoins(t *testing.T) {
 // of 300 on two cores saw this as at-most-once crediting one deposit
 // twice.) The processor must leave such a record to the new generation.
 func TestAtMostOnceCommitAfterRejoin(t *testing.T) {
-	if testEmbedded == nil {
-		t.Skip("steers the embedded broker's group")
-	}
-	spec := Spec{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 60,
-		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
-	r, err := New(testEnv, spec, NewPacer(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSteered(t, 60)
 	// The steps, each waiting for the one before: a credit held up at the
 	// ledger while deposits queue in the Reader; the member's next
 	// heartbeat answered REBALANCE_IN_PROGRESS; its rejoin held past the
 	// credit, so the processor fetches a queued record of the old
 	// generation and commits it in the new one.
-	var slowCredit, rebalance, slowJoin, done atomic.Bool
-	defer done.Store(true)
-	keep := func() {
-		if !done.Load() {
-			testEmbedded.KeepControl()
-		}
-	}
-	testEmbedded.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
+	var slowCredit, rebalance, slowJoin atomic.Bool
+	s.holdOnce(kmsg.Produce, 600*time.Millisecond, &slowCredit, func(req kmsg.Request) bool {
 		pr := req.(*kmsg.ProduceRequest)
-		if len(pr.Topics) == 0 || pr.Topics[0].Topic != r.Names.Ledger || r.Progress.Credited.Load() < 5 || !slowCredit.CompareAndSwap(false, true) {
-			return nil, nil, false
-		}
-		testEmbedded.SleepControl(func() { time.Sleep(600 * time.Millisecond) })
-		return nil, nil, false
+		return len(pr.Topics) > 0 && pr.Topics[0].Topic == s.r.Names.Ledger && s.r.Progress.Credited.Load() >= 5
 	})
-	testEmbedded.ControlKey(int16(kmsg.Heartbeat), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
-		hb := req.(*kmsg.HeartbeatRequest)
-		if hb.Group != r.Names.Group || !slowCredit.Load() || !rebalance.CompareAndSwap(false, true) {
-			return nil, nil, false
-		}
-		resp := hb.ResponseKind().(*kmsg.HeartbeatResponse)
-		resp.ErrorCode = kerr.RebalanceInProgress.Code
-		return resp, nil, true
+	s.rebalanceOnce(&slowCredit, &rebalance)
+	s.holdOnce(kmsg.JoinGroup, 1500*time.Millisecond, &slowJoin, func(req kmsg.Request) bool {
+		return req.(*kmsg.JoinGroupRequest).Group == s.r.Names.Group && rebalance.Load()
 	})
-	testEmbedded.ControlKey(int16(kmsg.JoinGroup), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
-		if req.(*kmsg.JoinGroupRequest).Group != r.Names.Group || !rebalance.Load() || !slowJoin.CompareAndSwap(false, true) {
-			return nil, nil, false
-		}
-		testEmbedded.SleepControl(func() { time.Sleep(1500 * time.Millisecond) })
-		return nil, nil, false
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := r.Execute(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := s.execute(t)
 	if !slowJoin.Load() {
 		t.Fatal("the member never rejoined: the test proved nothing")
 	}
-	events, _ := r.Log.Snapshot()
+	events, _ := s.r.Log.Snapshot()
 	leftOut := 0
 	for _, e := range events {
 		if e.Kind == trace.Error && strings.Contains(e.Detail, "the group rebalanced") {
 			leftOut++
 		}
 	}
-	if res.Duplicated != 0 || res.Lost != 0 || res.UniqueCredited != spec.Messages {
-		t.Fatalf("at-most-once across a rejoin: duplicated %d, lost %d, credited %d of %d; want each credited once", res.Duplicated, res.Lost, res.UniqueCredited, spec.Messages)
+	if res.Duplicated != 0 || res.Lost != 0 || res.UniqueCredited != s.r.Spec.Messages {
+		t.Fatalf("at-most-once across a rejoin: duplicated %d, lost %d, credited %d of %d; want each credited once", res.Duplicated, res.Lost, res.UniqueCredited, s.r.Spec.Messages)
 	}
 	if leftOut == 0 {
 		t.Fatal("no record fetched in the old generation was committed in the new one: the test proved nothing")
@@ -192,36 +231,14 @@ func TestAtMostOnceCommitAfterRejoin(t *testing.T) {
 // records fetched before it and committed after it must still be
 // credited, or they are lost.
 func TestAtMostOnceKeepsRecordsAcrossALeaderMove(t *testing.T) {
-	if testEmbedded == nil {
-		t.Skip("steers the embedded broker's answers")
-	}
-	spec := Spec{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 40,
-		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
-	r, err := New(testEnv, spec, NewPacer(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSteered(t, 40)
 	// A commit held at the broker while the partition's reader is told
 	// its broker no longer leads the partition.
-	var slowCommit, moved, done atomic.Bool
-	defer done.Store(true)
-	keep := func() {
-		if !done.Load() {
-			testEmbedded.KeepControl()
-		}
-	}
-	testEmbedded.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
-		if req.(*kmsg.OffsetCommitRequest).Group != r.Names.Group || r.Progress.Credited.Load() < 5 || !slowCommit.CompareAndSwap(false, true) {
-			return nil, nil, false
-		}
-		testEmbedded.SleepControl(func() { time.Sleep(500 * time.Millisecond) })
-		return nil, nil, false
-	})
-	testEmbedded.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
+	var slowCommit, moved atomic.Bool
+	s.holdOnce(kmsg.OffsetCommit, 500*time.Millisecond, &slowCommit, s.commitAfterFive)
+	s.on(kmsg.Fetch, func(req kmsg.Request) (kmsg.Response, error, bool) {
 		fr := req.(*kmsg.FetchRequest)
-		if !slowCommit.Load() || len(fr.Topics) == 0 || fr.Topics[0].Topic != r.Names.Input || !moved.CompareAndSwap(false, true) {
+		if !slowCommit.Load() || len(fr.Topics) == 0 || fr.Topics[0].Topic != s.r.Names.Input || !moved.CompareAndSwap(false, true) {
 			return nil, nil, false
 		}
 		resp := fr.ResponseKind().(*kmsg.FetchResponse)
@@ -238,12 +255,7 @@ func TestAtMostOnceKeepsRecordsAcrossALeaderMove(t *testing.T) {
 		}
 		return resp, nil, true
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := r.Execute(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := s.execute(t)
 	if !moved.Load() {
 		t.Fatal("no fetch was answered NOT_LEADER_FOR_PARTITION: the test proved nothing")
 	}
@@ -261,46 +273,11 @@ func TestAtMostOnceKeepsRecordsAcrossALeaderMove(t *testing.T) {
 // machine, when the processor took the generation count after the commit
 // for the commit's.)
 func TestAtMostOnceKeepsACommitMadeBeforeTheRejoin(t *testing.T) {
-	if testEmbedded == nil {
-		t.Skip("steers the embedded broker's group")
-	}
-	spec := Spec{Guarantee: lessons.AtMostOnce, Preset: lessons.Strict, Fault: lessons.NoFault, Messages: 40,
-		RunID: fmt.Sprintf("r-test%d-%d", time.Now().UnixNano()%1e6, runCounter.Add(1))}
-	r, err := New(testEnv, spec, NewPacer(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slowCommit, rebalance, done atomic.Bool
-	defer done.Store(true)
-	keep := func() {
-		if !done.Load() {
-			testEmbedded.KeepControl()
-		}
-	}
-	testEmbedded.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
-		if req.(*kmsg.OffsetCommitRequest).Group != r.Names.Group || r.Progress.Credited.Load() < 5 || !slowCommit.CompareAndSwap(false, true) {
-			return nil, nil, false
-		}
-		testEmbedded.SleepControl(func() { time.Sleep(800 * time.Millisecond) })
-		return nil, nil, false
-	})
-	testEmbedded.ControlKey(int16(kmsg.Heartbeat), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		keep()
-		hb := req.(*kmsg.HeartbeatRequest)
-		if hb.Group != r.Names.Group || !slowCommit.Load() || !rebalance.CompareAndSwap(false, true) {
-			return nil, nil, false
-		}
-		resp := hb.ResponseKind().(*kmsg.HeartbeatResponse)
-		resp.ErrorCode = kerr.RebalanceInProgress.Code
-		return resp, nil, true
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := r.Execute(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSteered(t, 40)
+	var slowCommit, rebalance atomic.Bool
+	s.holdOnce(kmsg.OffsetCommit, 800*time.Millisecond, &slowCommit, s.commitAfterFive)
+	s.rebalanceOnce(&slowCommit, &rebalance)
+	res := s.execute(t)
 	if !rebalance.Load() {
 		t.Fatal("the member was never told to rejoin while its commit was held: the test proved nothing")
 	}
